@@ -1,0 +1,59 @@
+package io.haven.cli;
+
+import io.haven.core.DataSize;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.Repository;
+import io.haven.repository.check.Checker;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "check", description = "Verify the repository's structure; with --read-data, every byte.")
+final class CheckCommand extends RepoCommand {
+    @Option(names = "--read-data", description = "Read every pack and authenticate every blob.")
+    boolean readData;
+
+    @Override
+    public Integer call() {
+        try (Repository repo = openRepository()) {
+            Checker checker = new Checker(repo, readData, threads());
+            Checker.Result r;
+            try (Progress p = new Progress(showProgress() && readData, env().err(), "check", checker::packsRead,
+                    checker::bytesRead, checker::packsTotal, () -> -1)) {
+                r = checker.run();
+            }
+            if (json()) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("ok", r.errors().isEmpty());
+                out.put("read_data", readData);
+                out.put("snapshots", r.snapshots());
+                out.put("trees", r.trees());
+                out.put("packs", r.packs());
+                out.put("blobs", r.blobs());
+                out.put("bytes_read", r.bytesRead());
+                out.put("errors", r.errors());
+                out.put("warnings", r.warnings());
+                println(Output.toJson(out));
+            } else {
+                for (String w : r.warnings()) {
+                    println("warning: " + w);
+                }
+                for (String e : r.errors()) {
+                    println("error: " + e);
+                }
+                println(String.format("checked %d snapshots, %d trees, %d packs, %d blobs%s", r.snapshots(), r.trees(),
+                        r.packs(), r.blobs(), readData ? ", read " + DataSize.format(r.bytesRead()) : ""));
+            }
+            if (!r.errors().isEmpty()) {
+                throw new HavenException(ErrorCode.CORRUPT, "the repository has " + r.errors().size() + " error(s)"
+                        + (json() ? "" : "; see above"));
+            }
+            if (!json()) {
+                println("no errors found");
+            }
+        }
+        return Main.EXIT_OK;
+    }
+}

@@ -1,0 +1,42 @@
+package io.haven.cli;
+
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What the command reads from its surroundings, captured once at the edge: environment
+ * variables, the working directory, the streams, and whether a terminal is attached.
+ */
+public record Env(Map<String, String> vars, Path workingDir, PrintStream out, PrintStream err, InputStream in,
+        boolean terminal) {
+    public Env {
+        vars = Map.copyOf(vars);
+    }
+
+    public static Env fromSystem(Map<String, String> vars) {
+        return new Env(vars, Path.of("").toAbsolutePath(), System.out, System.err, System.in, System.console() != null);
+    }
+
+    public String get(String name) {
+        String v = vars.get(name);
+        return v == null || v.isEmpty() ? null : v;
+    }
+
+    public String get(String name, String fallback) {
+        String v = get(name);
+        return v == null ? fallback : v;
+    }
+
+    /** The same environment with some variables replaced. */
+    public Env with(Map<String, String> more) {
+        var m = new java.util.HashMap<>(vars);
+        m.putAll(more);
+        return new Env(m, workingDir, out, err, in, terminal);
+    }
+
+    public Path resolve(String path) {
+        return workingDir.resolve(path).toAbsolutePath().normalize();
+    }
+}

@@ -1,0 +1,71 @@
+package io.haven.cli;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.Repository;
+import io.haven.repository.backend.Backend;
+import io.haven.repository.backend.LocalBackend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "init", description = "Create a repository (refuses a location that is not empty).")
+final class InitCommand extends RepoCommand {
+    @Option(names = "--kdf-memory", paramLabel = "MIB", defaultValue = "64",
+            description = "Memory for the Argon2id password hash, in MiB (default ${DEFAULT-VALUE}; at least 8).")
+    int kdfMemoryMib;
+
+    @Override
+    public Integer call() {
+        Backend b = backend();
+        try (b) {
+            if (b instanceof LocalBackend local) {
+                refuseNonEmpty(local.root());
+            }
+            char[] pw = password(true);
+            try (Repository repo = Repository.init(b, pw, kdfMemoryMib * 1024, actor(), InstantSource.system(), new SecureRandom())) {
+                if (json()) {
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    out.put("id", repo.config().id());
+                    out.put("location", b.location());
+                    out.put("key", repo.keyName().substring(5));
+                    println(Output.toJson(out));
+                } else {
+                    println("created repository " + repo.config().id().substring(0, 8) + " at " + b.location());
+                    println("Keep the password safe: without it the data cannot be read by anyone, including you.");
+                }
+            }
+        }
+        return Main.EXIT_OK;
+    }
+
+    private static void refuseNonEmpty(Path dir) {
+        if (Files.exists(dir)) {
+            if (!Files.isDirectory(dir)) {
+                throw new HavenException(ErrorCode.REPOSITORY_EXISTS, dir + " exists and is not a directory");
+            }
+            try (Stream<Path> s = Files.list(dir)) {
+                if (s.findAny().isPresent()) {
+                    throw new HavenException(ErrorCode.REPOSITORY_EXISTS, Files.exists(dir.resolve("config"))
+                            ? "a repository already exists at " + dir
+                            : dir + " is not empty; choose an empty or new directory");
+                }
+            } catch (IOException e) {
+                throw new HavenException(ErrorCode.IO, "cannot read " + dir + ": " + e.getMessage(), e);
+            }
+        } else {
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new HavenException(ErrorCode.IO, "cannot create " + dir + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

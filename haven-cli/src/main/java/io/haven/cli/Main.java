@@ -1,0 +1,107 @@
+package io.haven.cli;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import java.io.PrintWriter;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * The {@code haven} command. Reads the environment once here and hands a typed {@link Env} to
+ * the subcommands; maps failures to exit codes (0 ok, 1 failure, 3 backup with missed files)
+ * and one-line messages (stack traces only with {@code --debug}).
+ */
+@Command(name = "haven", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Haven: backup and disaster recovery.",
+        subcommands = {InitCommand.class, BackupCommand.class, SnapshotsCommand.class, LsCommand.class,
+                RestoreCommand.class, DiffCommand.class, CheckCommand.class, KeyCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_PARTIAL = 3;
+
+    @Option(names = "--repo", scope = ScopeType.INHERIT, paramLabel = "LOCATION",
+            description = "Repository location (a directory); default: $HAVEN_REPO.")
+    String repo;
+
+    @Option(names = "--password-file", scope = ScopeType.INHERIT, paramLabel = "FILE",
+            description = "Read the password from FILE; default: $HAVEN_PASSWORD_FILE, $HAVEN_PASSWORD, or a prompt.")
+    String passwordFile;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print machine-readable JSON.")
+    boolean json;
+
+    @Option(names = "--quiet", scope = ScopeType.INHERIT, description = "Print no progress.")
+    boolean quiet;
+
+    @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
+    boolean debug;
+
+    final Env env;
+
+    Main(Env env) {
+        this.env = env;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "give a command; see 'haven --help'");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(Env.fromSystem(System.getenv()), args));
+    }
+
+    /** Runs a command line with an environment; returns the exit code. */
+    public static int run(Env env, String... args) {
+        Main main = new Main(env);
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(new PrintWriter(env.out(), true));
+        cl.setErr(new PrintWriter(env.err(), true));
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            env.err().println("haven: " + ex.getMessage());
+            CommandLine sub = ex.getCommandLine();
+            env.err().println("try 'haven " + (sub.getCommandSpec().qualifiedName().replaceFirst("^haven ?", "") + " --help").trim() + "'");
+            return EXIT_FAILURE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            boolean debug = main.debug;
+            if (ex instanceof HavenException he) {
+                report(env, main.json, he.code(), he.getMessage());
+            } else {
+                report(env, main.json, ErrorCode.INTERNAL, "internal error: " + ex + " (run with --debug for details)");
+            }
+            if (debug) {
+                ex.printStackTrace(env.err());
+            }
+            return EXIT_FAILURE;
+        });
+        return cl.execute(args);
+    }
+
+    static void report(Env env, boolean json, ErrorCode code, String message) {
+        if (json) {
+            env.err().println(Output.toJson(Map.of("error", Map.of("code", code.name().toLowerCase(java.util.Locale.ROOT), "message", message))));
+        } else {
+            env.err().println("haven: " + message);
+        }
+    }
+
+    /** The version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"haven " + version()};
+        }
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}

@@ -1,0 +1,86 @@
+package io.haven.cli;
+
+import io.haven.core.DataSize;
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.function.LongSupplier;
+
+/**
+ * A progress line on a terminal, redrawn twice a second on stderr: elapsed time, files, bytes
+ * (of the total when known), rate and ETA. Does nothing when disabled.
+ */
+final class Progress implements AutoCloseable {
+    private final PrintStream err;
+    private final String verb;
+    private final LongSupplier files;
+    private final LongSupplier bytes;
+    private final LongSupplier totalFiles;
+    private final LongSupplier totalBytes;
+    private final long started = System.nanoTime();
+    private final Thread thread;
+    private volatile boolean done;
+
+    Progress(boolean enabled, PrintStream err, String verb, LongSupplier files, LongSupplier bytes,
+            LongSupplier totalFiles, LongSupplier totalBytes) {
+        this.err = err;
+        this.verb = verb;
+        this.files = files;
+        this.bytes = bytes;
+        this.totalFiles = totalFiles;
+        this.totalBytes = totalBytes;
+        this.thread = enabled ? Thread.ofPlatform().daemon().name("haven-progress").start(this::loop) : null;
+    }
+
+    private void loop() {
+        while (!done) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!done) {
+                err.print("\r" + line() + "\u001b[K");
+                err.flush();
+            }
+        }
+    }
+
+    String line() {
+        double secs = (System.nanoTime() - started) / 1e9;
+        long f = files.getAsLong();
+        long b = bytes.getAsLong();
+        long tf = totalFiles.getAsLong();
+        long tb = totalBytes.getAsLong();
+        double rate = secs > 0 ? b / secs : 0;
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "[%s] %s %,d", clock(secs), verb, f));
+        if (tf >= 0) {
+            sb.append(String.format(Locale.ROOT, "/%,d", tf));
+        }
+        sb.append(" files, ").append(DataSize.format(b));
+        if (tb > 0) {
+            sb.append(" / ").append(DataSize.format(tb))
+                    .append(String.format(Locale.ROOT, " (%.0f%%)", Math.min(100.0, 100.0 * b / tb)));
+        }
+        sb.append(", ").append(DataSize.format((long) rate)).append("/s");
+        if (tb > 0 && rate > 0 && b < tb) {
+            sb.append(", ETA ").append(clock((tb - b) / rate));
+        }
+        return sb.toString();
+    }
+
+    private static String clock(double seconds) {
+        long s = (long) seconds;
+        return s >= 3600 ? String.format("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format("%d:%02d", s / 60, s % 60);
+    }
+
+    @Override
+    public void close() {
+        done = true;
+        if (thread != null) {
+            thread.interrupt();
+            err.print("\r\u001b[K");
+            err.flush();
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.haven.cli;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.Repository;
+import io.haven.repository.backend.Backend;
+import io.haven.repository.backend.LocalBackend;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.InstantSource;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** Shared plumbing of commands that work on a repository: location, password, output. */
+abstract class RepoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    Main main() {
+        return (Main) spec.root().userObject();
+    }
+
+    Env env() {
+        return main().env;
+    }
+
+    boolean json() {
+        return main().json;
+    }
+
+    void println(String s) {
+        env().out().println(s);
+    }
+
+    /** Shows progress only on a terminal, never with --json or --quiet. */
+    boolean showProgress() {
+        return env().terminal() && !json() && !main().quiet;
+    }
+
+    String location() {
+        String loc = main().repo != null ? main().repo : env().get("HAVEN_REPO");
+        if (loc == null) {
+            throw new HavenException(ErrorCode.USAGE, "no repository given: use --repo LOCATION or set HAVEN_REPO");
+        }
+        return loc;
+    }
+
+    Backend backend() {
+        String loc = location();
+        if (loc.matches("^[a-z][a-z0-9+]*:.*") && !loc.startsWith("local:")) {
+            throw new HavenException(ErrorCode.USAGE, "repository location '" + loc
+                    + "' names a backend this version does not have; use a directory path");
+        }
+        if (loc.startsWith("local:")) {
+            loc = loc.substring("local:".length());
+        }
+        return new LocalBackend(env().resolve(loc));
+    }
+
+    /** The password: $HAVEN_PASSWORD, --password-file / $HAVEN_PASSWORD_FILE, or a prompt on a terminal. */
+    char[] password(boolean confirm) {
+        String file = main().passwordFile != null ? main().passwordFile : env().get("HAVEN_PASSWORD_FILE");
+        if (file != null) {
+            return readPasswordFile(file);
+        }
+        String pw = env().vars().get("HAVEN_PASSWORD");
+        if (pw != null) {
+            if (pw.isEmpty()) {
+                throw new HavenException(ErrorCode.USAGE, "HAVEN_PASSWORD is set but empty");
+            }
+            return pw.toCharArray();
+        }
+        return prompt("repository password", confirm);
+    }
+
+    char[] readPasswordFile(String file) {
+        Path p = env().resolve(file);
+        try {
+            String s = Files.readString(p, StandardCharsets.UTF_8);
+            int nl = s.indexOf('\n');
+            s = nl >= 0 ? s.substring(0, nl) : s;
+            s = s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+            if (s.isEmpty()) {
+                throw new HavenException(ErrorCode.USAGE, "password file " + p + " is empty");
+            }
+            return s.toCharArray();
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.USAGE, "cannot read password file " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    char[] prompt(String what, boolean confirm) {
+        var console = System.console();
+        if (console == null || !env().terminal()) {
+            throw new HavenException(ErrorCode.USAGE, "no " + what
+                    + ": set HAVEN_PASSWORD or HAVEN_PASSWORD_FILE, or use --password-file (no terminal to ask on)");
+        }
+        char[] pw = console.readPassword("Enter %s: ", what);
+        if (pw == null || pw.length == 0) {
+            throw new HavenException(ErrorCode.USAGE, "empty " + what);
+        }
+        if (confirm) {
+            char[] again = console.readPassword("Enter %s again: ", what);
+            if (again == null || !java.util.Arrays.equals(pw, again)) {
+                throw new HavenException(ErrorCode.USAGE, "the two passwords differ");
+            }
+        }
+        return pw;
+    }
+
+    Repository openRepository() {
+        Backend b = backend();
+        char[] pw;
+        try {
+            // fail on a missing repository before asking for a password
+            if (b.stat("config").isEmpty()) {
+                throw new HavenException(ErrorCode.REPOSITORY_NOT_FOUND, "no repository at " + b.location()
+                        + " (create one with 'haven init')");
+            }
+            pw = password(false);
+            return Repository.open(b, pw, InstantSource.system(), new SecureRandom());
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+    }
+
+    Repository.Actor actor() {
+        return new Repository.Actor(SystemFacts.hostname(), SystemFacts.username());
+    }
+
+    int threads() {
+        return Math.max(2, Runtime.getRuntime().availableProcessors());
+    }
+}

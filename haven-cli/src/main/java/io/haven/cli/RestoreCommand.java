@@ -1,0 +1,85 @@
+package io.haven.cli;
+
+import io.haven.core.DataSize;
+import io.haven.repository.Repository;
+import io.haven.repository.restorer.RestoreCounters;
+import io.haven.repository.restorer.RestoreOptions;
+import io.haven.repository.restorer.Restorer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "restore", description = "Restore a snapshot, or a path in it (SNAPSHOT:PATH), into a directory.")
+final class RestoreCommand extends RepoCommand {
+    @Parameters(index = "0", paramLabel = "SNAPSHOT[:PATH]", description = "Snapshot id (prefix) or 'latest', optionally :/path/inside.")
+    String what;
+
+    @Option(names = "--target", required = true, paramLabel = "DIR", description = "Directory to restore into (created if missing).")
+    String target;
+
+    @Option(names = {"--include", "-i"}, paramLabel = "PATTERN", description = "Restore only matching entries (glob; repeatable).")
+    List<String> includes = new ArrayList<>();
+
+    @Option(names = {"--exclude", "-e"}, paramLabel = "PATTERN", description = "Skip matching entries (glob; repeatable).")
+    List<String> excludes = new ArrayList<>();
+
+    @Option(names = "--dry-run", description = "Check and report what would be restored; write nothing.")
+    boolean dryRun;
+
+    @Option(names = "--owner-by-name", description = "Map owners by user and group name instead of numeric id.")
+    boolean ownerByName;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: 2 per core).")
+    Integer threads;
+
+    @Override
+    public Integer call() {
+        String snap = what;
+        String sub = "/";
+        int colon = what.indexOf(':');
+        if (colon >= 0) {
+            snap = what.substring(0, colon);
+            sub = what.substring(colon + 1);
+        }
+        try (Repository repo = openRepository()) {
+            Repository.SnapshotEntry entry = repo.resolve(snap);
+            RestoreOptions options = new RestoreOptions(env().resolve(target), sub, includes, excludes, dryRun, ownerByName,
+                    threads != null ? threads : 2 * threads());
+            Restorer restorer = new Restorer(repo, options);
+            RestoreCounters c = restorer.counters();
+            Restorer.Result r;
+            try (Progress p = new Progress(showProgress() && !dryRun, env().err(), "restore", c::filesDone, c::bytesDone,
+                    c::totalFiles, c::totalBytes)) {
+                r = restorer.run(entry);
+            }
+            if (json()) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("snapshot_id", entry.id().hex());
+                out.put("target", options.target().toString());
+                out.put("dry_run", dryRun);
+                out.put("files", r.files());
+                out.put("dirs", r.dirs());
+                out.put("symlinks", r.symlinks());
+                out.put("others", r.others());
+                out.put("hardlinks", r.hardlinks());
+                out.put("bytes", r.bytes());
+                out.put("duration_seconds", r.durationSeconds());
+                out.put("warnings", r.warnings());
+                println(Output.toJson(out));
+            } else {
+                println((dryRun ? "would restore " : "restored ") + String.format("%,d files (%s), %,d directories, %,d symlinks, %,d other",
+                        r.files(), DataSize.format(r.bytes()), r.dirs(), r.symlinks(), r.others())
+                        + " from snapshot " + entry.id().shortHex() + (dryRun ? " into " : " to ") + options.target()
+                        + (dryRun ? "" : " in " + Output.duration(r.durationSeconds())));
+                for (String w : r.warnings()) {
+                    println("  note: " + w);
+                }
+            }
+        }
+        return Main.EXIT_OK;
+    }
+}

@@ -1,0 +1,41 @@
+package io.haven.repository;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+
+/** The plaintext {@code config} object (docs/repository-format.md §2). */
+public record Config(String format, int version, String id, String created, ChunkerParams chunker, int packSize,
+        Compression compression) {
+    public static final String FORMAT = "haven-repository";
+    public static final int VERSION = 1;
+
+    public record ChunkerParams(int minSize, int avgSize, int maxSize) {
+        public ChunkerParams {
+            if (minSize <= 0 || avgSize <= minSize || maxSize <= avgSize || Integer.bitCount(avgSize) != 1
+                    || maxSize > 64 << 20) {
+                throw new HavenException(ErrorCode.CORRUPT, "invalid chunker parameters " + minSize + "/" + avgSize + "/" + maxSize);
+            }
+        }
+
+        public static ChunkerParams defaults() {
+            return new ChunkerParams(256 << 10, 1 << 20, 4 << 20);
+        }
+    }
+
+    public record Compression(String algorithm, int level) {}
+
+    /** Refuses configs this version cannot read. */
+    public Config validate() {
+        if (!FORMAT.equals(format)) {
+            throw new HavenException(ErrorCode.REPOSITORY_NOT_FOUND, "not a Haven repository (config format '" + format + "')");
+        }
+        if (version < 1 || version > VERSION) {
+            throw new HavenException(ErrorCode.CORRUPT,
+                    "repository format version " + version + " is not supported by this Haven (supports 1.." + VERSION + ")");
+        }
+        if (chunker == null || packSize < (1 << 20)) {
+            throw new HavenException(ErrorCode.CORRUPT, "repository config is incomplete");
+        }
+        return this;
+    }
+}

@@ -1,0 +1,37 @@
+package io.haven.repository;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import java.io.IOException;
+
+/** The one JSON mapper of the repository format: snake_case names, unknown fields ignored. */
+public final class Json {
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .setSerializationInclusion(JsonInclude.Include.ALWAYS)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private Json() {}
+
+    public static byte[] write(Object value) {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.INTERNAL, "cannot encode " + value.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static <T> T read(byte[] data, Class<T> type, String what) {
+        try {
+            return MAPPER.readValue(data, type);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new HavenException(ErrorCode.CORRUPT, what + " is not valid: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.CORRUPT, what + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,373 @@
+package io.haven.repository;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.backend.Backend;
+import io.haven.repository.chunker.Chunker;
+import io.haven.repository.crypto.KeyFile;
+import io.haven.repository.crypto.MasterKey;
+import io.haven.repository.crypto.ObjectHash;
+import io.haven.repository.index.Index;
+import io.haven.repository.index.IndexCodec;
+import io.haven.repository.index.PackRecord;
+import io.haven.repository.snapshot.Snapshot;
+import io.haven.repository.tree.Tree;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * An open repository: the one entry object of the engine. Opening checks the password against
+ * the key files; the index is loaded on first use. Reads verify every blob's id.
+ *
+ * <p>Thread safe. Writing goes through {@link #newWriter()}.
+ */
+public final class Repository implements AutoCloseable {
+    private final Backend backend;
+    private final Config config;
+    private final MasterKey key;
+    private final String keyName;
+    private final InstantSource clock;
+    private final SecureRandom random;
+    private volatile Index index;
+    private volatile Chunker chunker;
+    private final ConcurrentHashMap<BlobId, Tree> treeCache = new ConcurrentHashMap<>();
+
+    private Repository(Backend backend, Config config, MasterKey key, String keyName, InstantSource clock, SecureRandom random) {
+        this.backend = backend;
+        this.config = config;
+        this.key = key;
+        this.keyName = keyName;
+        this.clock = clock;
+        this.random = random;
+    }
+
+    /** Who creates keys and snapshots, recorded in key files. */
+    public record Actor(String host, String username) {}
+
+    /**
+     * Creates a repository in an empty location.
+     *
+     * @throws HavenException REPOSITORY_EXISTS when the location holds anything
+     */
+    public static Repository init(Backend backend, char[] password, int kdfMemoryKib, Actor actor, InstantSource clock,
+            SecureRandom random) {
+        if (backend.stat("config").isPresent() || !backend.list("keys").isEmpty()) {
+            throw new HavenException(ErrorCode.REPOSITORY_EXISTS, "a repository already exists at " + backend.location());
+        }
+        byte[] idBytes = new byte[16];
+        random.nextBytes(idBytes);
+        Config config = new Config(Config.FORMAT, Config.VERSION, HexFormat.of().formatHex(idBytes),
+                clock.instant().toString(), Config.ChunkerParams.defaults(), 16 << 20, new Config.Compression("zstd", 3));
+        MasterKey key = MasterKey.generate(random);
+        KeyFile kf = KeyFile.create(key, password, kdfMemoryKib, clock.instant().toString(), actor.host(),
+                actor.username(), random);
+        String keyName = writeKey(backend, kf);
+        backend.write("config", Json.write(config));
+        return new Repository(backend, config, key, keyName, clock, random);
+    }
+
+    /**
+     * Opens a repository with a password.
+     *
+     * @throws HavenException REPOSITORY_NOT_FOUND when there is no repository, WRONG_PASSWORD when
+     *     no key opens with the password
+     */
+    public static Repository open(Backend backend, char[] password, InstantSource clock, SecureRandom random) {
+        if (backend.stat("config").isEmpty()) {
+            throw new HavenException(ErrorCode.REPOSITORY_NOT_FOUND, "no repository at " + backend.location()
+                    + " (create one with 'haven init')");
+        }
+        Config config = Json.read(backend.read("config"), Config.class, "repository config").validate();
+        List<String> keys = backend.list("keys");
+        if (keys.isEmpty()) {
+            throw new HavenException(ErrorCode.CORRUPT, "the repository at " + backend.location() + " has no keys");
+        }
+        for (String name : keys) {
+            KeyFile kf = Json.read(backend.read(name), KeyFile.class, "key " + name);
+            byte[] material = kf.unwrap(password);
+            if (material != null) {
+                return new Repository(backend, config, new MasterKey(material, random), name, clock, random);
+            }
+        }
+        throw new HavenException(ErrorCode.WRONG_PASSWORD, "wrong password: no key of the repository at "
+                + backend.location() + " opens with it");
+    }
+
+    private static String writeKey(Backend backend, KeyFile kf) {
+        byte[] bytes = Json.write(kf);
+        String name = "keys/" + ObjectHash.of(bytes).hex();
+        backend.write(name, bytes);
+        return name;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public MasterKey key() {
+        return key;
+    }
+
+    public InstantSource clock() {
+        return clock;
+    }
+
+    /** The object name of the key file that opened this repository. */
+    public String keyName() {
+        return keyName;
+    }
+
+    public Chunker chunker() {
+        Chunker c = chunker;
+        if (c == null) {
+            c = new Chunker(config.chunker(), Chunker.gearTable(key::mac));
+            chunker = c;
+        }
+        return c;
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    /** A key file and its name. */
+    public record KeyEntry(String name, KeyFile file) {
+        public String id() {
+            return name.substring(name.lastIndexOf('/') + 1);
+        }
+    }
+
+    public List<KeyEntry> keys() {
+        List<KeyEntry> out = new ArrayList<>();
+        for (String name : backend.list("keys")) {
+            out.add(new KeyEntry(name, Json.read(backend.read(name), KeyFile.class, "key " + name)));
+        }
+        out.sort(Comparator.comparing((KeyEntry k) -> k.file().created()).thenComparing(KeyEntry::name));
+        return out;
+    }
+
+    /** Adds a password; returns the new key's object name. */
+    public String addKey(char[] password, int kdfMemoryKib, Actor actor) {
+        KeyFile kf = KeyFile.create(key, password, kdfMemoryKib, clock.instant().toString(), actor.host(),
+                actor.username(), random);
+        return writeKey(backend, kf);
+    }
+
+    /**
+     * Removes a key by id prefix. Refuses the key in use and the last key.
+     */
+    public String removeKey(String idPrefix) {
+        List<KeyEntry> keys = keys();
+        List<KeyEntry> match = keys.stream().filter(k -> k.id().startsWith(idPrefix.toLowerCase(Locale.ROOT))).toList();
+        if (match.isEmpty()) {
+            throw new HavenException(ErrorCode.NOT_FOUND, "no key with id " + idPrefix);
+        }
+        if (match.size() > 1) {
+            throw new HavenException(ErrorCode.USAGE, "key id " + idPrefix + " is ambiguous; give more digits");
+        }
+        KeyEntry k = match.get(0);
+        if (k.name().equals(keyName)) {
+            throw new HavenException(ErrorCode.USAGE, "key " + k.id().substring(0, 8)
+                    + " is the one in use; open the repository with another password to remove it, or use 'haven key passwd'");
+        }
+        if (keys.size() == 1) {
+            throw new HavenException(ErrorCode.USAGE, "refusing to remove the last key: the repository would be lost");
+        }
+        backend.delete(k.name());
+        return k.name();
+    }
+
+    /** Removes the key in use after another one was added (for {@code key passwd}). */
+    public void removeCurrentKey(String replacement) {
+        if (replacement.equals(keyName) || backend.stat(replacement).isEmpty()) {
+            throw new HavenException(ErrorCode.INTERNAL, "replacement key " + replacement + " is not stored");
+        }
+        backend.delete(keyName);
+    }
+
+    // ---------------------------------------------------------------- index and blobs
+
+    /** The index, loaded from all index files on first call. */
+    public Index index() {
+        Index i = index;
+        if (i == null) {
+            synchronized (this) {
+                i = index;
+                if (i == null) {
+                    i = loadIndex();
+                    index = i;
+                }
+            }
+        }
+        return i;
+    }
+
+    private Index loadIndex() {
+        Index idx = new Index();
+        List<String> names = backend.list("index");
+        if (names.size() < 4) {
+            for (String name : names) {
+                readIndexFile(name).forEach(idx::add);
+            }
+            return idx;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(4, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<Future<List<PackRecord>>> futures = new ArrayList<>();
+            for (String name : names) {
+                futures.add(pool.submit(() -> readIndexFile(name)));
+            }
+            for (Future<List<PackRecord>> f : futures) {
+                f.get().forEach(idx::add);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HavenException(ErrorCode.IO, "interrupted while loading the index");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof HavenException he) {
+                throw he;
+            }
+            throw new HavenException(ErrorCode.IO, "cannot load the index: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdown();
+        }
+        return idx;
+    }
+
+    /** Reads and verifies one index file. */
+    public List<PackRecord> readIndexFile(String name) {
+        byte[] sealed = backend.read(name);
+        verifyName(name, sealed);
+        return IndexCodec.decode(key.open(sealed, name), name);
+    }
+
+    private static void verifyName(String name, byte[] stored) {
+        String expected = name.substring(name.lastIndexOf('/') + 1);
+        if (!ObjectHash.of(stored).hex().equals(expected)) {
+            throw new HavenException(ErrorCode.CORRUPT, name + " does not match its hash: it was modified or damaged");
+        }
+    }
+
+    /**
+     * Loads a blob's payload and verifies its id.
+     *
+     * @throws HavenException NOT_FOUND when the index does not know the blob, CORRUPT on any
+     *     authentication or hash mismatch
+     */
+    public byte[] loadBlob(BlobId id) {
+        Index.Location loc = index().lookup(id);
+        if (loc == null) {
+            throw new HavenException(ErrorCode.NOT_FOUND, "blob " + id.shortHex() + " is not in the index");
+        }
+        return loadBlob(id, loc);
+    }
+
+    public byte[] loadBlob(BlobId id, Index.Location loc) {
+        String what = loc.type().directory() + " blob " + id.shortHex() + " in pack " + loc.pack().shortHex();
+        byte[] sealed = backend.read(loc.packName(), loc.offset(), loc.length());
+        byte[] payload = key.open(sealed, 0, sealed.length, loc.rawLength(), what);
+        if (!key.blobId(payload, 0, payload.length).equals(id)) {
+            throw new HavenException(ErrorCode.CORRUPT, what + " does not match its id: the pack was modified or damaged");
+        }
+        return payload;
+    }
+
+    public Tree loadTree(BlobId id) {
+        Tree t = treeCache.get(id);
+        if (t == null) {
+            t = Tree.decode(loadBlob(id), "tree " + id.shortHex());
+            if (treeCache.size() > 20_000) {
+                treeCache.clear();
+            }
+            treeCache.put(id, t);
+        }
+        return t;
+    }
+
+    public RepositoryWriter newWriter() {
+        return new RepositoryWriter(this);
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    /** A stored snapshot and its id. */
+    public record SnapshotEntry(BlobId id, Snapshot snapshot) {
+        public Instant time() {
+            return Instant.parse(snapshot.time());
+        }
+    }
+
+    /** All snapshots, oldest first. */
+    public List<SnapshotEntry> snapshots() {
+        List<SnapshotEntry> out = new ArrayList<>();
+        for (String name : backend.list("snapshots")) {
+            out.add(readSnapshot(name));
+        }
+        out.sort(Comparator.comparing(SnapshotEntry::time).thenComparing(SnapshotEntry::id));
+        return out;
+    }
+
+    /** Reads one snapshot object by its name ({@code snapshots/<id>}), verifying it. */
+    public SnapshotEntry resolveName(String name) {
+        return readSnapshot(name);
+    }
+
+    private SnapshotEntry readSnapshot(String name) {
+        byte[] sealed = backend.read(name);
+        verifyName(name, sealed);
+        Snapshot s = Json.read(key.open(sealed, name), Snapshot.class, name);
+        if (s.version() != 1) {
+            throw new HavenException(ErrorCode.CORRUPT, name + " has unsupported version " + s.version());
+        }
+        return new SnapshotEntry(BlobId.parse(name.substring(name.lastIndexOf('/') + 1)), s);
+    }
+
+    /**
+     * Finds a snapshot by {@code latest} or by a unique prefix of its id.
+     *
+     * @throws HavenException NOT_FOUND or USAGE (ambiguous)
+     */
+    public SnapshotEntry resolve(String spec) {
+        List<SnapshotEntry> all = snapshots();
+        if (spec.equals("latest")) {
+            if (all.isEmpty()) {
+                throw new HavenException(ErrorCode.NOT_FOUND, "the repository has no snapshots yet");
+            }
+            return all.get(all.size() - 1);
+        }
+        String p = spec.toLowerCase(Locale.ROOT);
+        List<SnapshotEntry> match = all.stream().filter(s -> s.id().hex().startsWith(p)).toList();
+        if (match.isEmpty()) {
+            throw new HavenException(ErrorCode.NOT_FOUND, "no snapshot " + spec + " (see 'haven snapshots')");
+        }
+        if (match.size() > 1) {
+            throw new HavenException(ErrorCode.USAGE, "snapshot id " + spec + " is ambiguous; give more digits");
+        }
+        return match.get(0);
+    }
+
+    /** Stores a snapshot; call only after everything it references is stored and indexed. */
+    public BlobId saveSnapshot(Snapshot s) {
+        byte[] sealed = key.seal(Json.write(s));
+        BlobId id = ObjectHash.of(sealed);
+        backend.write("snapshots/" + id.hex(), sealed);
+        return id;
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+    }
+}

@@ -1,0 +1,37 @@
+package io.haven.repository.backend;
+
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * Where a repository's objects live. Names are relative, '/'-separated (for example
+ * {@code data/ab/ab12…}). Objects are written whole and atomically and never rewritten.
+ *
+ * <p>Implementations are thread safe. I/O failures surface as
+ * {@link io.haven.core.HavenException} with code {@code IO}, naming the object.
+ */
+public interface Backend extends AutoCloseable {
+    /** A human-readable location, for messages. */
+    String location();
+
+    /** Names of all objects under {@code directory} (recursively), excluding temporary names. */
+    List<String> list(String directory);
+
+    /** The size of an object, or empty when it does not exist. */
+    OptionalLong stat(String name);
+
+    /** The whole object. */
+    byte[] read(String name);
+
+    /** {@code length} bytes from {@code offset}; fails when the object is shorter. */
+    byte[] read(String name, long offset, int length);
+
+    /** Stores an object atomically: readers see all of it or nothing. */
+    void write(String name, byte[] data);
+
+    /** Removes an object; absent objects are fine. */
+    void delete(String name);
+
+    @Override
+    void close();
+}

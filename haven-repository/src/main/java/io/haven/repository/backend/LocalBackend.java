@@ -1,0 +1,225 @@
+package io.haven.repository.backend;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * A repository in a local directory. Writes go to a temporary file in the same directory, are
+ * fsynced, renamed into place, and the directory is fsynced: a crash leaves either the whole
+ * object or a {@code .tmp-} file that readers ignore.
+ */
+public final class LocalBackend implements Backend {
+    static final String TMP_MARK = ".tmp-";
+    private static final int OPEN_FILES_PER_THREAD = 8;
+
+    private final Path root;
+    private final Set<Path> knownDirs = ConcurrentHashMap.newKeySet();
+    /** Range reads of the same pack repeat; keep a few channels open per thread. */
+    private final ThreadLocal<Map<String, FileChannel>> channels = ThreadLocal.withInitial(
+            () -> new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, FileChannel> e) {
+                    if (size() > OPEN_FILES_PER_THREAD) {
+                        closeQuietly(e.getValue());
+                        return true;
+                    }
+                    return false;
+                }
+            });
+    private final Set<FileChannel> allChannels = ConcurrentHashMap.newKeySet();
+
+    public LocalBackend(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public String location() {
+        return root.toString();
+    }
+
+    private Path path(String name) {
+        if (name.startsWith("/") || name.contains("..")) {
+            throw new IllegalArgumentException("invalid object name " + name);
+        }
+        return root.resolve(name);
+    }
+
+    @Override
+    public List<String> list(String directory) {
+        Path dir = path(directory);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().contains(TMP_MARK))
+                    .forEach(p -> out.add(root.relativize(p).toString()));
+        } catch (IOException e) {
+            throw io("cannot list " + dir, e);
+        } catch (java.io.UncheckedIOException e) {
+            throw io("cannot list " + dir, e.getCause());
+        }
+        return out;
+    }
+
+    @Override
+    public OptionalLong stat(String name) {
+        try {
+            return OptionalLong.of(Files.size(path(name)));
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        } catch (IOException e) {
+            throw io("cannot stat " + path(name), e);
+        }
+    }
+
+    @Override
+    public byte[] read(String name) {
+        try {
+            return Files.readAllBytes(path(name));
+        } catch (NoSuchFileException e) {
+            throw new HavenException(ErrorCode.NOT_FOUND, "object " + name + " is missing from the repository at " + root);
+        } catch (IOException e) {
+            throw io("cannot read " + path(name), e);
+        }
+    }
+
+    @Override
+    public byte[] read(String name, long offset, int length) {
+        byte[] out = new byte[length];
+        ByteBuffer buf = ByteBuffer.wrap(out);
+        try {
+            FileChannel ch = channel(name);
+            long pos = offset;
+            while (buf.hasRemaining()) {
+                int n = ch.read(buf, pos);
+                if (n < 0) {
+                    throw new HavenException(ErrorCode.CORRUPT, "object " + name + " is shorter than expected (wanted "
+                            + length + " bytes at " + offset + ")");
+                }
+                pos += n;
+            }
+            return out;
+        } catch (NoSuchFileException e) {
+            throw new HavenException(ErrorCode.NOT_FOUND, "object " + name + " is missing from the repository at " + root);
+        } catch (IOException e) {
+            channels.get().remove(name);
+            throw io("cannot read " + path(name), e);
+        }
+    }
+
+    private FileChannel channel(String name) throws IOException {
+        Map<String, FileChannel> cache = channels.get();
+        FileChannel ch = cache.get(name);
+        if (ch == null || !ch.isOpen()) {
+            ch = FileChannel.open(path(name), StandardOpenOption.READ);
+            allChannels.add(ch);
+            cache.put(name, ch);
+        }
+        return ch;
+    }
+
+    @Override
+    public void write(String name, byte[] data) {
+        Path target = path(name);
+        Path dir = target.getParent();
+        Path tmp = dir.resolve(target.getFileName() + TMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        try {
+            ensureDir(dir);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(data);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw io("the file system of " + root + " cannot rename atomically", e);
+            }
+            syncDir(dir);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw io("cannot write " + target, e);
+        }
+    }
+
+    private void ensureDir(Path dir) throws IOException {
+        if (knownDirs.contains(dir)) {
+            return;
+        }
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            syncDir(dir.getParent());
+        }
+        knownDirs.add(dir);
+    }
+
+    private static void syncDir(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    @Override
+    public void delete(String name) {
+        try {
+            Files.deleteIfExists(path(name));
+        } catch (IOException e) {
+            throw io("cannot delete " + path(name), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (FileChannel ch : allChannels) {
+            closeQuietly(ch);
+        }
+        allChannels.clear();
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // read-only channel: nothing is lost by a failed close
+        }
+    }
+
+    static HavenException io(String what, IOException e) {
+        String reason = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason() : e.getMessage();
+        if (reason != null && reason.contains("No space left")) {
+            return new HavenException(ErrorCode.IO, what + ": no space left on device", e);
+        }
+        return new HavenException(ErrorCode.IO, what + ": " + (reason == null ? e.getClass().getSimpleName() : reason), e);
+    }
+}

@@ -1,0 +1,212 @@
+package io.haven.repository.check;
+
+import io.haven.core.HavenException;
+import io.haven.repository.BlobId;
+import io.haven.repository.Repository;
+import io.haven.repository.crypto.ObjectHash;
+import io.haven.repository.index.Index;
+import io.haven.repository.index.PackRecord;
+import io.haven.repository.pack.PackHeader;
+import io.haven.repository.tree.Node;
+import io.haven.repository.tree.NodeType;
+import io.haven.repository.tree.Tree;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Verifies a repository. Structure: every index file decodes and matches its name, every
+ * indexed pack exists with a plausible size, every snapshot decodes, every tree it reaches
+ * decodes and verifies, and every chunk a file names is indexed. With read-data: every pack is
+ * read whole, its SHA-256 must match its name, its header must match the index, and every blob
+ * is decrypted, authenticated and checked against its id.
+ *
+ * <p>Problems are collected, not thrown: one bad pack does not hide the next.
+ */
+public final class Checker {
+    private final Repository repo;
+    private final boolean readData;
+    private final int threads;
+    private final List<String> errors = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> warnings = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicLong packsRead = new AtomicLong();
+    private final AtomicLong bytesRead = new AtomicLong();
+    private volatile long packsTotal = -1;
+
+    public Checker(Repository repo, boolean readData, int threads) {
+        this.repo = repo;
+        this.readData = readData;
+        this.threads = threads;
+    }
+
+    /** What check found. The repository is fine when {@code errors} is empty. */
+    public record Result(List<String> errors, List<String> warnings, long snapshots, long trees, long packs,
+            long blobs, long bytesRead) {}
+
+    public long packsRead() {
+        return packsRead.get();
+    }
+
+    public long bytesRead() {
+        return bytesRead.get();
+    }
+
+    public long packsTotal() {
+        return packsTotal;
+    }
+
+    public Result run() {
+        Index index = new Index();
+        for (String name : repo.backend().list("index")) {
+            try {
+                repo.readIndexFile(name).forEach(index::add);
+            } catch (HavenException e) {
+                errors.add("index file " + name + ": " + e.getMessage());
+            }
+        }
+        Map<String, PackRecord> indexed = new HashMap<>();
+        for (PackRecord p : index.packs()) {
+            indexed.put(p.objectName(), p);
+        }
+        Set<String> stored = new HashSet<>(repo.backend().list("data"));
+        stored.addAll(repo.backend().list("tree"));
+        for (PackRecord p : index.packs()) {
+            OptionalLong size = repo.backend().stat(p.objectName());
+            if (size.isEmpty()) {
+                errors.add("pack " + p.objectName() + " is in the index but missing from the repository");
+                continue;
+            }
+            long min = 4;
+            for (PackRecord.Entry e : p.blobs()) {
+                min = Math.max(min, (long) e.offset() + e.length() + 4);
+            }
+            if (size.getAsLong() < min) {
+                errors.add("pack " + p.objectName() + " is truncated (" + size.getAsLong() + " bytes, index needs at least " + min + ")");
+            }
+        }
+        for (String name : stored) {
+            if (!indexed.containsKey(name)) {
+                warnings.add("pack " + name + " is not in any index (left by an interrupted backup; harmless)");
+            }
+        }
+        // snapshots and trees
+        long snapshots = 0;
+        Set<BlobId> seenTrees = new HashSet<>();
+        for (String name : repo.backend().list("snapshots")) {
+            Repository.SnapshotEntry s;
+            try {
+                s = repo.resolveName(name);
+            } catch (HavenException e) {
+                errors.add("snapshot " + name + ": " + e.getMessage());
+                continue;
+            }
+            snapshots++;
+            walk(index, s.id().shortHex(), "", BlobId.parse(s.snapshot().tree()), seenTrees);
+        }
+        if (readData) {
+            readPacks(index, stored, indexed);
+        }
+        return new Result(List.copyOf(errors), List.copyOf(warnings), snapshots, seenTrees.size(), indexed.size(),
+                index.blobCount(), bytesRead.get());
+    }
+
+    private void walk(Index index, String snap, String path, BlobId treeId, Set<BlobId> seen) {
+        if (!seen.add(treeId)) {
+            return;
+        }
+        Tree tree;
+        try {
+            if (index.lookup(treeId) == null) {
+                errors.add("snapshot " + snap + ": tree of " + (path.isEmpty() ? "/" : path) + " (" + treeId.shortHex() + ") is missing");
+                return;
+            }
+            tree = Tree.decode(repo.loadBlob(treeId, index.lookup(treeId)), "tree " + treeId.shortHex());
+        } catch (HavenException e) {
+            errors.add("snapshot " + snap + ": tree of " + (path.isEmpty() ? "/" : path) + ": " + e.getMessage());
+            return;
+        }
+        for (Node n : tree.nodes()) {
+            String p = path + "/" + n.displayName();
+            if (n.type() == NodeType.DIR) {
+                walk(index, snap, p, n.subtree(), seen);
+            } else if (n.type() == NodeType.FILE) {
+                for (BlobId id : n.content()) {
+                    if (!index.contains(id)) {
+                        errors.add("snapshot " + snap + ": " + p + " references chunk " + id.shortHex() + ", which is missing");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    private void readPacks(Index index, Set<String> stored, Map<String, PackRecord> indexed) {
+        List<String> names = new ArrayList<>(stored);
+        Collections.sort(names);
+        packsTotal = names.size();
+        ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().name("haven-check-", 0).factory());
+        try {
+            List<Future<?>> fs = new ArrayList<>();
+            for (String name : names) {
+                fs.add(pool.submit(() -> readPack(name, indexed.get(name))));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            errors.add("check interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            errors.add("check failed: " + e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void readPack(String name, PackRecord fromIndex) {
+        try {
+            byte[] data = repo.backend().read(name);
+            bytesRead.addAndGet(data.length);
+            String hex = name.substring(name.lastIndexOf('/') + 1);
+            if (!ObjectHash.of(data).hex().equals(hex)) {
+                errors.add("pack " + name + " does not match its hash: it was modified or damaged");
+            }
+            PackRecord header = PackHeader.read(repo.key(), BlobId.parse(hex), data, "pack " + name);
+            Map<BlobId, PackRecord.Entry> byId = new ConcurrentHashMap<>();
+            for (PackRecord.Entry e : header.blobs()) {
+                byId.put(e.id(), e);
+                try {
+                    byte[] payload = repo.key().open(data, e.offset(), e.length(), e.rawLength(),
+                            "blob " + e.id().shortHex() + " in pack " + name);
+                    if (!repo.key().blobId(payload, 0, payload.length).equals(e.id())) {
+                        errors.add("blob " + e.id().shortHex() + " in pack " + name + " does not match its id");
+                    }
+                } catch (HavenException ex) {
+                    errors.add(ex.getMessage());
+                }
+            }
+            if (fromIndex != null) {
+                for (PackRecord.Entry e : fromIndex.blobs()) {
+                    PackRecord.Entry h = byId.get(e.id());
+                    if (h == null || h.offset() != e.offset() || h.length() != e.length()) {
+                        errors.add("pack " + name + " does not hold blob " + e.id().shortHex() + " where the index says");
+                    }
+                }
+            }
+        } catch (HavenException e) {
+            errors.add("pack " + name + ": " + e.getMessage());
+        } finally {
+            packsRead.incrementAndGet();
+        }
+    }
+}

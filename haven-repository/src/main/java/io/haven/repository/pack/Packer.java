@@ -1,0 +1,116 @@
+package io.haven.repository.pack;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.BlobId;
+import io.haven.repository.BlobType;
+import io.haven.repository.crypto.MasterKey;
+import io.haven.repository.crypto.ObjectHash;
+import io.haven.repository.index.PackRecord;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Collects sealed blobs of one type into packs of about the target size and stores each full
+ * pack through a {@link Sink}. Thread safe: appends are serialized, storing a full pack happens
+ * on the caller's thread outside the lock. After a failure it refuses further use.
+ */
+public final class Packer {
+    /** Stores a finished pack; called once per pack, possibly from several threads. */
+    public interface Sink {
+        void store(PackRecord record, byte[] pack);
+    }
+
+    private final BlobType type;
+    private final MasterKey key;
+    private final int targetSize;
+    private final Sink sink;
+    private byte[] buf = new byte[1 << 20];
+    private int size;
+    private List<PackHeader.Entry> entries = new ArrayList<>();
+    private volatile Throwable failure;
+
+    public Packer(BlobType type, MasterKey key, int targetSize, Sink sink) {
+        this.type = type;
+        this.key = key;
+        this.targetSize = targetSize;
+        this.sink = sink;
+    }
+
+    /** Adds one sealed blob; may store a full pack before returning. */
+    public void add(BlobId id, byte[] sealed, int rawLength) {
+        checkUsable();
+        byte[] full = null;
+        List<PackHeader.Entry> fullEntries = null;
+        int fullSize = 0;
+        synchronized (this) {
+            if (size + sealed.length > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + sealed.length));
+            }
+            System.arraycopy(sealed, 0, buf, size, sealed.length);
+            size += sealed.length;
+            entries.add(new PackHeader.Entry(type, sealed.length, rawLength, id));
+            if (size >= targetSize) {
+                full = buf;
+                fullSize = size;
+                fullEntries = entries;
+                buf = new byte[1 << 20];
+                size = 0;
+                entries = new ArrayList<>();
+            }
+        }
+        if (full != null) {
+            store(full, fullSize, fullEntries);
+        }
+    }
+
+    /** Stores the pack being filled, if it holds anything. */
+    public void flush() {
+        checkUsable();
+        byte[] full;
+        int fullSize;
+        List<PackHeader.Entry> fullEntries;
+        synchronized (this) {
+            if (entries.isEmpty()) {
+                return;
+            }
+            full = buf;
+            fullSize = size;
+            fullEntries = entries;
+            buf = new byte[1 << 20];
+            size = 0;
+            entries = new ArrayList<>();
+        }
+        store(full, fullSize, fullEntries);
+    }
+
+    private void store(byte[] blobs, int blobBytes, List<PackHeader.Entry> list) {
+        try {
+            byte[] header = key.seal(PackHeader.encode(list), 0, list.size() * PackHeader.ENTRY, false);
+            byte[] pack = Arrays.copyOf(blobs, blobBytes + header.length + 4);
+            System.arraycopy(header, 0, pack, blobBytes, header.length);
+            ByteBuffer.wrap(pack, blobBytes + header.length, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(header.length);
+            BlobId packId = ObjectHash.of(pack);
+            List<PackRecord.Entry> recs = new ArrayList<>(list.size());
+            int offset = 0;
+            for (PackHeader.Entry e : list) {
+                recs.add(new PackRecord.Entry(e.id(), offset, e.length(), e.rawLength()));
+                offset += e.length();
+            }
+            sink.store(new PackRecord(packId, type, recs), pack);
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private void checkUsable() {
+        Throwable f = failure;
+        if (f != null) {
+            throw new HavenException(ErrorCode.IO, "an earlier pack write failed: " + f.getMessage(), f);
+        }
+    }
+}
