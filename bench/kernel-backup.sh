@@ -34,6 +34,8 @@ BENCH_DIR="${BENCH_DIR:-/var/tmp/haven-bench}"
 if [[ $QUICK == 1 ]]; then BENCH_RUNS="${BENCH_RUNS:-1}"; else BENCH_RUNS="${BENCH_RUNS:-3}"; fi
 BENCH_TOOLS="${BENCH_TOOLS:-haven restic borg}"
 BENCH_QUICK_SUBDIR="${BENCH_QUICK_SUBDIR:-drivers/net}"
+HAVEN_DEFAULT=0
+[[ -z ${HAVEN:-} ]] && HAVEN_DEFAULT=1
 HAVEN="${HAVEN:-$REPO_ROOT/haven}"
 KERNEL_TARBALL=/usr/src/linux-source-6.1.tar.xz
 KERNEL_NAME=linux-source-6.1
@@ -62,14 +64,22 @@ median() {
     else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2 }'
 }
 
-# run_timed LABEL LOGFILE CMD...   -> sets T_WALL (s) and T_RSS (KiB)
+uptime_s() { local u _; read -r u _ </proc/uptime; printf '%s' "$u"; }
+
+# run_timed LABEL LOGFILE CMD...   -> sets T_WALL (s), T_RSS (KiB), T_CPU (user+sys s)
 # stdout goes to LOGFILE, stderr to LOGFILE.stderr. Dies with the tail of both
 # if the command fails.
+# Wall time is taken from /proc/uptime (CLOCK_BOOTTIME, immune to wall-clock
+# steps); GNU time's %e (gettimeofday) is cross-checked and a divergence, e.g.
+# from an NTP step or a VM pause, is reported loudly.
+CLOCK_WARNINGS=()
 run_timed() {
   local label=$1 logf=$2; shift 2
-  local tf; tf=$(mktemp "$BENCH_DIR/.time.XXXXXX")
+  local tf u0 u1 e user sys
+  tf=$(mktemp "$BENCH_DIR/.time.XXXXXX")
   sync   # don't let writeback of the previous step leak into this timing
-  if ! /usr/bin/time -f '%e %M' -o "$tf" "$@" >"$logf" 2>"$logf.stderr"; then
+  u0=$(uptime_s)
+  if ! /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" >"$logf" 2>"$logf.stderr"; then
     echo >&2
     echo "error: $label failed: $*" >&2
     echo "---- last 30 lines of $logf (stdout) ----" >&2
@@ -79,20 +89,30 @@ run_timed() {
     rm -f "$tf"
     exit 1
   fi
+  u1=$(uptime_s)
   # GNU time may prepend "Command exited..." lines; the last line is ours.
-  read -r T_WALL T_RSS < <(tail -n 1 "$tf")
+  read -r e T_RSS user sys < <(tail -n 1 "$tf")
   rm -f "$tf"
-  log "  $label: ${T_WALL}s, max RSS $((T_RSS / 1024)) MiB"
+  T_WALL=$(awk -v a="$u0" -v b="$u1" 'BEGIN {printf "%.2f", b - a}')
+  T_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
+  if awk -v m="$T_WALL" -v e="$e" 'BEGIN {d = m - e; if (d < 0) d = -d; exit !(d > 1 && d > 0.05 * m)}'; then
+    echo "!!! CLOCK WARNING: $label: /proc/uptime says ${T_WALL}s but gettimeofday says ${e}s (clock step or VM pause?) — using ${T_WALL}s" >&2
+    CLOCK_WARNINGS+=("$label: uptime ${T_WALL}s vs gettimeofday ${e}s")
+  fi
+  log "  $label: ${T_WALL}s wall, ${T_CPU}s cpu, max RSS $((T_RSS / 1024)) MiB"
 }
 
 # run_quiet LABEL LOGFILE CMD...   untimed, dies on failure
+# (stdout to LOGFILE, stderr to LOGFILE.stderr)
 run_quiet() {
   local label=$1 logf=$2; shift 2
-  if ! "$@" >"$logf" 2>&1; then
+  if ! "$@" >"$logf" 2>"$logf.stderr"; then
     echo >&2
     echo "error: $label failed: $*" >&2
-    echo "---- last 30 lines of $logf ----" >&2
+    echo "---- last 30 lines of $logf (stdout) ----" >&2
     tail -n 30 "$logf" >&2 || true
+    echo "---- last 30 lines of $logf.stderr ----" >&2
+    tail -n 30 "$logf.stderr" >&2 || true
     exit 1
   fi
 }
@@ -214,7 +234,14 @@ declare -A VERSION
 if has_tool haven; then
   log "running '$HAVEN --version' once (builds Haven if needed; not timed)"
   run_quiet "haven --version" "$LOG_DIR/haven-version.log" "${HAVEN_CMD[@]}" --version
-  VERSION[haven]="$(grep -v '^[[:space:]]*$' "$LOG_DIR/haven-version.log" | tail -n1)"
+  VERSION[haven]="$(grep -v '^[[:space:]]*$' "$LOG_DIR/haven-version.log" | head -n1 || true)"
+  # The repo-root wrapper re-checks (and may rebuild) the sources on every call.
+  # Time the built distribution directly so no build check or rebuild (e.g.
+  # because someone edited a source file meanwhile) lands inside a timing.
+  if [[ $HAVEN_DEFAULT == 1 && -x $REPO_ROOT/haven-cli/target/haven/bin/haven ]]; then
+    HAVEN_CMD=("$REPO_ROOT/haven-cli/target/haven/bin/haven")
+    log "timing the built distribution directly: ${HAVEN_CMD[0]}"
+  fi
 fi
 has_tool restic && VERSION[restic]="$(restic version | head -n1)"
 has_tool borg && VERSION[borg]="$(borg --version | head -n1)"
@@ -282,12 +309,12 @@ tool_restore() {  # TOOL REPO DST LABEL
 }
 
 # ------------------------------------------------------------ measurements ---
-declare -A S_FIRST S_RE S_RESTORE S_SIZE S_RSS MED_FIRST MED_RE MED_RESTORE MED_SIZE MED_RSS
+declare -A S_FIRST S_RE S_RESTORE S_SIZE S_RSS S_CPU_FIRST S_CPU_RE S_CPU_RESTORE MED_FIRST MED_RE MED_RESTORE MED_SIZE MED_RSS
 HAVEN_SUMMARY=""
 
 for tool in $BENCH_TOOLS; do
   log "== $tool =="
-  first=() re=() rest=() size=() rss=()
+  first=() re=() rest=() size=() rss=() cfirst=() cre=() crest=()
   for ((i = 1; i <= BENCH_RUNS; i++)); do
     repo="$WORK/$tool-repo" dst="$WORK/$tool-restore"
     rm -rf "$repo" "$dst" "$STATE/$tool"
@@ -295,7 +322,7 @@ for tool in $BENCH_TOOLS; do
     tool_init "$tool" "$repo"
 
     tool_backup "$tool" "$repo" first "$tool run $i/$BENCH_RUNS first backup"
-    first+=("$T_WALL"); rss+=("$T_RSS")
+    first+=("$T_WALL"); rss+=("$T_RSS"); cfirst+=("$T_CPU")
     if [[ $tool == haven && -z $HAVEN_SUMMARY ]]; then
       HAVEN_SUMMARY="$(cat "$LOG_DIR/haven-first.log")"
     fi
@@ -303,11 +330,11 @@ for tool in $BENCH_TOOLS; do
     log "  repo size: $(( ${size[-1]} / 1048576 )) MiB"
 
     tool_backup "$tool" "$repo" second "$tool run $i/$BENCH_RUNS re-backup (unchanged)"
-    re+=("$T_WALL")
+    re+=("$T_WALL"); cre+=("$T_CPU")
 
     mkdir -p "$dst"
     tool_restore "$tool" "$repo" "$dst" "$tool run $i/$BENCH_RUNS restore"
-    rest+=("$T_WALL")
+    rest+=("$T_WALL"); crest+=("$T_CPU")
     verify_restore "$tool" "$i" "$dst" || true
 
     rm -rf "$repo" "$dst" "$STATE/$tool"
@@ -315,6 +342,7 @@ for tool in $BENCH_TOOLS; do
   unset HAVEN_REPO HAVEN_PASSWORD RESTIC_REPOSITORY RESTIC_PASSWORD RESTIC_CACHE_DIR BORG_REPO BORG_PASSPHRASE BORG_BASE_DIR
   S_FIRST[$tool]="${first[*]}"; S_RE[$tool]="${re[*]}"; S_RESTORE[$tool]="${rest[*]}"
   S_SIZE[$tool]="${size[*]}"; S_RSS[$tool]="${rss[*]}"
+  S_CPU_FIRST[$tool]="${cfirst[*]}"; S_CPU_RE[$tool]="${cre[*]}"; S_CPU_RESTORE[$tool]="${crest[*]}"
   MED_FIRST[$tool]="$(median "${first[@]}")"
   MED_RE[$tool]="$(median "${re[@]}")"
   MED_RESTORE[$tool]="$(median "${rest[@]}")"
@@ -323,17 +351,17 @@ for tool in $BENCH_TOOLS; do
 done
 
 log "== plain copy (tar | tar, same disk) =="
-copy=()
+copy=() ccopy=()
 for ((i = 1; i <= BENCH_RUNS; i++)); do
   dst="$WORK/copy"
   rm -rf "$dst"; mkdir -p "$dst"
   run_timed "copy run $i/$BENCH_RUNS" "$LOG_DIR/copy.log" \
     bash -o pipefail -c 'tar -C "$1" -cf - . | tar -C "$2" -xf -' _ "$SRC" "$dst"
-  copy+=("$T_WALL")
+  copy+=("$T_WALL"); ccopy+=("$T_CPU")
   verify_restore "plain-copy" "$i" "$dst" || true
   rm -rf "$dst"
 done
-S_FIRST[copy]="${copy[*]}"
+S_FIRST[copy]="${copy[*]}"; S_CPU_FIRST[copy]="${ccopy[*]}"
 MED_COPY="$(median "${copy[@]}")"
 
 # ------------------------------------------------------------------ report ---
@@ -392,12 +420,18 @@ OUT_JSON="$SCRIPT_DIR/results/kernel-$DATE_TAG$suffix.json"
   printf '| Haven repo size / borg repo size | %s | ≤ 1.05 | %s |\n'      "$(cell "$R_SIZE_BORG")"    "$(check "$R_SIZE_BORG" '<=' 1.05)"
   printf '| Haven peak RSS | %s | < 400 MiB | %s |\n'                 "$(cell "$HAVEN_RSS_MIB" " MiB")"  "$(check "$HAVEN_RSS_MIB" '<' 400)"
   echo
-  echo "Per-run samples (wall s / RSS KiB / repo bytes):"
+  echo "Per-run samples (wall s, RSS KiB, repo bytes; CPU = user+sys s):"
   echo
   for t in $BENCH_TOOLS; do
     echo "- $t: first [${S_FIRST[$t]}], re-backup [${S_RE[$t]}], restore [${S_RESTORE[$t]}], rss [${S_RSS[$t]}], repo [${S_SIZE[$t]}]"
+    echo "  - CPU s (user+sys): first [${S_CPU_FIRST[$t]}], re-backup [${S_CPU_RE[$t]}], restore [${S_CPU_RESTORE[$t]}]"
   done
-  echo "- plain copy: [${S_FIRST[copy]}]"
+  echo "- plain copy: [${S_FIRST[copy]}], CPU s [${S_CPU_FIRST[copy]}]"
+  if (( ${#CLOCK_WARNINGS[@]} )); then
+    echo
+    echo "**CLOCK WARNINGS (timings may be unreliable):**"
+    for v in "${CLOCK_WARNINGS[@]}"; do echo "- $v"; done
+  fi
   if (( ${#VERIFY_FAILED[@]} )); then
     echo
     echo "**RESTORE VERIFICATION FAILED:**"
@@ -424,13 +458,15 @@ samples_json() { json_arr $1; }   # word-split on purpose
     first_t=0
     printf '    %s: {"version": %s, "first_backup_s": %s, "rebackup_s": %s, "restore_s": %s, "repo_bytes": %s, "peak_rss_kib": %s,\n' \
       "$(json_str "$t")" "$(json_str "${VERSION[$t]}")" "${MED_FIRST[$t]}" "${MED_RE[$t]}" "${MED_RESTORE[$t]}" "${MED_SIZE[$t]}" "${MED_RSS[$t]}"
-    printf '      "samples": {"first_backup_s": %s, "rebackup_s": %s, "restore_s": %s, "repo_bytes": %s, "peak_rss_kib": %s}}' \
+    printf '      "samples": {"first_backup_s": %s, "rebackup_s": %s, "restore_s": %s, "repo_bytes": %s, "peak_rss_kib": %s,\n' \
       "$(samples_json "${S_FIRST[$t]}")" "$(samples_json "${S_RE[$t]}")" "$(samples_json "${S_RESTORE[$t]}")" \
       "$(samples_json "${S_SIZE[$t]}")" "$(samples_json "${S_RSS[$t]}")"
+    printf '        "first_backup_cpu_s": %s, "rebackup_cpu_s": %s, "restore_cpu_s": %s}}' \
+      "$(samples_json "${S_CPU_FIRST[$t]}")" "$(samples_json "${S_CPU_RE[$t]}")" "$(samples_json "${S_CPU_RESTORE[$t]}")"
   done
   [[ $first_t == 1 ]] || echo ","
-  printf '    "plain_copy": {"version": %s, "copy_s": %s, "samples": {"copy_s": %s}}\n' \
-    "$(json_str "$TAR_VER")" "$MED_COPY" "$(samples_json "${S_FIRST[copy]}")"
+  printf '    "plain_copy": {"version": %s, "copy_s": %s, "samples": {"copy_s": %s, "copy_cpu_s": %s}}\n' \
+    "$(json_str "$TAR_VER")" "$MED_COPY" "$(samples_json "${S_FIRST[copy]}")" "$(samples_json "${S_CPU_FIRST[copy]}")"
   echo "  },"
   echo "  \"ratios\": {"
   echo "    \"haven_first_backup_speedup_vs_restic\": $(json_num "$R_FIRST_RESTIC"),"
@@ -447,6 +483,10 @@ samples_json() { json_arr $1; }   # word-split on purpose
     hs="$(printf '%s' "$HAVEN_SUMMARY" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' 2>/dev/null || echo null)"
   fi
   echo "  \"haven_first_backup_summary\": $hs,"
+  printf '  "clock_warnings": ['
+  sep=""
+  for v in "${CLOCK_WARNINGS[@]}"; do printf '%s%s' "$sep" "$(json_str "$v")"; sep=", "; done
+  echo "],"
   printf '  "verify_failures": ['
   sep=""
   for v in "${VERIFY_FAILED[@]}"; do printf '%s%s' "$sep" "$(json_str "$v")"; sep=", "; done

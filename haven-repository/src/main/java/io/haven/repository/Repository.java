@@ -55,9 +55,10 @@ public final class Repository implements AutoCloseable {
     public record Actor(String host, String username) {}
 
     /**
-     * Creates a repository in an empty location.
+     * Creates a repository. The CLI refuses any non-empty directory first; this refuses a
+     * location that already holds a config or keys.
      *
-     * @throws HavenException REPOSITORY_EXISTS when the location holds anything
+     * @throws HavenException REPOSITORY_EXISTS when the location holds a repository
      */
     public static Repository init(Backend backend, char[] password, int kdfMemoryKib, Actor actor, InstantSource clock,
             SecureRandom random) {

@@ -61,6 +61,9 @@ public record KeyFile(int version, String created, String host, String username,
         } catch (IllegalArgumentException e) {
             throw new HavenException(ErrorCode.CORRUPT, "key file holds invalid base64");
         }
+        if (box.length < MasterKey.NONCE + 16) {
+            throw new HavenException(ErrorCode.CORRUPT, "key file holds a truncated master key");
+        }
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(kek, "AES"), new GCMParameterSpec(128, box, 0, MasterKey.NONCE));

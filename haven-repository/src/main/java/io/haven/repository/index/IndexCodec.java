@@ -48,18 +48,21 @@ public final class IndexCodec {
             if (version != VERSION) {
                 throw new HavenException(ErrorCode.CORRUPT, what + " has unsupported version " + version);
             }
-            int packs = b.getInt();
-            List<PackRecord> out = new ArrayList<>(Math.max(0, Math.min(packs, 1 << 16)));
+            long packs = Integer.toUnsignedLong(b.getInt());
+            if (packs > b.remaining() / (32 + 1 + 4)) {
+                throw new HavenException(ErrorCode.CORRUPT, what + " is truncated");
+            }
+            List<PackRecord> out = new ArrayList<>((int) packs);
             byte[] id = new byte[32];
             for (int i = 0; i < packs; i++) {
                 b.get(id);
                 BlobId packId = BlobId.of(id);
                 BlobType type = BlobType.ofCode(b.get());
-                int n = b.getInt();
-                if (n < 0 || n > b.remaining() / 44) {
+                long n = Integer.toUnsignedLong(b.getInt());
+                if (n > b.remaining() / 44) {
                     throw new HavenException(ErrorCode.CORRUPT, what + " is truncated");
                 }
-                List<PackRecord.Entry> entries = new ArrayList<>(n);
+                List<PackRecord.Entry> entries = new ArrayList<>((int) n);
                 for (int k = 0; k < n; k++) {
                     b.get(id);
                     entries.add(new PackRecord.Entry(BlobId.of(id), b.getInt(), b.getInt(), b.getInt()));

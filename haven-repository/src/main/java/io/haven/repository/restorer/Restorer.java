@@ -398,8 +398,11 @@ public final class Restorer {
         try {
             return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
-        } catch (FileSystemException ex) {
-            // a symlink, directory or special file is in the way: replace it
+        } catch (IOException ex) {
+            // a symlink (ELOOP with O_NOFOLLOW), directory or special file is in the way: replace it
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw ex;
+            }
             replace(p);
             return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS);
         }
@@ -502,16 +505,7 @@ public final class Restorer {
             cmd.add(Long.toString(major));
             cmd.add(Long.toString(minor));
         }
-        try {
-            Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (proc.waitFor() != 0) {
-                throw new IOException("mknod failed: " + out);
-            }
-        } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
-        }
+        run(cmd);
         Files.move(tmp, p, StandardCopyOption.ATOMIC_MOVE);
     }
 
@@ -533,18 +527,55 @@ public final class Restorer {
         } else {
             warnOnce("owner", "not running as root: files are owned by the restoring user, not their original owners");
         }
+        // Special files are never opened (opening a FIFO blocks, a device may act): their mode and
+        // times are set by path. Everything else is set without following a symlink.
+        boolean special = n.type() != NodeType.FILE && n.type() != NodeType.DIR && !symlink;
         if (!symlink) {
             // after chown, which clears setuid/setgid
-            Files.setAttribute(p, "unix:mode", n.mode(), LinkOption.NOFOLLOW_LINKS);
-            if (!n.xattrs().isEmpty()) {
+            if (special) {
+                Files.setAttribute(p, "unix:mode", n.mode());
+            } else {
+                Files.setAttribute(p, "unix:mode", n.mode(), LinkOption.NOFOLLOW_LINKS);
+            }
+            if (!n.xattrs().isEmpty() && !special) {
                 List<String> skipped = Xattrs.write(p, n.xattrs());
                 if (!skipped.isEmpty()) {
                     warnOnce("xattr", "extended attributes outside the user namespace are not restored, e.g. " + skipped.get(0));
                 }
             }
         }
-        FileTime mtime = FileTime.from(Instant.ofEpochSecond(n.mtimeSeconds(), n.mtimeNanos()));
-        Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(mtime, mtime, null);
+        if (special) {
+            touch(p, n.mtimeSeconds(), n.mtimeNanos());
+        } else {
+            FileTime mtime = FileTime.from(Instant.ofEpochSecond(n.mtimeSeconds(), n.mtimeNanos()));
+            Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(mtime, mtime, null);
+        }
+    }
+
+    /** Sets the times of a special file by path (utimensat through touch), never opening it. */
+    private static void touch(Path p, long seconds, int nanos) throws IOException {
+        Path dir = p.getParent();
+        Path tmp = dir.resolve(".haven-touch-" + Long.toHexString(System.nanoTime()));
+        // touch takes a text path; rename to an ASCII name and back so any name works
+        Files.move(p, tmp, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            run(List.of("touch", "-h", "-m", "-a", "-d", String.format("@%d.%09d", seconds, nanos), tmp.toString()));
+        } finally {
+            Files.move(tmp, p, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    private static void run(List<String> cmd) throws IOException {
+        try {
+            Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (proc.waitFor() != 0) {
+                throw new IOException(cmd.get(0) + " failed: " + out);
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        }
     }
 
     private final Map<String, Optional<Object>> principals = new ConcurrentHashMap<>();

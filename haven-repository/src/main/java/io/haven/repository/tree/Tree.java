@@ -110,6 +110,9 @@ public record Tree(List<Node> nodes) {
             throw new HavenException(ErrorCode.CORRUPT, what + " has unsupported tree version " + version);
         }
         long count = in.varint();
+        if (count < 0 || count > data.length) {
+            throw new HavenException(ErrorCode.CORRUPT, what + " claims " + Long.toUnsignedString(count) + " entries in " + data.length + " bytes");
+        }
         List<Node> nodes = new ArrayList<>((int) Math.min(count, 1 << 16));
         for (long i = 0; i < count; i++) {
             NodeType type = NodeType.ofCode(in.u8());
@@ -134,7 +137,7 @@ public record Tree(List<Node> nodes) {
             switch (type) {
                 case FILE -> {
                     long chunks = in.varint();
-                    if (chunks > data.length / BlobId.LENGTH) {
+                    if (chunks < 0 || chunks > data.length / BlobId.LENGTH) {
                         throw new HavenException(ErrorCode.CORRUPT, what + " is truncated");
                     }
                     List<BlobId> ids = new ArrayList<>((int) chunks);
@@ -239,7 +242,7 @@ public record Tree(List<Node> nodes) {
 
         byte[] bytes() {
             long n = varint();
-            if (n > data.length - pos) {
+            if (n < 0 || n > data.length - pos) {
                 throw new HavenException(ErrorCode.CORRUPT, what + " is truncated");
             }
             return raw((int) n);

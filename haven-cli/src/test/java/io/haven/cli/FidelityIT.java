@@ -1,0 +1,197 @@
+package io.haven.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.haven.repository.fs.FileNames;
+import io.haven.repository.fs.FileStat;
+import io.haven.repository.fs.Xattrs;
+import io.haven.repository.tree.NodeType;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Backs up a tree holding every kind of entry and attribute the issue names, restores it
+ * elsewhere through the real command, and compares every attribute of every entry.
+ */
+class FidelityIT {
+    private static final Instant T = Instant.parse("2001-02-03T04:05:06.123456789Z");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void restoreReproducesEveryKindOfEntryAndAttribute() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        List<String> expectations = build(src);
+        HavenCli haven = new HavenCli(tmp.resolve("repo"), "fidelity");
+        haven.run("init", "--kdf-memory", "8").expect(0);
+        haven.run("backup", src.toString()).expect(0);
+        Path target = tmp.resolve("restored");
+        HavenCli.Result r = haven.run("restore", "latest:" + src, "--target", target.toString()).expect(0);
+        List<String> differences = new ArrayList<>();
+        int compared = compare(src, target, differences);
+        assertThat(differences).as("differences between source and restore").isEmpty();
+        assertThat(compared).isGreaterThanOrEqualTo(expectations.size());
+
+        // hard links stay linked
+        assertThat(FileStat.of(target.resolve("hard-a")).ino()).isEqualTo(FileStat.of(target.resolve("hard-b")).ino());
+        // holes stay holes: 128 MiB file with 8 KiB of data
+        long blocks = Long.parseLong(HavenCli.sh("stat", "-c", "%b", target.resolve("sparse.img").toString()).trim());
+        assertThat(blocks * 512).as("allocated bytes of the restored sparse file").isLessThan(1 << 20);
+        assertThat(r.out()).contains("restored");
+    }
+
+    /** Makes the tree; returns a list of what it holds, for the record. */
+    private static List<String> build(Path src) throws Exception {
+        List<String> made = new ArrayList<>();
+        Random rnd = new Random(1);
+        byte[] big = new byte[3 << 20];
+        rnd.nextBytes(big);
+        Files.write(src.resolve("random.bin"), big);
+        Files.writeString(src.resolve("text.txt"), "hello\n".repeat(1000));
+        Files.createFile(src.resolve("empty-file"));
+        Files.createDirectories(src.resolve("empty-dir"));
+        Files.createDirectories(src.resolve("a/b/c"));
+        Files.writeString(src.resolve("a/b/c/deep.txt"), "deep");
+        Files.createSymbolicLink(src.resolve("link-relative"), Path.of("a/b/c/deep.txt"));
+        Files.createSymbolicLink(src.resolve("link-absolute"), Path.of("/etc/hostname"));
+        Files.createSymbolicLink(src.resolve("link-dangling"), Path.of("does/not/exist"));
+        Files.writeString(src.resolve("hard-a"), "linked content");
+        Files.createLink(src.resolve("hard-b"), src.resolve("hard-a"));
+        try (FileChannel ch = FileChannel.open(src.resolve("sparse.img"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            byte[] data = new byte[4096];
+            Arrays.fill(data, (byte) 7);
+            ch.write(ByteBuffer.wrap(data), 64L << 20);
+            ch.write(ByteBuffer.wrap(data), (128L << 20) - 4096);
+        }
+        HavenCli.sh("mkfifo", src.resolve("fifo").toString());
+        Files.writeString(src.resolve("setuid"), "#!/bin/sh\n");
+        Files.setAttribute(src.resolve("setuid"), "unix:mode", 04755);
+        Files.writeString(src.resolve("setgid"), "x");
+        Files.setAttribute(src.resolve("setgid"), "unix:mode", 02750);
+        Files.createDirectories(src.resolve("sticky"));
+        Files.setAttribute(src.resolve("sticky"), "unix:mode", 01777);
+        Path ro = Files.createDirectories(src.resolve("read-only-dir"));
+        Files.writeString(ro.resolve("inside.txt"), "inside a read-only directory");
+        Files.setAttribute(ro.resolve("inside.txt"), "unix:mode", 0444);
+        // non-UTF-8 names, byte for byte
+        Path latin1 = FileNames.resolve(src, new byte[] {'c', 'a', 'f', (byte) 0xe9});
+        Files.writeString(latin1, "latin-1 name");
+        Path odd = Files.createDirectories(FileNames.resolve(src, new byte[] {(byte) 0xff, (byte) 0xfe, '-', 'd'}));
+        Files.writeString(FileNames.resolve(odd, new byte[] {'x', (byte) 0x80}), "inside an odd directory");
+        Files.writeString(src.resolve("ünïcödé ✓.txt"), "valid UTF-8 name");
+        // extended attributes
+        Path x = src.resolve("xattr.txt");
+        Files.writeString(x, "with attributes");
+        var view = Files.getFileAttributeView(x, java.nio.file.attribute.UserDefinedFileAttributeView.class);
+        view.write("comment", ByteBuffer.wrap("hello".getBytes()));
+        byte[] bin = new byte[256];
+        for (int i = 0; i < bin.length; i++) {
+            bin[i] = (byte) i;
+        }
+        view.write("binary", ByteBuffer.wrap(bin));
+        if (HavenCli.isRoot()) {
+            HavenCli.sh("mknod", src.resolve("null-device").toString(), "c", "1", "3");
+            HavenCli.sh("mknod", src.resolve("block-device").toString(), "b", "7", "200");
+            Files.writeString(src.resolve("owned"), "owned by 1234:5678");
+            Files.setAttribute(src.resolve("owned"), "unix:uid", 1234);
+            Files.setAttribute(src.resolve("owned"), "unix:gid", 5678);
+            Files.setAttribute(src.resolve("owned"), "unix:mode", 0640);
+            made.add("devices and foreign owners");
+        }
+        // nanosecond times on everything, read-only directory mode last
+        try (var walk = Files.walk(src)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Instant t = T.plusSeconds(p.getNameCount());
+                if (FileStat.of(p).type() == NodeType.FIFO || FileStat.of(p).type() == NodeType.CHAR_DEVICE
+                        || FileStat.of(p).type() == NodeType.BLOCK_DEVICE) {
+                    // the JDK opens the file to set times: a FIFO would block
+                    HavenCli.sh("touch", "-h", "-m", "-d", String.format("@%d.%09d", t.getEpochSecond(), t.getNano()), p.toString());
+                    continue;
+                }
+                Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                        .setTimes(FileTime.from(t), null, null);
+                made.add(p.toString());
+            }
+        }
+        Files.setAttribute(ro, "unix:mode", 0555);
+        Files.getFileAttributeView(ro, BasicFileAttributeView.class).setTimes(FileTime.from(T), null, null);
+        return made;
+    }
+
+    private static int compare(Path a, Path b, List<String> differences) throws IOException {
+        FileStat sa = FileStat.of(a);
+        FileStat sb;
+        try {
+            sb = FileStat.of(b);
+        } catch (IOException e) {
+            differences.add(a + ": missing in the restore");
+            return 0;
+        }
+        String name = a.toString();
+        check(differences, name, "type", sa.type(), sb.type());
+        check(differences, name, "mode", Integer.toOctalString(sa.permissions()), Integer.toOctalString(sb.permissions()));
+        check(differences, name, "uid", sa.uid(), sb.uid());
+        check(differences, name, "gid", sa.gid(), sb.gid());
+        check(differences, name, "mtime", sa.mtimeSeconds() + "." + sa.mtimeNanos(), sb.mtimeSeconds() + "." + sb.mtimeNanos());
+        int n = 1;
+        switch (sa.type()) {
+            case FILE -> {
+                check(differences, name, "size", sa.size(), sb.size());
+                if (Files.mismatch(a, b) != -1) {
+                    differences.add(name + ": content differs");
+                }
+                check(differences, name, "xattrs", Xattrs.read(a), Xattrs.read(b));
+            }
+            case SYMLINK -> check(differences, name, "link target",
+                    Arrays.toString(FileNames.bytes(Files.readSymbolicLink(a))), Arrays.toString(FileNames.bytes(Files.readSymbolicLink(b))));
+            case CHAR_DEVICE, BLOCK_DEVICE -> check(differences, name, "rdev", sa.rdev(), sb.rdev());
+            case DIR -> {
+                check(differences, name, "xattrs", Xattrs.read(a), Xattrs.read(b));
+                List<byte[]> names = new ArrayList<>();
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(a)) {
+                    for (Path p : ds) {
+                        names.add(FileNames.bytes(p.getFileName()));
+                    }
+                }
+                List<byte[]> restored = new ArrayList<>();
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(b)) {
+                    for (Path p : ds) {
+                        restored.add(FileNames.bytes(p.getFileName()));
+                    }
+                }
+                check(differences, name, "entry count", names.size(), restored.size());
+                for (byte[] child : names) {
+                    n += compare(FileNames.resolve(a, child), FileNames.resolve(b, child), differences);
+                }
+            }
+            case FIFO, SOCKET -> {
+            }
+        }
+        if (sa.type() == NodeType.SOCKET) {
+            differences.add(name + ": unexpected socket");
+        }
+        return n;
+    }
+
+    private static void check(List<String> differences, String path, String what, Object expected, Object actual) {
+        if (!java.util.Objects.equals(expected, actual)) {
+            differences.add(path + ": " + what + " " + expected + " became " + actual);
+        }
+    }
+}

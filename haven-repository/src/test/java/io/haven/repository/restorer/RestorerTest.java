@@ -1,0 +1,222 @@
+package io.haven.repository.restorer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.BlobId;
+import io.haven.repository.BlobType;
+import io.haven.repository.Repository;
+import io.haven.repository.RepositoryWriter;
+import io.haven.repository.backend.LocalBackend;
+import io.haven.repository.snapshot.Snapshot;
+import io.haven.repository.tree.Node;
+import io.haven.repository.tree.NodeType;
+import io.haven.repository.tree.Tree;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class RestorerTest {
+    private static final InstantSource CLOCK = InstantSource.fixed(Instant.parse("2026-03-04T05:06:07Z"));
+    private static final byte[] CONTENT = "the content of a restored file\n".getBytes(StandardCharsets.UTF_8);
+
+    @TempDir
+    Path tmp;
+
+    private Path work;
+    private Repository repo;
+
+    @BeforeEach
+    void createRepository() throws IOException {
+        Path repoDir = Files.createDirectory(tmp.resolve("repo"));
+        work = Files.createDirectory(tmp.resolve("work"));
+        repo = Repository.init(new LocalBackend(repoDir), "pw".toCharArray(), 8192,
+                new Repository.Actor("host", "user"), CLOCK, new SecureRandom());
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Node file(byte[] name, BlobId chunk, long size) {
+        return new Node(NodeType.FILE, name, 0640, 1000, 1000, "", "", 1_600_000_000L, 5, 1_600_000_000L, 5, 11, 22, 1,
+                size, List.of(chunk), null, null, 0, List.of());
+    }
+
+    private static Node dir(byte[] name, BlobId subtree) {
+        return new Node(NodeType.DIR, name, 0755, 1000, 1000, "", "", 1_600_000_000L, 0, 1_600_000_000L, 0, 12, 22, 2,
+                0, List.of(), subtree, null, 0, List.of());
+    }
+
+    /** Stores the root tree, flushes the writer and saves a snapshot of it; returns the snapshot. */
+    private Repository.SnapshotEntry snapshotOf(Tree rootTree, RepositoryWriter writer) {
+        BlobId root = writer.saveTree(rootTree.encode());
+        writer.flush();
+        repo.saveSnapshot(new Snapshot(1, CLOCK.instant().toString(), root.hex(), List.of("/"), "host", "user", 1000,
+                1000, List.of(), List.of(), null, "test", null));
+        return repo.resolve("latest");
+    }
+
+    private BlobId saveData(RepositoryWriter writer) {
+        BlobId id = repo.key().blobId(CONTENT, 0, CONTENT.length);
+        writer.save(BlobType.DATA, id, CONTENT, 0, CONTENT.length);
+        return id;
+    }
+
+    /** A snapshot whose root holds a file "evil" and a directory "sub" with an entry {@code badName}. */
+    private Repository.SnapshotEntry hostileSnapshot(String badName) {
+        RepositoryWriter writer = repo.newWriter();
+        BlobId chunk = saveData(writer);
+        // Node and Tree accept any name; only decoding refuses unsafe ones, as a restorer reading a
+        // hostile repository would meet them
+        Tree inner = new Tree(List.of(file(utf8(badName), chunk, CONTENT.length)));
+        BlobId sub = writer.saveTree(inner.encode());
+        Tree root = new Tree(List.of(file(utf8("evil"), chunk, CONTENT.length), dir(utf8("sub"), sub)));
+        return snapshotOf(root, writer);
+    }
+
+    private Repository.SnapshotEntry plainSnapshot() {
+        RepositoryWriter writer = repo.newWriter();
+        BlobId chunk = saveData(writer);
+        Tree inner = new Tree(List.of(file(utf8("inner.txt"), chunk, CONTENT.length)));
+        BlobId sub = writer.saveTree(inner.encode());
+        Tree root = new Tree(List.of(file(utf8("hello.txt"), chunk, CONTENT.length), dir(utf8("sub"), sub)));
+        return snapshotOf(root, writer);
+    }
+
+    private RestoreOptions options(Path target) {
+        return new RestoreOptions(target, "/", List.of(), List.of(), false, false, 2);
+    }
+
+    private static List<Path> listRecursively(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            return s.sorted().toList();
+        }
+    }
+
+    @Test
+    void restoresAHandBuiltSnapshot() throws IOException {
+        // the control case: the same construction without a hostile name restores
+        Path target = work.resolve("target");
+        new Restorer(repo, options(target)).run(plainSnapshot());
+
+        assertThat(target.resolve("hello.txt")).hasBinaryContent(CONTENT);
+        assertThat(target.resolve("sub/inner.txt")).hasBinaryContent(CONTENT);
+        assertThat(Files.getLastModifiedTime(target.resolve("hello.txt")).toInstant())
+                .isEqualTo(Instant.ofEpochSecond(1_600_000_000L, 5));
+        assertThat(listRecursively(work)).containsExactly(work, target, target.resolve("hello.txt"),
+                target.resolve("sub"), target.resolve("sub/inner.txt"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"..", ".", "../../escaped", "x/../../escaped", "/tmp/escaped"})
+    void aHostileNameIsRefusedBeforeAnythingIsWritten(String badName) throws IOException {
+        Repository.SnapshotEntry snapshot = hostileSnapshot(badName);
+        Path target = work.resolve("target");
+
+        assertThatThrownBy(() -> new Restorer(repo, options(target)).run(snapshot))
+                .isInstanceOfSatisfying(HavenException.class,
+                        e -> assertThat(e.code()).isIn(ErrorCode.UNSAFE_PATH, ErrorCode.CORRUPT));
+
+        // nothing was written: not the target, not "evil", nothing next to the target
+        assertThat(listRecursively(work)).containsExactly(work);
+        assertThat(listRecursively(tmp.resolve("repo")).stream().map(p -> p.getFileName().toString()))
+                .doesNotContain("evil", "escaped");
+    }
+
+    @Test
+    void aHostileNameIsRefusedWithUnsafePath() {
+        Repository.SnapshotEntry snapshot = hostileSnapshot("..");
+        assertThatThrownBy(() -> new Restorer(repo, options(work.resolve("target"))).run(snapshot))
+                .isInstanceOfSatisfying(HavenException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSAFE_PATH));
+    }
+
+    @Test
+    void aHostileNameIsRefusedInADryRunToo() throws IOException {
+        Repository.SnapshotEntry snapshot = hostileSnapshot("..");
+        RestoreOptions dry = new RestoreOptions(work.resolve("target"), "/", List.of(), List.of(), true, false, 2);
+        assertThatThrownBy(() -> new Restorer(repo, dry).run(snapshot)).isInstanceOf(HavenException.class);
+        assertThat(listRecursively(work)).containsExactly(work);
+    }
+
+    @Test
+    void aTargetThatIsARegularFileIsUnusable() throws IOException {
+        Repository.SnapshotEntry snapshot = plainSnapshot();
+        Path target = Files.write(work.resolve("a-file"), utf8("keep me"));
+
+        assertThatThrownBy(() -> new Restorer(repo, options(target)).run(snapshot))
+                .isInstanceOfSatisfying(HavenException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.TARGET_UNUSABLE));
+        assertThat(target).hasContent("keep me");
+        assertThat(listRecursively(work)).containsExactly(work, target);
+    }
+
+    @Test
+    void aTargetThatIsASymlinkToADirectoryIsUnusable() throws IOException {
+        Repository.SnapshotEntry snapshot = plainSnapshot();
+        Path elsewhere = Files.createDirectory(work.resolve("elsewhere"));
+        Path target = Files.createSymbolicLink(work.resolve("link"), elsewhere);
+
+        assertThatThrownBy(() -> new Restorer(repo, options(target)).run(snapshot))
+                .isInstanceOfSatisfying(HavenException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.TARGET_UNUSABLE));
+        assertThat(listRecursively(elsewhere)).containsExactly(elsewhere);
+    }
+
+    @Test
+    void aSymlinkInTheTargetIsNeverWrittenThrough() throws IOException {
+        Repository.SnapshotEntry snapshot = plainSnapshot();
+        Path target = Files.createDirectory(work.resolve("target"));
+        Path outside = Files.write(work.resolve("outside.txt"), utf8("untouched"));
+        Files.createSymbolicLink(target.resolve("hello.txt"), outside);
+
+        try {
+            new Restorer(repo, options(target)).run(snapshot);
+        } catch (HavenException e) {
+            // whether the restore completes is aSymlinkInTheTargetIsReplaced's business
+        }
+        assertThat(outside).hasContent("untouched");
+    }
+
+    @Test
+    void aSymlinkedDirectoryInTheTargetIsReplaced() throws IOException {
+        Repository.SnapshotEntry snapshot = plainSnapshot();
+        Path target = Files.createDirectory(work.resolve("target"));
+        Path outsideDir = Files.createDirectory(work.resolve("outside"));
+        Files.createSymbolicLink(target.resolve("sub"), outsideDir);
+
+        new Restorer(repo, options(target)).run(snapshot);
+
+        assertThat(listRecursively(outsideDir)).containsExactly(outsideDir);
+        assertThat(Files.isSymbolicLink(target.resolve("sub"))).isFalse();
+        assertThat(target.resolve("sub/inner.txt")).hasBinaryContent(CONTENT);
+    }
+
+    @Test
+    void aSymlinkInTheTargetIsReplaced() throws IOException {
+        Repository.SnapshotEntry snapshot = plainSnapshot();
+        Path target = Files.createDirectory(work.resolve("target"));
+        Path outside = Files.write(work.resolve("outside.txt"), utf8("untouched"));
+        Files.createSymbolicLink(target.resolve("hello.txt"), outside);
+
+        new Restorer(repo, options(target)).run(snapshot);
+
+        assertThat(Files.isSymbolicLink(target.resolve("hello.txt"))).isFalse();
+        assertThat(target.resolve("hello.txt")).hasBinaryContent(CONTENT);
+        assertThat(outside).hasContent("untouched");
+    }
+}
