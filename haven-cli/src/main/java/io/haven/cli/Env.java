@@ -16,7 +16,23 @@ public record Env(Map<String, String> vars, Path workingDir, PrintStream out, Pr
     }
 
     public static Env fromSystem(Map<String, String> vars) {
-        return new Env(vars, Path.of("").toAbsolutePath(), System.out, System.err, System.in, System.console() != null);
+        return new Env(vars, Path.of("").toAbsolutePath(), System.out, System.err, System.in, interactive());
+    }
+
+    /**
+     * Whether a person is at a terminal. Java 22+ returns a console even when the streams are
+     * redirected and says so through {@code Console.isTerminal()}; Java 21 returns null then.
+     */
+    static boolean interactive() {
+        java.io.Console c = System.console();
+        if (c == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
     }
 
     public String get(String name) {

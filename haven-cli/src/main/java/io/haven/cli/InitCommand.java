@@ -18,9 +18,13 @@ import picocli.CommandLine.Option;
 
 @Command(name = "init", description = "Create a repository (refuses a location that is not empty).")
 final class InitCommand extends RepoCommand {
-    @Option(names = "--kdf-memory", paramLabel = "MIB", defaultValue = "64",
+    @Option(names = "--kdf-memory", paramLabel = "MIB", defaultValue = "46",
             description = "Memory for the Argon2id password hash, in MiB (default ${DEFAULT-VALUE}; at least 8).")
     int kdfMemoryMib;
+
+    @Option(names = "--compression-level", paramLabel = "N",
+            description = "zstd level that backups into this repository use (default: ${DEFAULT-VALUE}; 1 is faster, 19 smallest).")
+    int compressionLevel = Repository.DEFAULT_COMPRESSION_LEVEL;
 
     @Override
     public Integer call() {
@@ -30,7 +34,7 @@ final class InitCommand extends RepoCommand {
                 refuseNonEmpty(local.root());
             }
             char[] pw = password(true);
-            try (Repository repo = Repository.init(b, pw, kdfMemoryMib * 1024, actor(), InstantSource.system(), new SecureRandom())) {
+            try (Repository repo = Repository.init(b, pw, kdfMemoryMib * 1024, compressionLevel, actor(), InstantSource.system(), new SecureRandom())) {
                 if (json()) {
                     Map<String, Object> out = new LinkedHashMap<>();
                     out.put("id", repo.config().id());

@@ -26,7 +26,7 @@ final class KeyCommand implements Runnable {
                 description = "Read the new password from FILE; default: $HAVEN_NEW_PASSWORD or a prompt.")
         String newPasswordFile;
 
-        @Option(names = "--kdf-memory", paramLabel = "MIB", defaultValue = "64",
+        @Option(names = "--kdf-memory", paramLabel = "MIB", defaultValue = "46",
                 description = "Memory for the Argon2id password hash, in MiB (default ${DEFAULT-VALUE}).")
         int kdfMemoryMib;
 

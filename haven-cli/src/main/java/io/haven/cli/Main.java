@@ -53,7 +53,14 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(run(Env.fromSystem(System.getenv()), args));
+        int code;
+        try {
+            code = run(Env.fromSystem(System.getenv()), args);
+        } catch (OutOfMemoryError e) {
+            System.err.println("haven: out of memory: raise HAVEN_HEAP (default 256m), e.g. HAVEN_HEAP=1g");
+            code = EXIT_FAILURE;
+        }
+        System.exit(code);
     }
 
     /** Runs a command line with an environment; returns the exit code. */

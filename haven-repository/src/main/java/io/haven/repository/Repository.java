@@ -49,6 +49,9 @@ public final class Repository implements AutoCloseable {
         this.keyName = keyName;
         this.clock = clock;
         this.random = random;
+        if (config.compression() != null && "zstd".equals(config.compression().algorithm())) {
+            key.compressionLevel(config.compression().level());
+        }
     }
 
     /** Who creates keys and snapshots, recorded in key files. */
@@ -62,13 +65,22 @@ public final class Repository implements AutoCloseable {
      */
     public static Repository init(Backend backend, char[] password, int kdfMemoryKib, Actor actor, InstantSource clock,
             SecureRandom random) {
+        return init(backend, password, kdfMemoryKib, DEFAULT_COMPRESSION_LEVEL, actor, clock, random);
+    }
+
+    /** The zstd level new repositories use; see docs/performance.md for why. */
+    public static final int DEFAULT_COMPRESSION_LEVEL = 3;
+
+    /** Creates a repository whose writers compress at {@code compressionLevel}. */
+    public static Repository init(Backend backend, char[] password, int kdfMemoryKib, int compressionLevel, Actor actor,
+            InstantSource clock, SecureRandom random) {
         if (backend.stat("config").isPresent() || !backend.list("keys").isEmpty()) {
             throw new HavenException(ErrorCode.REPOSITORY_EXISTS, "a repository already exists at " + backend.location());
         }
         byte[] idBytes = new byte[16];
         random.nextBytes(idBytes);
         Config config = new Config(Config.FORMAT, Config.VERSION, HexFormat.of().formatHex(idBytes),
-                clock.instant().toString(), Config.ChunkerParams.defaults(), 16 << 20, new Config.Compression("zstd", 3));
+                clock.instant().toString(), Config.ChunkerParams.defaults(), 16 << 20, new Config.Compression("zstd", compressionLevel));
         MasterKey key = MasterKey.generate(random);
         KeyFile kf = KeyFile.create(key, password, kdfMemoryKib, clock.instant().toString(), actor.host(),
                 actor.username(), random);

@@ -10,7 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
 
 /**
  * Adds blobs to a repository: deduplicates against the index and against blobs added by other
@@ -18,9 +25,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * stored. {@link #flush()} makes everything added so far durable and indexed; only then may a
  * snapshot that references it be saved.
  *
- * <p>Thread safe.
+ * <p>Full packs are stored by one background thread (at most two waiting), so workers keep
+ * compressing while a pack is written and fsynced. A failed store makes every later call fail.
+ *
+ * <p>Thread safe. {@link #close()} stops the background thread.
  */
-public final class RepositoryWriter {
+public final class RepositoryWriter implements AutoCloseable {
     private static final int INDEX_FLUSH_BLOBS = 30_000;
 
     private final Repository repo;
@@ -33,6 +43,11 @@ public final class RepositoryWriter {
     private int pendingBlobs;
     private final AtomicLong bytesStored = new AtomicLong();
     private final AtomicLong packsStored = new AtomicLong();
+    private final ExecutorService uploader = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("haven-pack-writer").factory());
+    private final Semaphore uploadSlots = new Semaphore(2);
+    private final List<Future<?>> uploads = new ArrayList<>();
+    private volatile Throwable failure;
 
     RepositoryWriter(Repository repo) {
         this.repo = repo;
@@ -55,6 +70,7 @@ public final class RepositoryWriter {
      * @return bytes added to the repository (0 for a duplicate)
      */
     public long save(BlobType type, BlobId id, byte[] payload, int offset, int length) {
+        checkUsable();
         if (index.contains(id) || !claimed.add(id)) {
             return 0;
         }
@@ -70,9 +86,46 @@ public final class RepositoryWriter {
         return id;
     }
 
-    private void storePack(PackRecord record, byte[] pack) {
-        repo.backend().write(record.objectName(), pack);
-        bytesStored.addAndGet(pack.length);
+    /** Queues a full pack for the background writer; waits while two are already waiting. */
+    private void storePack(PackRecord record, byte[] pack, int length) {
+        checkUsable();
+        try {
+            uploadSlots.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HavenException(ErrorCode.IO, "interrupted while storing a pack");
+        }
+        Future<?> f;
+        try {
+            f = uploader.submit(() -> {
+                try {
+                    writePack(record, pack, length);
+                } catch (RuntimeException | Error e) {
+                    failure = e;
+                    throw e;
+                } finally {
+                    uploadSlots.release();
+                }
+            });
+        } catch (RuntimeException e) {
+            uploadSlots.release();
+            throw e;
+        }
+        synchronized (uploads) {
+            uploads.add(f);
+        }
+    }
+
+    private void checkUsable() {
+        Throwable f = failure;
+        if (f != null) {
+            throw new HavenException(ErrorCode.IO, "storing a pack failed: " + f.getMessage(), f);
+        }
+    }
+
+    private void writePack(PackRecord record, byte[] pack, int length) {
+        repo.backend().write(record.objectName(), pack, length);
+        bytesStored.addAndGet(length);
         packsStored.incrementAndGet();
         List<PackRecord> toWrite = null;
         synchronized (this) {
@@ -99,6 +152,7 @@ public final class RepositoryWriter {
     public void flush() {
         dataPacker.flush();
         treePacker.flush();
+        awaitUploads();
         List<PackRecord> toWrite;
         synchronized (this) {
             toWrite = new ArrayList<>(pendingIndex);
@@ -108,6 +162,34 @@ public final class RepositoryWriter {
         if (!toWrite.isEmpty()) {
             writeIndex(toWrite);
         }
+    }
+
+    private void awaitUploads() {
+        List<Future<?>> all;
+        synchronized (uploads) {
+            all = new ArrayList<>(uploads);
+            uploads.clear();
+        }
+        for (Future<?> f : all) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HavenException(ErrorCode.IO, "interrupted while storing packs");
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new HavenException(ErrorCode.IO, "storing a pack failed: " + e.getCause(), e.getCause());
+            }
+        }
+        checkUsable();
+    }
+
+    /** Stops the background writer; packs not flushed are dropped (never indexed). */
+    @Override
+    public void close() {
+        uploader.shutdownNow();
     }
 
     /** Bytes of packs stored by this writer. */

@@ -42,11 +42,13 @@ import java.util.concurrent.Semaphore;
 /**
  * Takes a snapshot of paths (the backup).
  *
- * <p>Design: one walker thread lists directories and stats entries in name order; regular
- * files whose size, mtime, ctime and inode match the parent snapshot reuse its chunk list
- * without being opened; others are read by a pool of workers that chunk, hash, compress,
- * encrypt and pack. A directory's tree is encoded and stored when all its entries are done
- * (futures), so both cores stay busy and the walker never waits for file content. The
+ * <p>Design: a walk pool lists directories (in parallel, one task per directory) and stats
+ * their entries; regular files whose size, mtime, ctime and inode match the parent snapshot
+ * reuse its chunk list without being opened; others go to a read pool whose workers chunk,
+ * hash, compress, encrypt and pack. A directory's tree is encoded and stored when all its
+ * entries are done (futures), so every core stays busy and no walker waits for file content.
+ * Walkers block only on the bound of files in flight, which read workers always release, so
+ * the two pools cannot deadlock. The
  * snapshot is saved last, after {@link RepositoryWriter#flush()} made every pack and index
  * durable: a backup killed at any moment leaves no snapshot that references missing data.
  *
@@ -66,6 +68,7 @@ public final class Archiver {
     private final ThreadLocal<byte[]> buffers;
     private RepositoryWriter writer;
     private ExecutorService pool;
+    private ExecutorService walkPool;
 
     public Archiver(Repository repo, BackupOptions options) {
         this.repo = repo;
@@ -102,6 +105,7 @@ public final class Archiver {
         }
         writer = repo.newWriter();
         pool = Executors.newFixedThreadPool(options.threads(), Thread.ofPlatform().daemon().name("haven-backup-", 0).factory());
+        walkPool = Executors.newFixedThreadPool(options.threads(), Thread.ofPlatform().daemon().name("haven-walk-", 0).factory());
         try {
             Tree parentRoot = null;
             if (parent != null && !options.force()) {
@@ -122,6 +126,8 @@ public final class Archiver {
             return new Result(id, snap);
         } finally {
             pool.shutdownNow();
+            walkPool.shutdownNow();
+            writer.close();
             if (estimator != null) {
                 estimator.interrupt();
             }
@@ -233,8 +239,10 @@ public final class Archiver {
             return null;
         }
         return switch (type) {
-            case DIR -> archiveDir(path, name, st,
-                    prev != null && prev.type() == NodeType.DIR && !options.force() ? loadParentTree(prev.subtree()) : null);
+            // directories are listed in parallel by the walk pool; file content goes to the read pool
+            case DIR -> CompletableFuture.supplyAsync(() -> archiveDir(path, name, st,
+                    prev != null && prev.type() == NodeType.DIR && !options.force() ? loadParentTree(prev.subtree()) : null),
+                    walkPool).thenCompose(f -> f);
             case FILE -> archiveFile(path, name, st, prev);
             case SYMLINK -> {
                 try {
@@ -358,7 +366,8 @@ public final class Archiver {
                         start = 0;
                     }
                     while (end < buf.length) {
-                        int n = ch.read(ByteBuffer.wrap(buf, end, buf.length - end));
+                        // at most 1 MiB per call: the JDK stages heap reads in a per-thread direct buffer of that size
+                        int n = ch.read(ByteBuffer.wrap(buf, end, Math.min(buf.length - end, 1 << 20)));
                         if (n < 0) {
                             eof = true;
                             break;

@@ -27,7 +27,12 @@ public interface Backend extends AutoCloseable {
     byte[] read(String name, long offset, int length);
 
     /** Stores an object atomically: readers see all of it or nothing. */
-    void write(String name, byte[] data);
+    default void write(String name, byte[] data) {
+        write(name, data, data.length);
+    }
+
+    /** Stores the first {@code length} bytes of {@code data} as an object, atomically. */
+    void write(String name, byte[] data, int length);
 
     /** Removes an object; absent objects are fine. */
     void delete(String name);

@@ -144,14 +144,14 @@ public final class LocalBackend implements Backend {
     }
 
     @Override
-    public void write(String name, byte[] data) {
+    public void write(String name, byte[] data, int length) {
         Path target = path(name);
         Path dir = target.getParent();
         Path tmp = dir.resolve(target.getFileName() + TMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
             ensureDir(dir);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(data);
+                ByteBuffer buf = ByteBuffer.wrap(data, 0, length);
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }

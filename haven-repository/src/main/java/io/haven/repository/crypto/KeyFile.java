@@ -25,7 +25,7 @@ public record KeyFile(int version, String created, String host, String username,
             String username, SecureRandom random) {
         byte[] salt = new byte[16];
         random.nextBytes(salt);
-        KdfParams kdf = new KdfParams(KdfParams.ARGON2ID, Argon2Parameters.ARGON2_VERSION_13, memoryKib, 3, 2,
+        KdfParams kdf = new KdfParams(KdfParams.ARGON2ID, Argon2Parameters.ARGON2_VERSION_13, memoryKib, KdfParams.iterationsFor(memoryKib), 1,
                 Base64.getEncoder().encodeToString(salt));
         byte[] kek = derive(password, kdf);
         byte[] nonce = new byte[MasterKey.NONCE];

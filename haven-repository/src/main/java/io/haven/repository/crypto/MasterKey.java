@@ -27,17 +27,20 @@ public final class MasterKey {
     public static final int TAG = 16;
     /** Bytes a seal adds to a payload: nonce, flag, tag. */
     public static final int OVERHEAD = NONCE + 1 + TAG;
-    private static final int COMPRESSION_LEVEL = 3;
+    private static final int DEFAULT_LEVEL = 3;
 
     private final byte[] material;
     private final SecretKeySpec encKey;
     private final SecretKeySpec idKey;
     private final SecureRandom random;
+    /** Nonces come from a DRBG per thread: the shared default generator serializes threads on a lock. */
+    private final ThreadLocal<SecureRandom> nonces = ThreadLocal.withInitial(MasterKey::newDrbg);
     private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(MasterKey::newCipher);
     private final ThreadLocal<Mac> macs;
+    private volatile int level = DEFAULT_LEVEL;
     private final ThreadLocal<ZstdCompressCtx> compressors = ThreadLocal.withInitial(() -> {
         ZstdCompressCtx ctx = new ZstdCompressCtx();
-        ctx.setLevel(COMPRESSION_LEVEL);
+        ctx.setLevel(level);
         ctx.setContentSize(true);
         return ctx;
     });
@@ -66,6 +69,17 @@ public final class MasterKey {
         byte[] m = new byte[LENGTH];
         random.nextBytes(m);
         return new MasterKey(m, random);
+    }
+
+    /**
+     * Sets the zstd level for objects sealed from now on by threads that have not sealed yet
+     * (call before writing). Readers do not need it.
+     */
+    public void compressionLevel(int level) {
+        if (level < -7 || level > 19) {
+            throw new HavenException(ErrorCode.USAGE, "zstd level must be between -7 and 19, not " + level);
+        }
+        this.level = level;
     }
 
     /** The 64 bytes, for wrapping into a key file. */
@@ -113,7 +127,7 @@ public final class MasterKey {
         }
         byte[] out = new byte[NONCE + 1 + bodyLen + TAG];
         byte[] nonce = new byte[NONCE];
-        random.nextBytes(nonce);
+        nonces.get().nextBytes(nonce);
         System.arraycopy(nonce, 0, out, 0, NONCE);
         try {
             Cipher c = ciphers.get();
@@ -177,6 +191,14 @@ public final class MasterKey {
             throw new HavenException(ErrorCode.CORRUPT, what + " could not be decompressed: " + e.getMessage(), e);
         }
         return out;
+    }
+
+    private static SecureRandom newDrbg() {
+        try {
+            return SecureRandom.getInstance("DRBG");
+        } catch (GeneralSecurityException e) {
+            return new SecureRandom();
+        }
     }
 
     private static Cipher newCipher() {

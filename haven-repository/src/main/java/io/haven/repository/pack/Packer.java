@@ -21,14 +21,14 @@ import java.util.List;
 public final class Packer {
     /** Stores a finished pack; called once per pack, possibly from several threads. */
     public interface Sink {
-        void store(PackRecord record, byte[] pack);
+        void store(PackRecord record, byte[] pack, int length);
     }
 
     private final BlobType type;
     private final MasterKey key;
     private final int targetSize;
     private final Sink sink;
-    private byte[] buf = new byte[1 << 20];
+    private byte[] buf;
     private int size;
     private List<PackHeader.Entry> entries = new ArrayList<>();
     private volatile Throwable failure;
@@ -38,6 +38,12 @@ public final class Packer {
         this.key = key;
         this.targetSize = targetSize;
         this.sink = sink;
+        this.buf = newBuffer();
+    }
+
+    /** Room for a full pack, one more blob of the largest size, and the header. */
+    private byte[] newBuffer() {
+        return new byte[targetSize + (5 << 20)];
     }
 
     /** Adds one sealed blob; may store a full pack before returning. */
@@ -48,7 +54,7 @@ public final class Packer {
         int fullSize = 0;
         synchronized (this) {
             if (size + sealed.length > buf.length) {
-                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + sealed.length));
+                buf = Arrays.copyOf(buf, Math.max(buf.length + (buf.length >> 1), size + sealed.length));
             }
             System.arraycopy(sealed, 0, buf, size, sealed.length);
             size += sealed.length;
@@ -57,7 +63,7 @@ public final class Packer {
                 full = buf;
                 fullSize = size;
                 fullEntries = entries;
-                buf = new byte[1 << 20];
+                buf = newBuffer();
                 size = 0;
                 entries = new ArrayList<>();
             }
@@ -90,17 +96,18 @@ public final class Packer {
     private void store(byte[] blobs, int blobBytes, List<PackHeader.Entry> list) {
         try {
             byte[] header = key.seal(PackHeader.encode(list), 0, list.size() * PackHeader.ENTRY, false);
-            byte[] pack = Arrays.copyOf(blobs, blobBytes + header.length + 4);
+            int length = blobBytes + header.length + 4;
+            byte[] pack = length <= blobs.length ? blobs : Arrays.copyOf(blobs, length);
             System.arraycopy(header, 0, pack, blobBytes, header.length);
             ByteBuffer.wrap(pack, blobBytes + header.length, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(header.length);
-            BlobId packId = ObjectHash.of(pack);
+            BlobId packId = ObjectHash.of(pack, 0, length);
             List<PackRecord.Entry> recs = new ArrayList<>(list.size());
             int offset = 0;
             for (PackHeader.Entry e : list) {
                 recs.add(new PackRecord.Entry(e.id(), offset, e.length(), e.rawLength()));
                 offset += e.length();
             }
-            sink.store(new PackRecord(packId, type, recs), pack);
+            sink.store(new PackRecord(packId, type, recs), pack, length);
         } catch (RuntimeException | Error e) {
             failure = e;
             throw e;

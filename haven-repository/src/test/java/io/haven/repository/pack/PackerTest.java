@@ -32,9 +32,9 @@ class PackerTest {
         final List<byte[]> packs = new ArrayList<>();
 
         @Override
-        public synchronized void store(PackRecord record, byte[] pack) {
+        public synchronized void store(PackRecord record, byte[] pack, int length) {
             records.add(record);
-            packs.add(pack.clone());
+            packs.add(java.util.Arrays.copyOf(pack, length));
         }
     }
 
@@ -163,7 +163,7 @@ class PackerTest {
     @Test
     void aFailedStoreMakesThePackerRefuseFurtherUse() {
         RuntimeException diskFull = new HavenException(ErrorCode.IO, "disk full");
-        Packer packer = new Packer(BlobType.DATA, key, TARGET, (record, pack) -> {
+        Packer packer = new Packer(BlobType.DATA, key, TARGET, (record, pack, length) -> {
             throw diskFull;
         });
         add(packer, blob(new byte[] {1, 2, 3}));
@@ -176,7 +176,7 @@ class PackerTest {
 
     @Test
     void aFailureWhileStoringAFullPackIsReported() {
-        Packer packer = new Packer(BlobType.DATA, key, TARGET, (record, pack) -> {
+        Packer packer = new Packer(BlobType.DATA, key, TARGET, (record, pack, length) -> {
             throw new IllegalStateException("backend exploded");
         });
         assertThatThrownBy(() -> add(packer, blob(random(TARGET, 3)))).isInstanceOf(IllegalStateException.class);
