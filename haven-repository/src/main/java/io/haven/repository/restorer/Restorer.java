@@ -225,19 +225,19 @@ public final class Restorer {
         return sum;
     }
 
+    /** Checks the target before a byte is written: a writable directory (or creatable) with room. */
     private void checkTarget(long needed) {
         Path t = options.target();
         try {
-            if (Files.exists(t, LinkOption.NOFOLLOW_LINKS)) {
-                if (!Files.isDirectory(t, LinkOption.NOFOLLOW_LINKS)) {
-                    throw new HavenException(ErrorCode.TARGET_UNUSABLE, "restore target " + t + " exists and is not a directory");
-                }
-            } else if (!options.dryRun()) {
-                Files.createDirectories(t);
+            if (Files.exists(t, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(t, LinkOption.NOFOLLOW_LINKS)) {
+                throw new HavenException(ErrorCode.TARGET_UNUSABLE, "restore target " + t + " exists and is not a directory");
             }
             Path probe = t;
-            while (!Files.exists(probe)) {
+            while (probe != null && !Files.exists(probe)) {
                 probe = probe.getParent();
+            }
+            if (probe == null || !Files.isDirectory(probe)) {
+                throw new HavenException(ErrorCode.TARGET_UNUSABLE, "restore target " + t + " cannot be created");
             }
             if (!Files.isWritable(probe)) {
                 throw new HavenException(ErrorCode.TARGET_UNUSABLE, "restore target " + t + " is not writable");
@@ -246,6 +246,9 @@ public final class Restorer {
             if (needed > free) {
                 throw new HavenException(ErrorCode.TARGET_UNUSABLE, "not enough room in " + t + ": the restore needs "
                         + DataSize.format(needed) + ", " + DataSize.format(free) + " is free");
+            }
+            if (!options.dryRun()) {
+                Files.createDirectories(t);
             }
         } catch (IOException e) {
             throw new HavenException(ErrorCode.TARGET_UNUSABLE, "restore target " + t + " is not usable: " + reason(e), e);
