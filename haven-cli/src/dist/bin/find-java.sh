@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Finds a Java >= 21 for Haven. Sourced by bin/haven and by the build scripts at the
 # repository root. Order: $JAVA_HOME, then `java` on PATH, then the usual install folders.
-# On success sets HAVEN_JAVA_HOME and HAVEN_JAVA; with HAVEN_NEED_JDK=1 also requires javac.
+# On success sets HAVEN_JAVA_HOME, HAVEN_JAVA and HAVEN_JAVA_MAJOR; with HAVEN_NEED_JDK=1 also requires javac.
 # On failure prints what it tried and returns 1.
 
 haven_java_major() {
@@ -30,6 +30,7 @@ haven_find_java() {
     if [ -n "$major" ] && [ "$major" -ge "$min" ]; then
       HAVEN_JAVA_HOME=$home
       HAVEN_JAVA=$c
+      HAVEN_JAVA_MAJOR=$major
       return 0
     fi
     tried+=("$c (Java ${major:-unknown})")

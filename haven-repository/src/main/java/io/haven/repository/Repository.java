@@ -69,7 +69,7 @@ public final class Repository implements AutoCloseable {
     }
 
     /** The zstd level new repositories use; see docs/performance.md for why. */
-    public static final int DEFAULT_COMPRESSION_LEVEL = 3;
+    public static final int DEFAULT_COMPRESSION_LEVEL = 2;
 
     /** Creates a repository whose writers compress at {@code compressionLevel}. */
     public static Repository init(Backend backend, char[] password, int kdfMemoryKib, int compressionLevel, Actor actor,

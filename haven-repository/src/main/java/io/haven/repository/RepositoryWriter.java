@@ -100,6 +100,7 @@ public final class RepositoryWriter implements AutoCloseable {
             f = uploader.submit(() -> {
                 try {
                     writePack(record, pack, length);
+                    (record.type() == BlobType.DATA ? dataPacker : treePacker).recycle(pack);
                 } catch (RuntimeException | Error e) {
                     failure = e;
                     throw e;

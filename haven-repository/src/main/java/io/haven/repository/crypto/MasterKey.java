@@ -35,6 +35,8 @@ public final class MasterKey {
     private final SecureRandom random;
     /** Nonces come from a DRBG per thread: the shared default generator serializes threads on a lock. */
     private final ThreadLocal<SecureRandom> nonces = ThreadLocal.withInitial(MasterKey::newDrbg);
+    /** Per-thread compression output, reused: chunks are up to a few MiB and many. */
+    private final ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[0]);
     private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(MasterKey::newCipher);
     private final ThreadLocal<Mac> macs;
     private volatile int level = DEFAULT_LEVEL;
@@ -116,7 +118,12 @@ public final class MasterKey {
         byte flag = 0;
         if (compress && length > 64) {
             ZstdCompressCtx ctx = compressors.get();
-            byte[] tmp = new byte[(int) Zstd.compressBound(length)];
+            int bound = (int) Zstd.compressBound(length);
+            byte[] tmp = scratch.get();
+            if (tmp.length < bound) {
+                tmp = new byte[Math.max(bound, 64 << 10)];
+                scratch.set(tmp);
+            }
             int n = ctx.compressByteArray(tmp, 0, tmp.length, payload, offset, length);
             if (n < length) {
                 body = tmp;

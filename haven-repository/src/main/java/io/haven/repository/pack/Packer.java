@@ -41,9 +41,32 @@ public final class Packer {
         this.buf = newBuffer();
     }
 
-    /** Room for a full pack, one more blob of the largest size, and the header. */
+    private final java.util.ArrayDeque<byte[]> free = new java.util.ArrayDeque<>();
+
+    /** Room for a full pack, one more blob of the largest size, and the header; reused when possible. */
     private byte[] newBuffer() {
+        synchronized (free) {
+            byte[] b = free.poll();
+            if (b != null) {
+                return b;
+            }
+        }
         return new byte[targetSize + (5 << 20)];
+    }
+
+    /**
+     * Gives back a buffer that {@link Sink#store} received, once the pack is stored, so the next
+     * pack reuses it instead of allocating tens of MiB.
+     */
+    public void recycle(byte[] buffer) {
+        if (buffer.length != targetSize + (5 << 20)) {
+            return;
+        }
+        synchronized (free) {
+            if (free.size() < 2) {
+                free.push(buffer);
+            }
+        }
     }
 
     /** Adds one sealed blob; may store a full pack before returning. */

@@ -171,8 +171,9 @@ public final class Restorer {
             }
             String snapPath = snapDir + "/" + n.displayName();
             byte[] snapBytes = concat(snapDirBytes, n.name());
-            Path matchPath = FileNames.path(snapBytes);
-            Path matchName = FileNames.path(n.name());
+            boolean filtered = !excludes.isEmpty() || (!included && !includes.isEmpty());
+            Path matchPath = filtered ? FileNames.path(snapBytes) : null;
+            Path matchName = filtered ? FileNames.path(n.name()) : null;
             if (!excludes.isEmpty() && excludes.matches(matchPath, matchName)) {
                 continue;
             }
@@ -289,15 +290,17 @@ public final class Restorer {
             byPath.put(f.path(), f);
             toWrite.add(f);
         }
-        // read packs roughly in order
+        // read packs roughly in order: sort by (pack, offset) of each file's first chunk
         Index index = repo.index();
-        toWrite.sort(Comparator.comparing((Entry e) -> {
-            if (e.node().content().isEmpty()) {
-                return "";
+        Map<Entry, Index.Location> first = new java.util.IdentityHashMap<>(toWrite.size() * 2);
+        for (Entry e : toWrite) {
+            if (!e.node().content().isEmpty()) {
+                first.put(e, index.lookup(e.node().content().get(0)));
             }
-            Index.Location l = index.lookup(e.node().content().get(0));
-            return l == null ? "" : l.pack().hex() + String.format("%010d", l.offset());
-        }));
+        }
+        Comparator<Index.Location> byPlace = Comparator.nullsFirst(
+                Comparator.comparing(Index.Location::pack).thenComparingInt(Index.Location::offset));
+        toWrite.sort(Comparator.comparing(first::get, byPlace));
         ExecutorService pool = Executors.newFixedThreadPool(options.threads(),
                 Thread.ofPlatform().daemon().name("haven-restore-", 0).factory());
         try {
