@@ -20,7 +20,7 @@ haven_find_java() {
            /usr/local/lib/jvm/*/bin/java /Library/Java/JavaVirtualMachines/*/Contents/Home/bin/java; do
     [ -x "$c" ] && candidates+=("$c")
   done
-  for c in "${candidates[@]}"; do
+  for c in ${candidates[@]+"${candidates[@]}"}; do
     [ -x "$c" ] || continue
     home=$(cd "$(dirname "$c")/.." && pwd)
     if [ "${HAVEN_NEED_JDK:-0}" = 1 ] && [ ! -x "$home/bin/javac" ]; then

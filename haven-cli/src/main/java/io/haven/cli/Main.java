@@ -71,9 +71,14 @@ public final class Main implements Runnable {
         cl.setErr(new PrintWriter(env.err(), true));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, a) -> {
-            env.err().println("haven: " + ex.getMessage());
             CommandLine sub = ex.getCommandLine();
-            env.err().println("try 'haven " + (sub.getCommandSpec().qualifiedName().replaceFirst("^haven ?", "") + " --help").trim() + "'");
+            String hint = "try 'haven " + (sub.getCommandSpec().qualifiedName().replaceFirst("^haven ?", "") + " --help").trim() + "'";
+            if (main.json || java.util.Arrays.asList(a).contains("--json")) {
+                report(env, true, ErrorCode.USAGE, ex.getMessage() + "; " + hint);
+            } else {
+                env.err().println("haven: " + ex.getMessage());
+                env.err().println(hint);
+            }
             return EXIT_FAILURE;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {

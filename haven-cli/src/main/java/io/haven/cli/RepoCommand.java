@@ -133,7 +133,13 @@ abstract class RepoCommand implements Callable<Integer> {
         return new Repository.Actor(SystemFacts.hostname(), SystemFacts.username());
     }
 
+    /**
+     * Worker threads: one per core (at least 2), but no more than the heap holds: each backup
+     * worker keeps about 16 MiB of buffers besides the shared pack buffers.
+     */
     int threads() {
-        return Math.max(2, Runtime.getRuntime().availableProcessors());
+        long heapMib = Runtime.getRuntime().maxMemory() >> 20;
+        int byHeap = (int) Math.max(1, (heapMib - 128) / 24);
+        return Math.max(1, Math.min(Math.max(2, Runtime.getRuntime().availableProcessors()), byHeap));
     }
 }

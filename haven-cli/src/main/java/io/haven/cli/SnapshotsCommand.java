@@ -27,6 +27,9 @@ final class SnapshotsCommand extends RepoCommand {
                     all.add(e);
                 }
             }
+            for (String bad : repo.unreadableSnapshots()) {
+                env().err().println("haven: warning: skipped unreadable snapshot " + bad + " (run 'haven check')");
+            }
             if (json()) {
                 List<Map<String, Object>> out = new ArrayList<>();
                 for (Repository.SnapshotEntry e : all) {

@@ -134,6 +134,27 @@ class CommandsIT {
     }
 
     @Test
+    void restoreReplacesExistingFilesInsteadOfWritingThroughThem() throws Exception {
+        haven.run("backup", src.toString()).expect(0);
+        Path target = tmp.resolve("again");
+        haven.run("restore", "latest:" + src, "--target", target.toString()).expect(0);
+        // a file elsewhere hard-linked into the target, and a symlink planted in the target
+        Path outside = tmp.resolve("outside.txt");
+        Files.createLink(outside, target.resolve("notes.txt"));
+        Files.delete(target.resolve("d0/f0.bin"));
+        Path victim = Files.writeString(tmp.resolve("victim.txt"), "must stay");
+        Files.createSymbolicLink(target.resolve("d0/f0.bin"), victim);
+        Files.writeString(src.resolve("notes.txt"), "second version");
+        haven.run("backup", src.toString()).expect(0);
+        haven.run("restore", "latest:" + src, "--target", target.toString()).expect(0);
+        assertThat(target.resolve("notes.txt")).hasContent("second version");
+        assertThat(outside).as("the other link keeps the old content").hasContent("notes\n".repeat(100));
+        assertThat(victim).hasContent("must stay");
+        assertThat(Files.isSymbolicLink(target.resolve("d0/f0.bin"))).isFalse();
+        assertThat(Files.mismatch(src.resolve("d0/f0.bin"), target.resolve("d0/f0.bin"))).isEqualTo(-1L);
+    }
+
+    @Test
     void wrongPasswordIsRefusedOnOneLineWithoutAStackTrace() {
         haven.run("backup", src.toString()).expect(0);
         HavenCli.Result r = haven.env("HAVEN_PASSWORD", "wrong").run("snapshots").expect(1);

@@ -105,6 +105,11 @@ class FidelityIT {
             bin[i] = (byte) i;
         }
         view.write("binary", ByteBuffer.wrap(bin));
+        // read-only with attributes: the restore must write the attributes before the mode
+        Files.setAttribute(x, "unix:mode", 0444);
+        // a FIFO inside the directory whose name is not UTF-8 (coreutils take text paths)
+        HavenCli.sh("mkfifo", src.resolve("fifo-staging").toString());
+        Files.move(src.resolve("fifo-staging"), FileNames.resolve(odd, new byte[] {'f', (byte) 0xfe}));
         if (HavenCli.isRoot()) {
             HavenCli.sh("mknod", src.resolve("null-device").toString(), "c", "1", "3");
             HavenCli.sh("mknod", src.resolve("block-device").toString(), "b", "7", "200");
@@ -120,8 +125,12 @@ class FidelityIT {
                 Instant t = T.plusSeconds(p.getNameCount());
                 if (FileStat.of(p).type() == NodeType.FIFO || FileStat.of(p).type() == NodeType.CHAR_DEVICE
                         || FileStat.of(p).type() == NodeType.BLOCK_DEVICE) {
-                    // the JDK opens the file to set times: a FIFO would block
-                    HavenCli.sh("touch", "-h", "-m", "-d", String.format("@%d.%09d", t.getEpochSecond(), t.getNano()), p.toString());
+                    // the JDK opens the file to set times (a FIFO would block), and touch takes a
+                    // text path: move it to an ASCII name, touch it, move it back
+                    Path ascii = src.getParent().resolve("touch-staging");
+                    Files.move(p, ascii);
+                    HavenCli.sh("touch", "-h", "-m", "-d", String.format("@%d.%09d", t.getEpochSecond(), t.getNano()), ascii.toString());
+                    Files.move(ascii, p);
                     continue;
                 }
                 Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)

@@ -322,14 +322,34 @@ public final class Repository implements AutoCloseable {
         }
     }
 
-    /** All snapshots, oldest first. */
+    /**
+     * All readable snapshots, oldest first. A damaged snapshot is left out (and named by
+     * {@link #unreadableSnapshots()}) so that one bad file does not block every command;
+     * {@code check} reports it as an error.
+     */
     public List<SnapshotEntry> snapshots() {
         List<SnapshotEntry> out = new ArrayList<>();
+        List<String> bad = new ArrayList<>();
         for (String name : backend.list("snapshots")) {
-            out.add(readSnapshot(name));
+            try {
+                out.add(readSnapshot(name));
+            } catch (HavenException e) {
+                if (e.code() != ErrorCode.CORRUPT) {
+                    throw e;
+                }
+                bad.add(name + ": " + e.getMessage());
+            }
         }
+        unreadable = List.copyOf(bad);
         out.sort(Comparator.comparing(SnapshotEntry::time).thenComparing(SnapshotEntry::id));
         return out;
+    }
+
+    private volatile List<String> unreadable = List.of();
+
+    /** Snapshots the last {@link #snapshots()} call had to leave out, with the reason. */
+    public List<String> unreadableSnapshots() {
+        return unreadable;
     }
 
     /** Reads one snapshot object by its name ({@code snapshots/<id>}), verifying it. */
@@ -353,22 +373,27 @@ public final class Repository implements AutoCloseable {
      * @throws HavenException NOT_FOUND or USAGE (ambiguous)
      */
     public SnapshotEntry resolve(String spec) {
-        List<SnapshotEntry> all = snapshots();
         if (spec.equals("latest")) {
+            List<SnapshotEntry> all = snapshots();
             if (all.isEmpty()) {
-                throw new HavenException(ErrorCode.NOT_FOUND, "the repository has no snapshots yet");
+                throw new HavenException(ErrorCode.NOT_FOUND, unreadable.isEmpty() ? "the repository has no snapshots yet"
+                        : "the repository has no readable snapshot (" + unreadable.size() + " damaged; run 'haven check')");
             }
             return all.get(all.size() - 1);
         }
         String p = spec.toLowerCase(Locale.ROOT);
-        List<SnapshotEntry> match = all.stream().filter(s -> s.id().hex().startsWith(p)).toList();
+        if (p.isEmpty()) {
+            throw new HavenException(ErrorCode.USAGE, "give a snapshot id (or a unique prefix) or 'latest'");
+        }
+        List<String> match = backend.list("snapshots").stream()
+                .filter(n -> n.substring(n.lastIndexOf('/') + 1).startsWith(p)).toList();
         if (match.isEmpty()) {
             throw new HavenException(ErrorCode.NOT_FOUND, "no snapshot " + spec + " (see 'haven snapshots')");
         }
         if (match.size() > 1) {
             throw new HavenException(ErrorCode.USAGE, "snapshot id " + spec + " is ambiguous; give more digits");
         }
-        return match.get(0);
+        return readSnapshot(match.get(0));
     }
 
     /** Stores a snapshot; call only after everything it references is stored and indexed. */

@@ -319,7 +319,12 @@ class RepositoryTest {
         byte[] bytes = Files.readAllBytes(file);
         bytes[20] ^= 1;
         Files.write(file, bytes);
-        assertCode(ErrorCode.CORRUPT, () -> open(PASSWORD).resolve("latest"));
+        Repository reopened = open(PASSWORD);
+        assertCode(ErrorCode.CORRUPT, () -> reopened.resolve(id.hex().substring(0, 8)));
+        // listing leaves the damaged snapshot out, and says so, instead of failing every command
+        assertThat(reopened.snapshots()).isEmpty();
+        assertThat(reopened.unreadableSnapshots()).singleElement().asString().contains(id.hex());
+        assertCode(ErrorCode.NOT_FOUND, () -> reopened.resolve("latest"));
     }
 
     // ---------------------------------------------------------------- keys

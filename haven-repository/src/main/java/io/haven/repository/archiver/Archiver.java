@@ -198,7 +198,8 @@ public final class Archiver {
             byte[] name = FileNames.bytes(child.path.getFileName());
             Node prev = parentTree == null ? null : parentTree.find(name);
             Tree prevTree = prev != null && prev.type() == NodeType.DIR ? loadParentTree(prev.subtree()) : null;
-            FileStat st = stat(child.path);
+            // a directory on the way may be a symlink (/home -> var/home): record what it leads to
+            FileStat st = statFollowing(child.path);
             children.add(joinParent(child, prevTree).thenApply(id -> node(child.path, name, st, NodeType.DIR,
                     List.of(), id, null, readXattrsQuietly(child.path))));
         }
@@ -212,6 +213,14 @@ public final class Archiver {
         }
         return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new))
                 .thenApply(v -> writer.saveTree(new Tree(children.stream().map(CompletableFuture::join).toList()).encode()));
+    }
+
+    private FileStat statFollowing(Path p) {
+        try {
+            return FileStat.ofFollowing(p);
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.IO, "cannot read " + p + ": " + reason(e), e);
+        }
     }
 
     private FileStat stat(Path p) {
@@ -322,10 +331,13 @@ public final class Archiver {
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
-                List<BlobId> content = readFile(path, st.size());
+                long[] read = new long[1];
+                List<BlobId> content = readFile(path, st.size(), read);
                 List<Xattr> xattrs = Xattrs.read(path);
                 (isNew ? counters.filesNew : counters.filesChanged).incrementAndGet();
-                return node(path, name, st, NodeType.FILE, content, null, null, xattrs);
+                // a file that grew or shrank while it was read is stored as read: size = bytes in its chunks
+                FileStat asRead = read[0] == st.size() ? st : st.withSize(read[0]);
+                return node(path, name, asRead, NodeType.FILE, content, null, null, xattrs);
             } catch (IOException e) {
                 miss(path, e);
                 return null;
@@ -351,10 +363,12 @@ public final class Archiver {
     }
 
     /** Reads, chunks and stores a file's content; returns its chunk ids. */
-    private List<BlobId> readFile(Path path, long expectedSize) throws IOException {
+    private List<BlobId> readFile(Path path, long expectedSize, long[] bytesRead) throws IOException {
         List<BlobId> ids = new ArrayList<>((int) Math.min(1024, expectedSize / chunker.minSize() + 1));
         byte[] buf = buffers.get();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        long total = 0;
+        // never follow a symlink that replaced the file after it was examined
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             int start = 0;
             int end = 0;
             boolean eof = false;
@@ -373,6 +387,7 @@ public final class Archiver {
                             break;
                         }
                         end += n;
+                        total += n;
                         counters.bytesRead.addAndGet(n);
                         counters.bytesDone.addAndGet(n);
                     }
@@ -390,6 +405,7 @@ public final class Archiver {
                 start += len;
             }
         }
+        bytesRead[0] = total;
         return ids;
     }
 

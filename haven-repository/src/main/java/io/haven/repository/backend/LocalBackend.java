@@ -6,6 +6,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -20,7 +23,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 
 /**
  * A repository in a local directory. Writes go to a temporary file in the same directory, are
@@ -70,20 +72,42 @@ public final class LocalBackend implements Backend {
     @Override
     public List<String> list(String directory) {
         Path dir = path(directory);
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
         List<String> out = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.filter(Files::isRegularFile)
-                    .filter(p -> !p.getFileName().toString().contains(TMP_MARK))
-                    .forEach(p -> out.add(root.relativize(p).toString()));
+        try {
+            collect(dir, out);
         } catch (IOException e) {
             throw io("cannot list " + dir, e);
-        } catch (java.io.UncheckedIOException e) {
-            throw io("cannot list " + dir, e.getCause());
         }
         return out;
+    }
+
+    /**
+     * Lists regular files below {@code dir}. Names of temporary files are skipped before any
+     * stat, and entries that vanish meanwhile (another writer renaming) are ignored.
+     */
+    private void collect(Path dir, List<String> out) throws IOException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (p.getFileName().toString().contains(TMP_MARK)) {
+                    continue;
+                }
+                BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                if (a.isDirectory()) {
+                    collect(p, out);
+                } else if (a.isRegularFile()) {
+                    out.add(root.relativize(p).toString());
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // the directory does not exist (yet): nothing in it
+        } catch (java.nio.file.DirectoryIteratorException e) {
+            throw e.getCause();
+        }
     }
 
     @Override
@@ -173,12 +197,18 @@ public final class LocalBackend implements Backend {
         }
     }
 
+    /** Creates missing directories one level at a time, fsyncing each parent, so a crash cannot lose them. */
     private void ensureDir(Path dir) throws IOException {
         if (knownDirs.contains(dir)) {
             return;
         }
         if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir);
+            ensureDir(dir.getParent());
+            try {
+                Files.createDirectory(dir);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another writer made it
+            }
             syncDir(dir.getParent());
         }
         knownDirs.add(dir);

@@ -140,11 +140,19 @@ public final class Checker {
             if (n.type() == NodeType.DIR) {
                 walk(index, snap, p, n.subtree(), seen);
             } else if (n.type() == NodeType.FILE) {
+                long size = 0;
+                boolean complete = true;
                 for (BlobId id : n.content()) {
-                    if (!index.contains(id)) {
+                    Index.Location loc = index.lookup(id);
+                    if (loc == null) {
                         errors.add("snapshot " + snap + ": " + p + " references chunk " + id.shortHex() + ", which is missing");
+                        complete = false;
                         break;
                     }
+                    size += loc.rawLength();
+                }
+                if (complete && size != n.size()) {
+                    errors.add("snapshot " + snap + ": " + p + " has size " + n.size() + " but its chunks hold " + size + " bytes");
                 }
             }
         }

@@ -18,7 +18,20 @@ public record FileStat(int mode, long ino, long dev, long rdev, long nlink, long
 
     /** Reads the attributes without following a final symlink. */
     public static FileStat of(Path p) throws IOException {
-        Map<String, Object> a = Files.readAttributes(p, ATTRS, LinkOption.NOFOLLOW_LINKS);
+        return from(Files.readAttributes(p, ATTRS, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    /** Reads the attributes of what a symlink leads to. */
+    public static FileStat ofFollowing(Path p) throws IOException {
+        return from(Files.readAttributes(p, ATTRS));
+    }
+
+    /** The same attributes with another size (a file that changed while it was read). */
+    public FileStat withSize(long newSize) {
+        return new FileStat(mode, ino, dev, rdev, nlink, uid, gid, newSize, mtimeSeconds, mtimeNanos, ctimeSeconds, ctimeNanos);
+    }
+
+    private static FileStat from(Map<String, Object> a) {
         Instant m = ((FileTime) a.get("lastModifiedTime")).toInstant();
         Instant c = ((FileTime) a.get("ctime")).toInstant();
         return new FileStat((Integer) a.get("mode"), (Long) a.get("ino"), (Long) a.get("dev"), (Long) a.get("rdev"),

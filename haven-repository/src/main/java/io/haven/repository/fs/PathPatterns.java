@@ -9,9 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Include or exclude patterns (globs). A pattern without '/' matches an entry's name anywhere in the tree
- * ({@code *.tmp}, {@code node_modules}); a pattern with '/' matches the whole absolute path
- * ({@code /home/* /.cache}, {@code **}{@code /target}).
+ * Include or exclude patterns (globs). A pattern without '/' matches an entry's name anywhere in
+ * the tree ({@code *.tmp}, {@code node_modules}); a pattern that starts with '/' matches the whole
+ * absolute path ({@code /home/* /.cache}); any other pattern with '/' matches a path's end
+ * ({@code .cache/thumbnails} is {@code **}{@code /.cache/thumbnails}). A trailing '/' is ignored.
  */
 public final class PathPatterns {
     private final List<PathMatcher> byName = new ArrayList<>();
@@ -22,9 +23,13 @@ public final class PathPatterns {
             if (p.isBlank()) {
                 continue;
             }
+            String glob = p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+            if (glob.contains("/") && !glob.startsWith("/") && !glob.startsWith("**")) {
+                glob = "**/" + glob;
+            }
             try {
-                PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + p);
-                (p.contains("/") ? byPath : byName).add(m);
+                PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + glob);
+                (glob.contains("/") ? byPath : byName).add(m);
             } catch (IllegalArgumentException e) {
                 throw new HavenException(ErrorCode.USAGE, "invalid pattern '" + p + "': " + e.getMessage());
             }

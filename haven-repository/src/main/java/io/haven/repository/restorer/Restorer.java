@@ -95,12 +95,17 @@ public final class Restorer {
         long links = 0;
         long others = 0;
         long needed = 0;
+        Set<List<Long>> linkGroups = new java.util.HashSet<>();
         for (Entry e : entries) {
             switch (e.node().type()) {
                 case FILE -> {
                     files++;
                     bytes += e.node().size();
-                    needed += allocated(e.node());
+                    Node n = e.node();
+                    // hard links share their blocks: count a group once
+                    if (n.nlink() <= 1 || linkGroups.add(List.of(n.device(), n.inode()))) {
+                        needed += allocated(n);
+                    }
                 }
                 case DIR -> dirs++;
                 case SYMLINK -> links++;
@@ -328,8 +333,18 @@ public final class Restorer {
         for (Entry[] pair : linkLater) {
             link(pair[0], pair[1]);
         }
-        for (Entry o : others) {
-            writeSpecial(o);
+        try {
+            for (Entry o : others) {
+                writeSpecial(o);
+            }
+        } finally {
+            if (staging != null) {
+                try {
+                    Files.deleteIfExists(staging);
+                } catch (IOException e) {
+                    warnOnce("staging", "could not remove " + staging + ": " + reason(e));
+                }
+            }
         }
         if (targetNode != null) {
             dirs.add(0, new Entry(options.target(), targetNode, options.subpath()));
@@ -353,8 +368,14 @@ public final class Restorer {
             if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectory(p);
             }
-            // owner-writable while we fill it; the real mode comes last
-            Files.setAttribute(p, "unix:mode", 0700, LinkOption.NOFOLLOW_LINKS);
+            // a non-root restorer needs to write into it; the real mode comes last. Root needs
+            // nothing, so existing directories keep their mode if the restore stops half-way.
+            if (!root) {
+                int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+                if ((mode & 0700) != 0700) {
+                    Files.setAttribute(p, "unix:mode", mode | 0700, LinkOption.NOFOLLOW_LINKS);
+                }
+            }
         } catch (IOException e) {
             throw new HavenException(ErrorCode.IO, "cannot create directory " + display(p) + ": " + reason(e), e);
         }
@@ -400,18 +421,15 @@ public final class Restorer {
         }
     }
 
+    /**
+     * Creates the file anew. Whatever is in the way (a file, perhaps hard-linked elsewhere, a
+     * symlink, a special file, an empty directory) is removed first, never written through.
+     */
     private FileChannel openForWrite(Path p) throws IOException {
-        try {
-            return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException ex) {
-            // a symlink (ELOOP with O_NOFOLLOW), directory or special file is in the way: replace it
-            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw ex;
-            }
+        if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             replace(p);
-            return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS);
         }
+        return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Writes the non-zero 4 KiB blocks of {@code data} at {@code pos}; returns the end of the last write. */
@@ -502,7 +520,7 @@ public final class Restorer {
             warnOnce("devices", "device nodes need root to restore; skipped, e.g. " + display(p));
             return;
         }
-        Path tmp = p.getParent().resolve(".haven-mknod-" + Long.toHexString(System.nanoTime()));
+        Path tmp = staging().resolve("mknod-" + Long.toHexString(System.nanoTime()));
         List<String> cmd = new ArrayList<>(List.of("mknod", tmp.toString(), kind));
         if (!kind.equals("p")) {
             long rdev = n.rdev();
@@ -537,17 +555,18 @@ public final class Restorer {
         // times are set by path. Everything else is set without following a symlink.
         boolean special = n.type() != NodeType.FILE && n.type() != NodeType.DIR && !symlink;
         if (!symlink) {
-            // after chown, which clears setuid/setgid
-            if (special) {
-                Files.setAttribute(p, "unix:mode", n.mode());
-            } else {
-                Files.setAttribute(p, "unix:mode", n.mode(), LinkOption.NOFOLLOW_LINKS);
-            }
+            // xattrs first: writing them needs write permission, which a read-only mode takes away
             if (!n.xattrs().isEmpty() && !special) {
                 List<String> skipped = Xattrs.write(p, n.xattrs());
                 if (!skipped.isEmpty()) {
                     warnOnce("xattr", "extended attributes outside the user namespace are not restored, e.g. " + skipped.get(0));
                 }
+            }
+            // after chown, which clears setuid/setgid
+            if (special) {
+                Files.setAttribute(p, "unix:mode", n.mode());
+            } else {
+                Files.setAttribute(p, "unix:mode", n.mode(), LinkOption.NOFOLLOW_LINKS);
             }
         }
         if (special) {
@@ -558,10 +577,23 @@ public final class Restorer {
         }
     }
 
+    /**
+     * A directory with an ASCII name at the top of the target, on the same file system, where
+     * special files are made and touched by coreutils (which take text paths) before being
+     * renamed byte-exactly into place.
+     */
+    private synchronized Path staging() throws IOException {
+        if (staging == null) {
+            staging = Files.createDirectory(options.target().resolve(".haven-restore-" + Long.toHexString(System.nanoTime())));
+        }
+        return staging;
+    }
+
+    private Path staging;
+
     /** Sets the times of a special file by path (utimensat through touch), never opening it. */
-    private static void touch(Path p, long seconds, int nanos) throws IOException {
-        Path dir = p.getParent();
-        Path tmp = dir.resolve(".haven-touch-" + Long.toHexString(System.nanoTime()));
+    private void touch(Path p, long seconds, int nanos) throws IOException {
+        Path tmp = staging().resolve("touch-" + Long.toHexString(System.nanoTime()));
         // touch takes a text path; rename to an ASCII name and back so any name works
         Files.move(p, tmp, StandardCopyOption.ATOMIC_MOVE);
         try {
