@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "backup", description = "Take a snapshot of paths. Exit code 3: snapshot written, some files missed.")
+@Command(name = "backup", mixinStandardHelpOptions = true, description = "Take a snapshot of paths. Exit code 3: snapshot written, some files missed.")
 final class BackupCommand extends RepoCommand {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or directories to back up.")
     List<String> paths;

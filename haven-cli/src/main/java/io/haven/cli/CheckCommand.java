@@ -10,7 +10,7 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "check", description = "Verify the repository's structure; with --read-data, every byte.")
+@Command(name = "check", mixinStandardHelpOptions = true, description = "Verify the repository's structure; with --read-data, every byte.")
 final class CheckCommand extends RepoCommand {
     @Option(names = "--read-data", description = "Read every pack and authenticate every blob.")
     boolean readData;

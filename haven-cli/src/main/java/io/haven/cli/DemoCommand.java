@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * second backup, a diff, a restore and a full check, each step through the real commands, with
  * what happened printed plainly.
  */
-@Command(name = "demo", description = "A guided run: init, backup, change, backup, diff, restore, check — in a local folder.")
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "A guided run: init, backup, change, backup, diff, restore, check — in a local folder.")
 final class DemoCommand extends RepoCommand {
     private static final String MARKER = ".haven-demo";
 
@@ -45,8 +45,8 @@ final class DemoCommand extends RepoCommand {
         out.println("Haven demo in " + base);
         out.println("The repository is " + repo + "; its password is in " + base.resolve("password") + ".");
         makeSource(source);
-        step(out, "1. Create a repository", "haven init --kdf-memory 16");
-        run(demoEnv, "init", "--kdf-memory", "16");
+        step(out, "1. Create a repository", "haven init");
+        run(demoEnv, "init");
         step(out, "2. First backup of " + source + ": every file is new, so all are read", "haven backup " + source);
         run(demoEnv, "backup", "--tag", "demo", source.toString());
 

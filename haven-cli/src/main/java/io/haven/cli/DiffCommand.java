@@ -10,7 +10,7 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "diff", description = "Show entries added (+), removed (-), modified (M) or changed in type (T) between two snapshots.")
+@Command(name = "diff", mixinStandardHelpOptions = true, description = "Show entries added (+), removed (-), modified (M) or changed in type (T) between two snapshots.")
 final class DiffCommand extends RepoCommand {
     @Parameters(index = "0", paramLabel = "SNAPSHOT1")
     String from;

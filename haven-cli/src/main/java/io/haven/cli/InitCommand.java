@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "init", description = "Create a repository (refuses a location that is not empty).")
+@Command(name = "init", mixinStandardHelpOptions = true, description = "Create a repository (refuses a location that is not empty).")
 final class InitCommand extends RepoCommand {
     @Option(names = "--kdf-memory", paramLabel = "MIB", defaultValue = "46",
             description = "Memory for the Argon2id password hash, in MiB (default ${DEFAULT-VALUE}; at least 8).")

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "key", description = "Manage the repository's passwords (each is a key wrapping the same master key).",
+@Command(name = "key", mixinStandardHelpOptions = true, description = "Manage the repository's passwords (each is a key wrapping the same master key).",
         subcommands = {KeyCommand.ListKeys.class, KeyCommand.Add.class, KeyCommand.Remove.class, KeyCommand.Passwd.class})
 final class KeyCommand implements Runnable {
     @Override
@@ -42,7 +42,7 @@ final class KeyCommand implements Runnable {
         }
     }
 
-    @Command(name = "list", description = "List keys.")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys.")
     static final class ListKeys extends RepoCommand {
         @Override
         public Integer call() {
@@ -74,7 +74,7 @@ final class KeyCommand implements Runnable {
         }
     }
 
-    @Command(name = "add", description = "Add a password.")
+    @Command(name = "add", mixinStandardHelpOptions = true, description = "Add a password.")
     static final class Add extends NewPassword {
         @Override
         public Integer call() {
@@ -87,7 +87,7 @@ final class KeyCommand implements Runnable {
         }
     }
 
-    @Command(name = "remove", description = "Remove a password by key id (not the one in use, not the last).")
+    @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove a password by key id (not the one in use, not the last).")
     static final class Remove extends RepoCommand {
         @Parameters(paramLabel = "ID", description = "Key id or a unique prefix (see 'haven key list').")
         String id;
@@ -103,7 +103,7 @@ final class KeyCommand implements Runnable {
         }
     }
 
-    @Command(name = "passwd", description = "Change the password in use (adds the new key, then removes the old one).")
+    @Command(name = "passwd", mixinStandardHelpOptions = true, description = "Change the password in use (adds the new key, then removes the old one).")
     static final class Passwd extends NewPassword {
         @Override
         public Integer call() {

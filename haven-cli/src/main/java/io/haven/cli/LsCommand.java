@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "ls", description = "List the entries of a snapshot, recursively under PATH.")
+@Command(name = "ls", mixinStandardHelpOptions = true, description = "List the entries of a snapshot, recursively under PATH.")
 final class LsCommand extends RepoCommand {
     @Parameters(index = "0", paramLabel = "SNAPSHOT", description = "Snapshot id (prefix) or 'latest'.")
     String snapshot;

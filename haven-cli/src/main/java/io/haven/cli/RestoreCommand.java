@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "restore", description = "Restore a snapshot, or a path in it (SNAPSHOT:PATH), into a directory.")
+@Command(name = "restore", mixinStandardHelpOptions = true, description = "Restore a snapshot, or a path in it (SNAPSHOT:PATH), into a directory.")
 final class RestoreCommand extends RepoCommand {
     @Parameters(index = "0", paramLabel = "SNAPSHOT[:PATH]", description = "Snapshot id (prefix) or 'latest', optionally :/path/inside.")
     String what;

@@ -10,7 +10,7 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "snapshots", description = "List snapshots, oldest first.")
+@Command(name = "snapshots", mixinStandardHelpOptions = true, description = "List snapshots, oldest first.")
 final class SnapshotsCommand extends RepoCommand {
     @Option(names = "--host", paramLabel = "HOST", description = "Only snapshots of this host.")
     String host;

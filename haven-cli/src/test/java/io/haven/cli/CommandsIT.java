@@ -287,6 +287,8 @@ class CommandsIT {
         assertThat(r.err()).contains("--target").contains("try 'haven restore --help'");
         assertThat(haven.run("frobnicate").expect(1).err()).contains("Unmatched argument");
         assertThat(haven.run("--version").expect(0).out()).startsWith("haven ");
+        assertThat(haven.run("restore", "--help").expect(0).out()).contains("--target", "--include", "--dry-run");
+        assertThat(haven.run("key", "add", "--help").expect(0).out()).contains("--new-password-file");
         assertThat(haven.run("backup", tmp.resolve("does-not-exist").toString()).expect(1).err())
                 .contains("does not exist");
     }
