@@ -121,6 +121,29 @@ class RestorerTest {
                 target.resolve("sub"), target.resolve("sub/inner.txt"));
     }
 
+    @Test
+    void ownersAreRestoredByIdOrByNameWhenAsked() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue() == 0, "chown needs root");
+        RepositoryWriter writer = repo.newWriter();
+        BlobId chunk = saveData(writer);
+        // recorded on another machine: user "root" had uid 4321 there, group "root" gid 8765
+        Node foreign = new Node(NodeType.FILE, utf8("foreign.txt"), 0640, 4321, 8765, "root", "root", 1_600_000_000L, 0,
+                1_600_000_000L, 0, 11, 22, 1, CONTENT.length, List.of(chunk), null, null, 0, List.of());
+        Repository.SnapshotEntry snap = snapshotOf(new Tree(List.of(foreign)), writer);
+
+        Path byId = work.resolve("by-id");
+        new Restorer(repo, options(byId)).run(snap);
+        assertThat(Files.getAttribute(byId.resolve("foreign.txt"), "unix:uid")).isEqualTo(4321);
+        assertThat(Files.getAttribute(byId.resolve("foreign.txt"), "unix:gid")).isEqualTo(8765);
+
+        Path byName = work.resolve("by-name");
+        new Restorer(repo, new RestoreOptions(byName, "/", List.of(), List.of(), false, true, 2)).run(snap);
+        assertThat(Files.getAttribute(byName.resolve("foreign.txt"), "unix:uid")).isEqualTo(0);
+        assertThat(Files.getAttribute(byName.resolve("foreign.txt"), "unix:gid")).isEqualTo(0);
+        assertThat(Files.getAttribute(byName.resolve("foreign.txt"), "unix:mode")).isEqualTo(0100640);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"..", ".", "../../escaped", "x/../../escaped", "/tmp/escaped"})
     void aHostileNameIsRefusedBeforeAnythingIsWritten(String badName) throws IOException {
