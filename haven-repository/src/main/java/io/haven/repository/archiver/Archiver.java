@@ -6,6 +6,7 @@ import io.haven.repository.BlobId;
 import io.haven.repository.BlobType;
 import io.haven.repository.Repository;
 import io.haven.repository.RepositoryWriter;
+import io.haven.repository.chunker.ChunkStream;
 import io.haven.repository.chunker.Chunker;
 import io.haven.repository.fs.FileNames;
 import io.haven.repository.fs.FileStat;
@@ -18,7 +19,6 @@ import io.haven.repository.tree.NodeType;
 import io.haven.repository.tree.Tree;
 import io.haven.repository.tree.Xattr;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -65,7 +65,7 @@ public final class Archiver {
     private final BackupCounters counters = new BackupCounters();
     private final List<Snapshot.Missed> missed = Collections.synchronizedList(new ArrayList<>());
     private final Semaphore inFlight = new Semaphore(MAX_FILES_IN_FLIGHT);
-    private final ThreadLocal<byte[]> buffers;
+    private final ThreadLocal<ChunkStream> streams;
     private RepositoryWriter writer;
     private ExecutorService pool;
     private ExecutorService walkPool;
@@ -75,7 +75,7 @@ public final class Archiver {
         this.options = options;
         this.excludes = new PathPatterns(options.excludes());
         this.chunker = repo.chunker();
-        this.buffers = ThreadLocal.withInitial(() -> new byte[chunker.maxSize() * 2]);
+        this.streams = ThreadLocal.withInitial(() -> new ChunkStream(chunker, 1 << 20));
     }
 
     public BackupCounters counters() {
@@ -365,47 +365,17 @@ public final class Archiver {
     /** Reads, chunks and stores a file's content; returns its chunk ids. */
     private List<BlobId> readFile(Path path, long expectedSize, long[] bytesRead) throws IOException {
         List<BlobId> ids = new ArrayList<>((int) Math.min(1024, expectedSize / chunker.minSize() + 1));
-        byte[] buf = buffers.get();
-        long total = 0;
         // never follow a symlink that replaced the file after it was examined
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            int start = 0;
-            int end = 0;
-            boolean eof = false;
-            while (true) {
-                if (!eof && end - start < chunker.maxSize()) {
-                    if (start > 0) {
-                        System.arraycopy(buf, start, buf, 0, end - start);
-                        end -= start;
-                        start = 0;
-                    }
-                    while (end < buf.length) {
-                        // at most 1 MiB per call: the JDK stages heap reads in a per-thread direct buffer of that size
-                        int n = ch.read(ByteBuffer.wrap(buf, end, Math.min(buf.length - end, 1 << 20)));
-                        if (n < 0) {
-                            eof = true;
-                            break;
-                        }
-                        end += n;
-                        total += n;
-                        counters.bytesRead.addAndGet(n);
-                        counters.bytesDone.addAndGet(n);
-                    }
-                }
-                if (start == end && eof) {
-                    break;
-                }
-                int len = chunker.cut(buf, start, end - start, eof);
-                if (len == 0) {
-                    throw new IllegalStateException("chunker asked for more data with a full buffer");
-                }
-                BlobId id = repo.key().blobId(buf, start, len);
-                counters.bytesAdded.addAndGet(writer.save(BlobType.DATA, id, buf, start, len));
+            bytesRead[0] = streams.get().cut(ch, (buf, off, len) -> {
+                BlobId id = repo.key().blobId(buf, off, len);
+                counters.bytesAdded.addAndGet(writer.save(BlobType.DATA, id, buf, off, len));
                 ids.add(id);
-                start += len;
-            }
+            }, n -> {
+                counters.bytesRead.addAndGet(n);
+                counters.bytesDone.addAndGet(n);
+            });
         }
-        bytesRead[0] = total;
         return ids;
     }
 

@@ -54,42 +54,17 @@ class ChunkerTest {
     }
 
     /**
-     * Drives {@link Chunker#cut} the way a stream reader does (as Archiver.readFile): a buffer of
-     * 2 × max, refilled (after moving the rest to the front) whenever fewer than max bytes remain
-     * and the stream is not exhausted. {@code readSize} limits each read, to vary how the stream
-     * arrives. Returns the chunks' lengths.
+     * Chunks a stream through {@link ChunkStream}, the reader the backup uses. {@code readSize}
+     * limits each read, to vary how the stream arrives. Returns the chunks' lengths.
      */
     static List<Integer> chunkStream(Chunker chunker, InputStream in, int readSize) {
         List<Integer> lengths = new ArrayList<>();
-        byte[] buf = new byte[2 * chunker.maxSize()];
-        int start = 0;
-        int end = 0;
-        boolean eof = false;
         try {
-            while (true) {
-                if (!eof && end - start < chunker.maxSize()) {
-                    if (start > 0) {
-                        System.arraycopy(buf, start, buf, 0, end - start);
-                        end -= start;
-                        start = 0;
-                    }
-                    while (end < buf.length) {
-                        int n = in.read(buf, end, Math.min(readSize, buf.length - end));
-                        if (n < 0) {
-                            eof = true;
-                            break;
-                        }
-                        end += n;
-                    }
-                }
-                if (start == end && eof) {
-                    break;
-                }
-                int len = chunker.cut(buf, start, end - start, eof);
+            long total = new ChunkStream(chunker, readSize).cut(java.nio.channels.Channels.newChannel(in), (buf, off, len) -> {
                 assertThat(len).as("cut with a full buffer or at eof must decide").isPositive();
                 lengths.add(len);
-                start += len;
-            }
+            }, n -> { });
+            assertThat(total).isEqualTo(lengths.stream().mapToLong(Integer::longValue).sum());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
