@@ -109,7 +109,7 @@ public final class Repository implements AutoCloseable {
             KeyFile kf = Json.read(backend.read(name), KeyFile.class, "key " + name);
             byte[] material = kf.unwrap(password);
             if (material != null) {
-                return new Repository(backend, config, new MasterKey(material, random), name, clock, random);
+                return new Repository(backend, config, new MasterKey(material), name, clock, random);
             }
         }
         throw new HavenException(ErrorCode.WRONG_PASSWORD, "wrong password: no key of the repository at "

@@ -32,7 +32,6 @@ public final class MasterKey {
     private final byte[] material;
     private final SecretKeySpec encKey;
     private final SecretKeySpec idKey;
-    private final SecureRandom random;
     /** Nonces come from a DRBG per thread: the shared default generator serializes threads on a lock. */
     private final ThreadLocal<SecureRandom> nonces = ThreadLocal.withInitial(MasterKey::newDrbg);
     /** Per-thread compression output, reused: chunks are up to a few MiB and many. */
@@ -48,14 +47,13 @@ public final class MasterKey {
     });
     private final ThreadLocal<ZstdDecompressCtx> decompressors = ThreadLocal.withInitial(ZstdDecompressCtx::new);
 
-    public MasterKey(byte[] material, SecureRandom random) {
+    public MasterKey(byte[] material) {
         if (material.length != LENGTH) {
             throw new HavenException(ErrorCode.CORRUPT, "a master key has 64 bytes, not " + material.length);
         }
         this.material = material.clone();
         this.encKey = new SecretKeySpec(material, 0, 32, "AES");
         this.idKey = new SecretKeySpec(material, 32, 32, "HmacSHA256");
-        this.random = random;
         this.macs = ThreadLocal.withInitial(() -> {
             try {
                 Mac mac = Mac.getInstance("HmacSHA256");
@@ -70,7 +68,7 @@ public final class MasterKey {
     public static MasterKey generate(SecureRandom random) {
         byte[] m = new byte[LENGTH];
         random.nextBytes(m);
-        return new MasterKey(m, random);
+        return new MasterKey(m);
     }
 
     /**

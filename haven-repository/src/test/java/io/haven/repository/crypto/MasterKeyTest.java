@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class MasterKeyTest {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final MasterKey key = new MasterKey(material(1), RANDOM);
+    private final MasterKey key = new MasterKey(material(1));
 
     private static byte[] material(int seed) {
         byte[] m = new byte[MasterKey.LENGTH];
@@ -138,7 +138,7 @@ class MasterKeyTest {
 
     @Test
     void anotherKeyCannotOpen() {
-        MasterKey other = new MasterKey(material(2), RANDOM);
+        MasterKey other = new MasterKey(material(2));
         for (byte[] p : new byte[][] {new byte[0], repetitive(5000), random(5000, 9)}) {
             byte[] sealed = key.seal(p);
             assertCorrupt(() -> other.open(sealed, "foreign"));
@@ -147,7 +147,7 @@ class MasterKeyTest {
 
     @Test
     void sameMaterialOpensWhatTheOtherInstanceSealed() {
-        MasterKey twin = new MasterKey(material(1), new SecureRandom());
+        MasterKey twin = new MasterKey(material(1));
         byte[] payload = repetitive(4000);
         assertThat(twin.open(key.seal(payload), "twin")).isEqualTo(payload);
     }
@@ -166,8 +166,8 @@ class MasterKeyTest {
         byte[] payload = random(10_000, 10);
         BlobId id = key.blobId(payload, 0, payload.length);
         assertThat(key.blobId(payload.clone(), 0, payload.length)).isEqualTo(id);
-        assertThat(new MasterKey(material(1), RANDOM).blobId(payload, 0, payload.length)).isEqualTo(id);
-        assertThat(new MasterKey(material(2), RANDOM).blobId(payload, 0, payload.length)).isNotEqualTo(id);
+        assertThat(new MasterKey(material(1)).blobId(payload, 0, payload.length)).isEqualTo(id);
+        assertThat(new MasterKey(material(2)).blobId(payload, 0, payload.length)).isNotEqualTo(id);
         assertThat(key.blobId(payload, 0, payload.length - 1)).isNotEqualTo(id);
         // a slice has the id of the same bytes on their own
         assertThat(key.blobId(payload, 10, 100)).isEqualTo(key.blobId(Arrays.copyOfRange(payload, 10, 110), 0, 100));
@@ -200,13 +200,13 @@ class MasterKeyTest {
 
     @Test
     void refusesMaterialOfTheWrongLength() {
-        assertCorrupt(() -> new MasterKey(new byte[32], RANDOM));
+        assertCorrupt(() -> new MasterKey(new byte[32]));
     }
 
     @Test
     void materialIsACopy() {
         byte[] m = material(1);
-        MasterKey k = new MasterKey(m, RANDOM);
+        MasterKey k = new MasterKey(m);
         byte[] out = k.material();
         assertThat(out).isEqualTo(m);
         out[0] ^= 1;
