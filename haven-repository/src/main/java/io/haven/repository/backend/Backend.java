@@ -1,7 +1,8 @@
 package io.haven.repository.backend;
 
+import java.time.Instant;
 import java.util.List;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /**
  * Where a repository's objects live. Names are relative, '/'-separated (for example
@@ -17,8 +18,15 @@ public interface Backend extends AutoCloseable {
     /** Names of all objects under {@code directory} (recursively), excluding temporary names. */
     List<String> list(String directory);
 
-    /** The size of an object, or empty when it does not exist. */
-    OptionalLong stat(String name);
+    /** What the backend knows about a stored object. */
+    record ObjectInfo(long size, Instant modified) {}
+
+    /**
+     * The size and last-modified time of an object, or empty when it does not exist. The time is
+     * the backend's own clock (file system or object store), so times of objects in one backend
+     * compare without trusting the clocks of the hosts that wrote them.
+     */
+    Optional<ObjectInfo> stat(String name);
 
     /** The whole object. */
     byte[] read(String name);

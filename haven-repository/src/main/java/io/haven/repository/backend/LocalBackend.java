@@ -19,7 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -111,11 +111,12 @@ public final class LocalBackend implements Backend {
     }
 
     @Override
-    public OptionalLong stat(String name) {
+    public Optional<ObjectInfo> stat(String name) {
         try {
-            return OptionalLong.of(Files.size(path(name)));
+            BasicFileAttributes a = Files.readAttributes(path(name), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return Optional.of(new ObjectInfo(a.size(), a.lastModifiedTime().toInstant()));
         } catch (NoSuchFileException e) {
-            return OptionalLong.empty();
+            return Optional.empty();
         } catch (IOException e) {
             throw io("cannot stat " + path(name), e);
         }

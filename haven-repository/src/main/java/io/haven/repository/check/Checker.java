@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -81,7 +80,7 @@ public final class Checker {
         Set<String> stored = new HashSet<>(repo.backend().list("data"));
         stored.addAll(repo.backend().list("tree"));
         for (PackRecord p : index.packs()) {
-            OptionalLong size = repo.backend().stat(p.objectName());
+            var size = repo.backend().stat(p.objectName()).map(io.haven.repository.backend.Backend.ObjectInfo::size);
             if (size.isEmpty()) {
                 errors.add("pack " + p.objectName() + " is in the index but missing from the repository");
                 continue;
@@ -90,8 +89,8 @@ public final class Checker {
             for (PackRecord.Entry e : p.blobs()) {
                 min = Math.max(min, (long) e.offset() + e.length() + 4);
             }
-            if (size.getAsLong() < min) {
-                errors.add("pack " + p.objectName() + " is truncated (" + size.getAsLong() + " bytes, index needs at least " + min + ")");
+            if (size.get() < min) {
+                errors.add("pack " + p.objectName() + " is truncated (" + size.get() + " bytes, index needs at least " + min + ")");
             }
         }
         for (String name : stored) {
