@@ -46,6 +46,24 @@ public final class BlobId implements Comparable<BlobId> {
         }
     }
 
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+    /** Bytes {@code 8*i} to {@code 8*i+7}, big-endian, for {@code i} in 0..3: for compact tables. */
+    public long word(int i) {
+        return (long) LONGS.get(bytes, i * 8);
+    }
+
+    /** The inverse of {@link #word(int)}. */
+    public static BlobId ofWords(long w0, long w1, long w2, long w3) {
+        byte[] b = new byte[LENGTH];
+        LONGS.set(b, 0, w0);
+        LONGS.set(b, 8, w1);
+        LONGS.set(b, 16, w2);
+        LONGS.set(b, 24, w3);
+        return new BlobId(b);
+    }
+
     public void copyTo(byte[] dst, int offset) {
         System.arraycopy(bytes, 0, dst, offset, LENGTH);
     }

@@ -58,9 +58,12 @@ public final class RepositoryWriter implements AutoCloseable {
         this.treePacker = new Packer(BlobType.TREE, key, Math.min(packSize, 4 << 20), this::storePack);
     }
 
-    /** Whether the repository (or this writer) already has the blob. */
+    /**
+     * Whether the repository (or this writer) already has the blob in a pack that is not
+     * condemned by a pending prune: only then may a new snapshot reference it without storing it.
+     */
     public boolean has(BlobId id) {
-        return index.contains(id) || claimed.contains(id);
+        return index.containsUsable(id) || claimed.contains(id);
     }
 
     /**
@@ -71,7 +74,7 @@ public final class RepositoryWriter implements AutoCloseable {
      */
     public long save(BlobType type, BlobId id, byte[] payload, int offset, int length) {
         checkUsable();
-        if (index.contains(id) || !claimed.add(id)) {
+        if (index.containsUsable(id) || !claimed.add(id)) {
             return 0;
         }
         byte[] sealed = key.seal(payload, offset, length, true);
@@ -131,6 +134,10 @@ public final class RepositoryWriter implements AutoCloseable {
         List<PackRecord> toWrite = null;
         synchronized (this) {
             index.add(record);
+            // indexed now: the claim is no longer needed, and dropping it keeps memory per blob small
+            for (PackRecord.Entry e : record.blobs()) {
+                claimed.remove(e.id());
+            }
             pendingIndex.add(record);
             pendingBlobs += record.blobs().size();
             if (pendingBlobs >= INDEX_FLUSH_BLOBS) {

@@ -73,24 +73,31 @@ public final class Checker {
                 errors.add("index file " + name + ": " + e.getMessage());
             }
         }
-        Map<String, PackRecord> indexed = new HashMap<>();
-        for (PackRecord p : index.packs()) {
-            indexed.put(p.objectName(), p);
+        int[][] byPack = index.entriesByPack();
+        Map<String, Integer> indexed = new HashMap<>();
+        for (int p = 0; p < byPack.length; p++) {
+            indexed.put(index.packName(p), p);
         }
         Set<String> stored = new HashSet<>(repo.backend().list("data"));
         stored.addAll(repo.backend().list("tree"));
-        for (PackRecord p : index.packs()) {
-            var size = repo.backend().stat(p.objectName()).map(io.haven.repository.backend.Backend.ObjectInfo::size);
+        for (int p = 0; p < byPack.length; p++) {
+            String name = index.packName(p);
+            if (!stored.contains(name)) {
+                errors.add("pack " + name + " is in the index but missing from the repository");
+                continue;
+            }
+            var size = repo.backend().stat(name).map(io.haven.repository.backend.Backend.ObjectInfo::size);
             if (size.isEmpty()) {
-                errors.add("pack " + p.objectName() + " is in the index but missing from the repository");
+                errors.add("pack " + name + " is in the index but missing from the repository");
                 continue;
             }
             long min = 4;
-            for (PackRecord.Entry e : p.blobs()) {
-                min = Math.max(min, (long) e.offset() + e.length() + 4);
+            for (int e : byPack[p]) {
+                Index.Entry x = index.entry(e);
+                min = Math.max(min, (long) x.offset() + x.length() + 4);
             }
             if (size.get() < min) {
-                errors.add("pack " + p.objectName() + " is truncated (" + size.get() + " bytes, index needs at least " + min + ")");
+                errors.add("pack " + name + " is truncated (" + size.get() + " bytes, index needs at least " + min + ")");
             }
         }
         for (String name : stored) {
@@ -113,7 +120,7 @@ public final class Checker {
             walk(index, s.id().shortHex(), "", BlobId.parse(s.snapshot().tree()), seenTrees);
         }
         if (readData) {
-            readPacks(index, stored, indexed);
+            readPacks(index, stored, indexed, byPack);
         }
         return new Result(List.copyOf(errors), List.copyOf(warnings), snapshots, seenTrees.size(), indexed.size(),
                 index.blobCount(), bytesRead.get());
@@ -157,7 +164,7 @@ public final class Checker {
         }
     }
 
-    private void readPacks(Index index, Set<String> stored, Map<String, PackRecord> indexed) {
+    private void readPacks(Index index, Set<String> stored, Map<String, Integer> indexed, int[][] byPack) {
         List<String> names = new ArrayList<>(stored);
         Collections.sort(names);
         packsTotal = names.size();
@@ -165,7 +172,8 @@ public final class Checker {
         try {
             List<Future<?>> fs = new ArrayList<>();
             for (String name : names) {
-                fs.add(pool.submit(() -> readPack(name, indexed.get(name))));
+                Integer packNo = indexed.get(name);
+                fs.add(pool.submit(() -> readPack(name, packNo == null ? null : index.packRecord(packNo, byPack[packNo]))));
             }
             for (Future<?> f : fs) {
                 f.get();

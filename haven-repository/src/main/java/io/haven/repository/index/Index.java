@@ -2,14 +2,29 @@ package io.haven.repository.index;
 
 import io.haven.repository.BlobId;
 import io.haven.repository.BlobType;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
-import java.util.Map;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.StampedLock;
 
 /**
- * The in-memory union of index files: where each blob is. Thread safe. When a blob is in several
- * packs, the first one added is kept.
+ * The in-memory union of index files: where each blob is.
+ *
+ * <p>Design: memory per blob is what limits the size of a repository a host can back up into,
+ * so entries are not objects. Every index entry (one blob in one pack) is six {@code long}s in
+ * fixed-size pages that never move: the 32-byte id, then pack number and offset, then sealed
+ * and raw length — 48 bytes. An open-addressing table of {@code int} entry numbers (load factor
+ * at most 3/4) finds the entry of a blob; it adds 5.3 to 10.7 bytes per blob. Packs are
+ * numbered in a small side table. docs/performance.md records the measured bytes per blob.
+ *
+ * <p>A blob stored in several packs has an entry for every copy (check and prune see them all);
+ * lookups return one preferred copy: the first added, unless that one lies in a pack marked
+ * <em>condemned</em> (scheduled for deletion by prune) and a later copy does not.
+ *
+ * <p>Thread safe: additions take a write lock, lookups a read lock.
  */
 public final class Index {
     /** Where a blob is stored. */
@@ -19,33 +34,445 @@ public final class Index {
         }
     }
 
-    private final Map<BlobId, Location> blobs = new ConcurrentHashMap<>();
-    private final Map<BlobId, PackRecord> packs = new ConcurrentHashMap<>();
+    private static final int PAGE_SHIFT = 16;
+    private static final int PAGE_ENTRIES = 1 << PAGE_SHIFT;
+    private static final int PAGE_MASK = PAGE_ENTRIES - 1;
+    private static final int WORDS = 6;
 
+    private final StampedLock lock = new StampedLock();
+    private long[][] pages = new long[0][];
+    private int entries;
+    /** Entry number + 1 of each blob's preferred copy; 0 is empty. */
+    private int[] table = new int[1024];
+    private int blobs;
+
+    /** Pack ids as four words each, their types, and an open-addressing table of pack number + 1. */
+    private long[] packWords = new long[4 * 64];
+    private byte[] packTypes = new byte[64];
+    private int packs;
+    private int[] packTable = new int[128];
+    private final java.util.BitSet condemned = new java.util.BitSet();
+
+    /** Adds a pack's blobs. */
     public void add(PackRecord pack) {
-        packs.put(pack.packId(), pack);
-        for (PackRecord.Entry e : pack.blobs()) {
-            blobs.putIfAbsent(e.id(), new Location(pack.packId(), pack.type(), e.offset(), e.length(), e.rawLength()));
+        add(pack, false);
+    }
+
+    /**
+     * Adds a pack's blobs; a {@code condemned} pack's copies are used only when no other copy
+     * exists. Adding a pack that is already present adds nothing.
+     */
+    public void add(PackRecord pack, boolean condemnedPack) {
+        long stamp = lock.writeLock();
+        try {
+            if (findPackLocked(pack.packId()) >= 0) {
+                return;
+            }
+            int packNo = addPack(pack.packId(), pack.type());
+            if (condemnedPack) {
+                condemned.set(packNo);
+            }
+            for (PackRecord.Entry e : pack.blobs()) {
+                int entry = append(e, packNo);
+                insert(e.id(), entry);
+            }
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    private int addPack(BlobId id, BlobType type) {
+        int n = packs;
+        if (n == packTypes.length) {
+            packTypes = Arrays.copyOf(packTypes, n * 2);
+            packWords = Arrays.copyOf(packWords, n * 8);
+        }
+        for (int w = 0; w < 4; w++) {
+            packWords[n * 4 + w] = id.word(w);
+        }
+        packTypes[n] = (byte) type.code();
+        packs = n + 1;
+        if (packs > packTable.length / 2) {
+            int[] t = new int[packTable.length * 2];
+            for (int slot : packTable) {
+                if (slot != 0) {
+                    placePack(t, slot - 1);
+                }
+            }
+            packTable = t;
+        }
+        placePack(packTable, n);
+        return n;
+    }
+
+    private void placePack(int[] t, int packNo) {
+        int mask = t.length - 1;
+        int i = spread(packWords[packNo * 4]) & mask;
+        while (t[i] != 0) {
+            i = (i + 1) & mask;
+        }
+        t[i] = packNo + 1;
+    }
+
+    private int findPackLocked(BlobId id) {
+        int[] t = packTable;
+        int mask = t.length - 1;
+        int i = spread(id.word(0)) & mask;
+        while (true) {
+            int slot = t[i];
+            if (slot == 0) {
+                return -1;
+            }
+            int b = (slot - 1) * 4;
+            if (packWords[b] == id.word(0) && packWords[b + 1] == id.word(1) && packWords[b + 2] == id.word(2)
+                    && packWords[b + 3] == id.word(3)) {
+                return slot - 1;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    private BlobId packIdLocked(int packNo) {
+        if (packNo < 0 || packNo >= packs) {
+            throw new IndexOutOfBoundsException(packNo);
+        }
+        int b = packNo * 4;
+        return BlobId.ofWords(packWords[b], packWords[b + 1], packWords[b + 2], packWords[b + 3]);
+    }
+
+    private BlobType packTypeLocked(int packNo) {
+        if (packNo < 0 || packNo >= packs) {
+            throw new IndexOutOfBoundsException(packNo);
+        }
+        return BlobType.ofCode(packTypes[packNo]);
+    }
+
+    private int append(PackRecord.Entry e, int packNo) {
+        int n = entries;
+        int page = n >>> PAGE_SHIFT;
+        if (page == pages.length) {
+            pages = Arrays.copyOf(pages, page + 1);
+            pages[page] = new long[PAGE_ENTRIES * WORDS];
+        }
+        long[] p = pages[page];
+        int base = (n & PAGE_MASK) * WORDS;
+        BlobId id = e.id();
+        p[base] = id.word(0);
+        p[base + 1] = id.word(1);
+        p[base + 2] = id.word(2);
+        p[base + 3] = id.word(3);
+        p[base + 4] = (long) packNo << 32 | (e.offset() & 0xffffffffL);
+        p[base + 5] = (long) e.length() << 32 | (e.rawLength() & 0xffffffffL);
+        entries = n + 1;
+        return n;
+    }
+
+    private void insert(BlobId id, int entry) {
+        int mask = table.length - 1;
+        int i = spread(id.word(0)) & mask;
+        while (true) {
+            int slot = table[i];
+            if (slot == 0) {
+                table[i] = entry + 1;
+                blobs++;
+                if (blobs > table.length / 4 * 3) {
+                    grow();
+                }
+                return;
+            }
+            if (sameId(slot - 1, id)) {
+                if (condemned.get(packOf(slot - 1)) && !condemned.get(packOf(entry))) {
+                    table[i] = entry + 1;
+                }
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    private void grow() {
+        int[] old = table;
+        int[] t = new int[old.length * 2];
+        int mask = t.length - 1;
+        for (int slot : old) {
+            if (slot != 0) {
+                int i = spread(word(slot - 1, 0)) & mask;
+                while (t[i] != 0) {
+                    i = (i + 1) & mask;
+                }
+                t[i] = slot;
+            }
+        }
+        table = t;
+    }
+
+    private static int spread(long w0) {
+        long h = w0 * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 32);
+    }
+
+    private long word(int entry, int w) {
+        return pages[entry >>> PAGE_SHIFT][(entry & PAGE_MASK) * WORDS + w];
+    }
+
+    private boolean sameId(int entry, BlobId id) {
+        long[] p = pages[entry >>> PAGE_SHIFT];
+        int base = (entry & PAGE_MASK) * WORDS;
+        return p[base] == id.word(0) && p[base + 1] == id.word(1) && p[base + 2] == id.word(2) && p[base + 3] == id.word(3);
+    }
+
+    private int packOf(int entry) {
+        return (int) (word(entry, 4) >>> 32);
+    }
+
+    /** Entry number of the preferred copy of a blob, or -1; caller holds a lock. */
+    private int findLocked(BlobId id) {
+        int[] t = table;
+        int mask = t.length - 1;
+        int i = spread(id.word(0)) & mask;
+        while (true) {
+            int slot = t[i];
+            if (slot == 0) {
+                return -1;
+            }
+            if (sameId(slot - 1, id)) {
+                return slot - 1;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /** The entry number of the blob's preferred copy, or -1 when the index does not know it. */
+    public int find(BlobId id) {
+        long stamp = lock.readLock();
+        try {
+            return findLocked(id);
+        } finally {
+            lock.unlockRead(stamp);
         }
     }
 
     public Location lookup(BlobId id) {
-        return blobs.get(id);
+        long stamp = lock.readLock();
+        try {
+            int e = findLocked(id);
+            return e < 0 ? null : locationLocked(e);
+        } finally {
+            lock.unlockRead(stamp);
+        }
     }
 
     public boolean contains(BlobId id) {
-        return blobs.containsKey(id);
+        return find(id) >= 0;
     }
 
+    /** Whether the blob has a copy outside condemned packs: a writer may rely on it. */
+    public boolean containsUsable(BlobId id) {
+        long stamp = lock.readLock();
+        try {
+            int e = findLocked(id);
+            return e >= 0 && !condemned.get(packOf(e));
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Distinct blobs. */
     public int blobCount() {
-        return blobs.size();
+        long stamp = lock.readLock();
+        try {
+            return blobs;
+        } finally {
+            lock.unlockRead(stamp);
+        }
     }
 
+    /** Entries: one per copy of a blob; numbered 0 to {@code entryCount() - 1} in order of addition. */
+    public int entryCount() {
+        long stamp = lock.readLock();
+        try {
+            return entries;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    public int packCount() {
+        long stamp = lock.readLock();
+        try {
+            return packs;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** The number of a pack, or -1. */
+    public int packNumber(BlobId packId) {
+        long stamp = lock.readLock();
+        try {
+            return findPackLocked(packId);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    public BlobId packId(int packNo) {
+        long stamp = lock.readLock();
+        try {
+            return packIdLocked(packNo);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    public BlobType packType(int packNo) {
+        long stamp = lock.readLock();
+        try {
+            return packTypeLocked(packNo);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    public String packName(int packNo) {
+        return PackRecord.objectName(packType(packNo), packId(packNo));
+    }
+
+    public boolean isCondemned(int packNo) {
+        long stamp = lock.readLock();
+        try {
+            return condemned.get(packNo);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** One entry, by number. */
+    public record Entry(int number, BlobId id, int pack, int offset, int length, int rawLength) {}
+
+    public Entry entry(int e) {
+        long stamp = lock.readLock();
+        try {
+            if (e < 0 || e >= entries) {
+                throw new IndexOutOfBoundsException(e);
+            }
+            long[] p = pages[e >>> PAGE_SHIFT];
+            int base = (e & PAGE_MASK) * WORDS;
+            return new Entry(e, BlobId.ofWords(p[base], p[base + 1], p[base + 2], p[base + 3]), (int) (p[base + 4] >>> 32),
+                    (int) p[base + 4], (int) (p[base + 5] >>> 32), (int) p[base + 5]);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** The pack number of an entry, without building the entry. */
+    public int entryPack(int e) {
+        long stamp = lock.readLock();
+        try {
+            return packOf(e);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** The sealed length of an entry, without building the entry. */
+    public int entryLength(int e) {
+        long stamp = lock.readLock();
+        try {
+            return (int) (word(e, 5) >>> 32);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    public Location location(int e) {
+        long stamp = lock.readLock();
+        try {
+            return locationLocked(e);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    private Location locationLocked(int e) {
+        long w4 = word(e, 4);
+        long w5 = word(e, 5);
+        int packNo = (int) (w4 >>> 32);
+        return new Location(packIdLocked(packNo), packTypeLocked(packNo), (int) w4, (int) (w5 >>> 32), (int) w5);
+    }
+
+    /** For each pack number, the numbers of its entries in order of addition. */
+    public int[][] entriesByPack() {
+        long stamp = lock.readLock();
+        try {
+            int[] counts = new int[packs];
+            for (int e = 0; e < entries; e++) {
+                counts[packOf(e)]++;
+            }
+            int[][] out = new int[counts.length][];
+            for (int p = 0; p < counts.length; p++) {
+                out[p] = new int[counts[p]];
+            }
+            int[] fill = new int[counts.length];
+            for (int e = 0; e < entries; e++) {
+                int p = packOf(e);
+                out[p][fill[p]++] = e;
+            }
+            return out;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** A pack and its blobs as an index file lists them. */
+    public PackRecord packRecord(int packNo, int[] packEntries) {
+        List<PackRecord.Entry> list = new ArrayList<>(packEntries.length);
+        for (int e : packEntries) {
+            Entry x = entry(e);
+            list.add(new PackRecord.Entry(x.id(), x.offset(), x.length(), x.rawLength()));
+        }
+        return new PackRecord(packId(packNo), packType(packNo), list);
+    }
+
+    /**
+     * Every pack with its blobs. Builds objects for every entry: for tests and small
+     * repositories; large walks use {@link #entriesByPack()}.
+     */
     public Collection<PackRecord> packs() {
-        return packs.values();
+        int[][] byPack = entriesByPack();
+        List<PackRecord> out = new ArrayList<>(byPack.length);
+        for (int p = 0; p < byPack.length; p++) {
+            out.add(packRecord(p, byPack[p]));
+        }
+        return out;
     }
 
     public Set<BlobId> packIds() {
-        return packs.keySet();
+        long stamp = lock.readLock();
+        try {
+            Set<BlobId> out = new LinkedHashSet<>();
+            for (int p = 0; p < packs; p++) {
+                out.add(packIdLocked(p));
+            }
+            return out;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Bytes the entry pages, the blob table and the pack table occupy: what
+     * {@code docs/performance.md} reports as index memory.
+     */
+    public long memoryBytes() {
+        long stamp = lock.readLock();
+        try {
+            long pageBytes = (long) pages.length * (16 + (long) PAGE_ENTRIES * WORDS * 8);
+            long tableBytes = 16 + 4L * table.length;
+            long packBytes = 8L * packWords.length + packTypes.length + 4L * packTable.length + condemned.size() / 8;
+            return pageBytes + tableBytes + packBytes;
+        } finally {
+            lock.unlockRead(stamp);
+        }
     }
 }
