@@ -24,5 +24,7 @@ public enum ErrorCode {
     /** The operating system refused an operation. */
     IO,
     /** A bug: Haven reached a state it should not. */
-    INTERNAL
+    INTERNAL,
+    /** Another process holds the operation back (another prune is running); the message names it. */
+    BUSY
 }

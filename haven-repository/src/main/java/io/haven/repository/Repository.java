@@ -13,7 +13,12 @@ import io.haven.repository.index.PackRecord;
 import io.haven.repository.snapshot.Snapshot;
 import io.haven.repository.tree.Tree;
 import java.security.SecureRandom;
+import io.haven.repository.maintenance.CondemnedSet;
+import io.haven.repository.maintenance.WriterMarker;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -139,6 +144,113 @@ public final class Repository implements AutoCloseable {
         return clock;
     }
 
+    public SecureRandom random() {
+        return random;
+    }
+
+    // ---------------------------------------------------------------- writers and condemned sets
+
+    private volatile Duration staleAfter = DEFAULT_STALE_AFTER;
+    private volatile WriterRegistration registration;
+
+    /** How long a writer marker may go without a refresh before others take its writer for dead. */
+    public static final Duration DEFAULT_STALE_AFTER = Duration.ofMinutes(5);
+
+    /** Sets the stale-after interval (tests and impatient operators shorten it). Call before writing. */
+    public void staleAfter(Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            throw new HavenException(ErrorCode.USAGE, "the stale-after interval must be positive");
+        }
+        staleAfter = d;
+    }
+
+    public Duration staleAfter() {
+        return staleAfter;
+    }
+
+    /**
+     * Announces this process as a writer of {@code kind} (see {@link WriterRegistration}); later
+     * calls return the same registration. An index loaded before is dropped, so the next
+     * {@link #index()} call happens after the announcement (what makes prune safe).
+     */
+    public synchronized WriterRegistration register(String kind, String host) {
+        WriterRegistration r = registration;
+        if (r == null) {
+            r = WriterRegistration.register(this, kind, host, staleAfter);
+            registration = r;
+            index = null;
+        }
+        return r;
+    }
+
+    /** This process's registration, or null. */
+    public WriterRegistration registration() {
+        return registration;
+    }
+
+    /** A stored condemned set and its id. */
+    public record CondemnedEntry(String id, CondemnedSet set) {
+        public String name() {
+            return "condemned/" + id;
+        }
+    }
+
+    /** Every pending condemned set. Unreadable ones fail: deletion decisions must see all. */
+    public List<CondemnedEntry> condemnedSets() {
+        List<CondemnedEntry> out = new ArrayList<>();
+        for (String name : backend.list("condemned")) {
+            byte[] sealed;
+            try {
+                sealed = backend.read(name);
+            } catch (HavenException e) {
+                if (e.code() == ErrorCode.NOT_FOUND) {
+                    continue; // completed meanwhile
+                }
+                throw e;
+            }
+            verifyName(name, sealed);
+            String id = name.substring(name.lastIndexOf('/') + 1);
+            out.add(new CondemnedEntry(id, Json.read(key.open(sealed, name), CondemnedSet.class, name)));
+        }
+        return out;
+    }
+
+    /** Stores a condemned set; returns its id. */
+    public String saveCondemnedSet(CondemnedSet set) {
+        byte[] sealed = key.seal(Json.write(set));
+        String id = ObjectHash.of(sealed).hex();
+        backend.write("condemned/" + id, sealed);
+        return id;
+    }
+
+    /** A writer marker as found, with its last-modified time on the backend's clock. */
+    public record WriterEntry(String name, WriterMarker marker, Instant modified) {
+        /** Whether the writer refreshed its marker within {@code staleAfter} before {@code backendNow}. */
+        public boolean liveAt(Instant backendNow, Duration staleAfter) {
+            return modified.plus(staleAfter).isAfter(backendNow);
+        }
+    }
+
+    /** Every writer marker (live or stale). Markers that vanish or cannot be read are skipped. */
+    public List<WriterEntry> writers() {
+        List<WriterEntry> out = new ArrayList<>();
+        for (String name : backend.list("writers")) {
+            try {
+                var info = backend.stat(name);
+                if (info.isEmpty()) {
+                    continue;
+                }
+                WriterMarker m = Json.read(key.open(backend.read(name), name), WriterMarker.class, name);
+                out.add(new WriterEntry(name, m, info.get().modified()));
+            } catch (HavenException e) {
+                if (e.code() != ErrorCode.NOT_FOUND && e.code() != ErrorCode.CORRUPT) {
+                    throw e;
+                }
+            }
+        }
+        return out;
+    }
+
     /** The object name of the key file that opened this repository. */
     public String keyName() {
         return keyName;
@@ -227,14 +339,54 @@ public final class Repository implements AutoCloseable {
         return i;
     }
 
+    /** Drops the loaded index; the next {@link #index()} call reads the index files again. */
+    public synchronized void reloadIndex() {
+        index = null;
+        treeCache.clear();
+    }
+
+    /**
+     * Loads condemned sets first, then the index files (so every pack a set names is in an index
+     * file read here, or gone), adding condemned packs last so that other copies are preferred.
+     */
     private Index loadIndex() {
+        List<CondemnedEntry> sets = condemnedSets();
+        Set<String> condemnedPacks = new HashSet<>();
+        for (CondemnedEntry c : sets) {
+            condemnedPacks.addAll(c.set().packs());
+        }
+        Index idx = loadIndexFiles(backend.list("index"), condemnedPacks);
+        WriterRegistration r = registration;
+        if (r != null) {
+            r.condemnedSeen(sets.stream().map(CondemnedEntry::id).toList());
+        }
+        return idx;
+    }
+
+    /** Reads the named index files into a new index; packs in {@code condemnedPacks} are marked so. */
+    public Index loadIndexFiles(List<String> names, Set<String> condemnedPacks) {
         Index idx = new Index();
-        List<String> names = backend.list("index");
+        List<PackRecord> later = new ArrayList<>();
+        java.util.function.Consumer<List<PackRecord>> add = records -> {
+            for (PackRecord p : records) {
+                if (condemnedPacks.contains(p.objectName())) {
+                    later.add(p);
+                } else {
+                    idx.add(p);
+                }
+            }
+        };
+        loadIndexFiles(names, add);
+        later.forEach(p -> idx.add(p, true));
+        return idx;
+    }
+
+    private void loadIndexFiles(List<String> names, java.util.function.Consumer<List<PackRecord>> add) {
         if (names.size() < 4) {
             for (String name : names) {
-                readIndexFile(name).forEach(idx::add);
+                add.accept(readIndexFile(name));
             }
-            return idx;
+            return;
         }
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(4, Runtime.getRuntime().availableProcessors()));
         try {
@@ -243,7 +395,7 @@ public final class Repository implements AutoCloseable {
                 futures.add(pool.submit(() -> readIndexFile(name)));
             }
             for (Future<List<PackRecord>> f : futures) {
-                f.get().forEach(idx::add);
+                add.accept(f.get());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -256,7 +408,6 @@ public final class Repository implements AutoCloseable {
         } finally {
             pool.shutdown();
         }
-        return idx;
     }
 
     /** Reads and verifies one index file. */
@@ -309,7 +460,14 @@ public final class Repository implements AutoCloseable {
         return t;
     }
 
+    /**
+     * A writer for new blobs. Announces this process as a {@code backup} writer first unless it
+     * already registered (callers that know the host name register themselves before).
+     */
     public RepositoryWriter newWriter() {
+        if (registration == null) {
+            register("backup", "unknown");
+        }
         return new RepositoryWriter(this);
     }
 
@@ -398,6 +556,10 @@ public final class Repository implements AutoCloseable {
 
     /** Stores a snapshot; call only after everything it references is stored and indexed. */
     public BlobId saveSnapshot(Snapshot s) {
+        WriterRegistration r = registration;
+        if (r != null) {
+            r.checkNotStalled();
+        }
         byte[] sealed = key.seal(Json.write(s));
         BlobId id = ObjectHash.of(sealed);
         backend.write("snapshots/" + id.hex(), sealed);
@@ -406,6 +568,10 @@ public final class Repository implements AutoCloseable {
 
     @Override
     public void close() {
+        WriterRegistration r = registration;
+        if (r != null) {
+            r.close();
+        }
         backend.close();
     }
 }

@@ -82,6 +82,21 @@ public final class RepositoryWriter implements AutoCloseable {
         return sealed.length;
     }
 
+    /**
+     * Stores an already sealed blob (copied from another pack by prune) unless the repository
+     * has a usable copy. The caller has authenticated it.
+     *
+     * @return bytes added (0 for a duplicate)
+     */
+    public long saveSealed(BlobType type, BlobId id, byte[] sealed, int rawLength) {
+        checkUsable();
+        if (index.containsUsable(id) || !claimed.add(id)) {
+            return 0;
+        }
+        (type == BlobType.DATA ? dataPacker : treePacker).add(id, sealed, rawLength);
+        return sealed.length;
+    }
+
     /** Computes the id and saves; returns the id. */
     public BlobId saveTree(byte[] payload) {
         BlobId id = key.blobId(payload, 0, payload.length);

@@ -242,6 +242,36 @@ public final class Index {
         }
     }
 
+    /**
+     * Marks packs condemned after they were added: their copies become the last choice, and
+     * {@link #containsUsable} is false for blobs that have no other copy. Takes time linear in
+     * the number of entries.
+     */
+    public void condemn(java.util.Collection<Integer> packNos) {
+        long stamp = lock.writeLock();
+        try {
+            for (int p : packNos) {
+                condemned.set(p);
+            }
+            for (int e = 0; e < entries; e++) {
+                if (condemned.get(packOf(e))) {
+                    continue;
+                }
+                BlobId id = BlobId.ofWords(word(e, 0), word(e, 1), word(e, 2), word(e, 3));
+                int mask = table.length - 1;
+                int i = spread(word(e, 0)) & mask;
+                while (table[i] != 0 && !sameId(table[i] - 1, id)) {
+                    i = (i + 1) & mask;
+                }
+                if (table[i] != 0 && condemned.get(packOf(table[i] - 1))) {
+                    table[i] = e + 1;
+                }
+            }
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
     /** The entry number of the blob's preferred copy, or -1 when the index does not know it. */
     public int find(BlobId id) {
         long stamp = lock.readLock();

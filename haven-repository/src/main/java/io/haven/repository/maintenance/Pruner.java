@@ -1,0 +1,491 @@
+package io.haven.repository.maintenance;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.BlobId;
+import io.haven.repository.BlobType;
+import io.haven.repository.Repository;
+import io.haven.repository.RepositoryWriter;
+import io.haven.repository.WriterRegistration;
+import io.haven.repository.crypto.ObjectHash;
+import io.haven.repository.index.Index;
+import io.haven.repository.index.IndexCodec;
+import io.haven.repository.index.PackRecord;
+import io.haven.repository.pack.PackHeader;
+import io.haven.repository.tree.Node;
+import io.haven.repository.tree.NodeType;
+import io.haven.repository.tree.Tree;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+
+/**
+ * Removes data no snapshot needs, safely while backups run (docs/maintenance.md).
+ *
+ * <p>Design: deletion is two-phased and never trusts a lock. Phase one finds packs whose blobs
+ * no snapshot reaches, copies the still-needed blobs out of mostly-unused packs ("repacking"),
+ * and stores the doomed packs as a <em>condemned set</em>. Nothing is deleted yet: writers that
+ * load their index after the set exists see it, will not rely on its packs, and say so in their
+ * writer marker. Phase two, for a set, waits until every live writer has said so (dead writers
+ * stop refreshing their marker and stop counting after the stale interval), reads every snapshot
+ * again, copies out any blob in the set that a snapshot saved meanwhile needs, rewrites the index
+ * files that name the packs, and only then deletes the packs and the set. A prune killed at any
+ * moment leaves a valid repository; the next prune continues.
+ *
+ * <p>Two prunes at once would rewrite the same index files, so a prune refuses to start while
+ * another maintenance writer is live (visible in its message: host, pid, start, last heartbeat).
+ */
+public final class Pruner {
+    /** How a prune runs. {@code repackThreshold}: repack a pack when at least this share of its bytes is unused. */
+    public record Options(double repackThreshold, boolean dryRun, Duration waitFor, int threads, String host) {
+        public Options {
+            if (repackThreshold < 0 || repackThreshold > 1) {
+                throw new HavenException(ErrorCode.USAGE, "the repack threshold is a share between 0% and 100%");
+            }
+        }
+    }
+
+    /** A writer that a condemned set waits for. */
+    public record Blocker(String host, long pid, String kind, String started, long secondsSinceHeartbeat) {
+        @Override
+        public String toString() {
+            return kind + " on " + host + " (pid " + pid + ", started " + started + ", heartbeat " + secondsSinceHeartbeat + " s ago)";
+        }
+    }
+
+    /** What a prune did (or, dry, would do). */
+    public record Result(int snapshots, long blobsUsed, long packsTotal, long bytesTotal, long packsUnused, long packsRepacked,
+            long bytesUnused, long bytesRepackWritten, long packsDeleted, long bytesDeleted, long orphansDeleted,
+            long blobsRescued, List<String> pendingSets, List<Blocker> waitingFor) {}
+
+    private final Repository repo;
+    private final Options options;
+    private final Consumer<String> progress;
+    private long packsTotal;
+    private long bytesTotal;
+    private long packsUnused;
+    private long packsRepacked;
+    private long bytesUnused;
+    private long bytesRepackWritten;
+    private long packsDeleted;
+    private long bytesDeleted;
+    private long orphansDeleted;
+    private long blobsRescued;
+    private long blobsUsed;
+    private int snapshotCount;
+    private final List<String> pending = new ArrayList<>();
+    private final List<Blocker> blockers = new ArrayList<>();
+
+    public Pruner(Repository repo, Options options, Consumer<String> progress) {
+        this.repo = repo;
+        this.options = options;
+        this.progress = progress;
+    }
+
+    /**
+     * Runs a prune: finishes earlier condemned sets that can finish, plans a new one, and
+     * finishes it when no live writer holds it back (waiting up to {@code waitFor}).
+     *
+     * @throws HavenException BUSY when another prune runs; CORRUPT when a snapshot references
+     *     missing data (run {@code repair snapshots}) or a snapshot cannot be read
+     */
+    public Result run() {
+        WriterRegistration reg = repo.register("prune", options.host());
+        refuseConcurrentMaintenance(reg);
+        if (!options.dryRun()) {
+            complete(reg, Duration.ZERO);
+        }
+        plan();
+        if (!options.dryRun()) {
+            pending.clear();
+            blockers.clear();
+            complete(reg, options.waitFor());
+        }
+        return new Result(snapshotCount, blobsUsed, packsTotal, bytesTotal, packsUnused, packsRepacked, bytesUnused,
+                bytesRepackWritten, packsDeleted, bytesDeleted, orphansDeleted, blobsRescued, List.copyOf(pending),
+                List.copyOf(blockers));
+    }
+
+    /** Fails when another live writer of a maintenance kind is registered. */
+    public static void refuseConcurrentMaintenance(Repository repo, WriterRegistration reg) {
+        Instant now = reg.backendNow();
+        for (Repository.WriterEntry w : repo.writers()) {
+            if (w.name().equals(reg.name()) || !w.marker().isMaintenance() || !w.liveAt(now, reg.staleAfter())) {
+                continue;
+            }
+            long ago = Math.max(0, Duration.between(w.modified(), now).toSeconds());
+            throw new HavenException(ErrorCode.BUSY, "another " + w.marker().kind() + " is running on this repository: host "
+                    + w.marker().host() + ", pid " + w.marker().pid() + ", started " + w.marker().started() + ", last heartbeat "
+                    + ago + " s ago. If that process is dead, its marker " + w.name() + " stops counting "
+                    + reg.staleAfter().toSeconds() + " s after its last heartbeat.");
+        }
+    }
+
+    private void refuseConcurrentMaintenance(WriterRegistration reg) {
+        refuseConcurrentMaintenance(repo, reg);
+    }
+
+    // ------------------------------------------------------------------ reachability
+
+    /**
+     * Marks the preferred entry of every blob any snapshot reaches.
+     *
+     * @throws HavenException CORRUPT when a snapshot cannot be read or reaches a missing blob
+     */
+    private BitSet used(Index index) {
+        List<Repository.SnapshotEntry> snaps = repo.snapshots();
+        if (!repo.unreadableSnapshots().isEmpty()) {
+            throw new HavenException(ErrorCode.CORRUPT, "cannot prune: " + repo.unreadableSnapshots().size()
+                    + " snapshot(s) cannot be read, so what they need is unknown (" + repo.unreadableSnapshots().get(0)
+                    + "). Run 'haven check'; remove a damaged snapshot with 'haven forget ID' if it cannot be repaired.");
+        }
+        snapshotCount = snaps.size();
+        BitSet used = new BitSet(index.entryCount());
+        for (Repository.SnapshotEntry s : snaps) {
+            walk(index, used, BlobId.parse(s.snapshot().tree()), s.id().shortHex());
+        }
+        blobsUsed = used.cardinality();
+        return used;
+    }
+
+    private void walk(Index index, BitSet used, BlobId treeId, String snap) {
+        int e = index.find(treeId);
+        if (e < 0) {
+            throw missing(snap, "tree", treeId);
+        }
+        if (used.get(e)) {
+            return;
+        }
+        used.set(e);
+        Tree tree = Tree.decode(repo.loadBlob(treeId, index.location(e)), "tree " + treeId.shortHex());
+        for (Node n : tree.nodes()) {
+            if (n.type() == NodeType.DIR) {
+                walk(index, used, n.subtree(), snap);
+            } else if (n.type() == NodeType.FILE) {
+                for (BlobId id : n.content()) {
+                    int c = index.find(id);
+                    if (c < 0) {
+                        throw missing(snap, "chunk", id);
+                    }
+                    used.set(c);
+                }
+            }
+        }
+    }
+
+    private static HavenException missing(String snap, String what, BlobId id) {
+        return new HavenException(ErrorCode.CORRUPT, "cannot prune: snapshot " + snap + " needs " + what + " " + id.shortHex()
+                + ", which is not in the repository. Run 'haven repair index' (if the index is damaged) or 'haven repair snapshots'.");
+    }
+
+    // ------------------------------------------------------------------ phase one
+
+    private void plan() {
+        progress.accept("finding data no snapshot needs");
+        repo.reloadIndex();
+        Index index = repo.index();
+        BitSet used = used(index);
+        int[][] byPack = index.entriesByPack();
+        List<Integer> unused = new ArrayList<>();
+        List<Integer> repack = new ArrayList<>();
+        for (int p = 0; p < byPack.length; p++) {
+            if (index.isCondemned(p)) {
+                continue;
+            }
+            long total = 0;
+            long usedBytes = 0;
+            for (int e : byPack[p]) {
+                int len = index.entryLength(e);
+                total += len;
+                if (used.get(e)) {
+                    usedBytes += len;
+                }
+            }
+            packsTotal++;
+            bytesTotal += total;
+            if (usedBytes == 0) {
+                unused.add(p);
+                packsUnused++;
+                bytesUnused += total;
+            } else if (total > 0 && (double) (total - usedBytes) / total >= options.repackThreshold() && total - usedBytes > 0) {
+                repack.add(p);
+                packsRepacked++;
+                bytesUnused += total - usedBytes;
+            }
+        }
+        Set<String> indexed = new HashSet<>();
+        for (int p = 0; p < byPack.length; p++) {
+            indexed.add(index.packName(p));
+        }
+        List<String> orphans = new ArrayList<>();
+        for (String dir : List.of("data", "tree")) {
+            for (String name : repo.backend().list(dir)) {
+                if (!indexed.contains(name)) {
+                    orphans.add(name);
+                }
+            }
+        }
+        if (options.dryRun()) {
+            for (int p : repack) {
+                for (int e : byPack[p]) {
+                    if (used.get(e)) {
+                        bytesRepackWritten += index.entryLength(e);
+                    }
+                }
+            }
+            return;
+        }
+        if (unused.isEmpty() && repack.isEmpty() && orphans.isEmpty()) {
+            progress.accept("nothing to remove");
+            return;
+        }
+        if (!repack.isEmpty()) {
+            progress.accept("repacking " + repack.size() + " partly used pack(s)");
+            index.condemn(repack);
+            try (RepositoryWriter writer = repo.newWriter()) {
+                for (int p : repack) {
+                    copyOut(index, writer, p, byPack[p], used);
+                }
+                writer.flush();
+                bytesRepackWritten += writer.bytesStored();
+            }
+        }
+        List<String> packs = new ArrayList<>();
+        for (int p : unused) {
+            packs.add(index.packName(p));
+        }
+        for (int p : repack) {
+            packs.add(index.packName(p));
+        }
+        String id = repo.saveCondemnedSet(new CondemnedSet(1, repo.clock().instant().toString(), options.host(), packs, orphans));
+        progress.accept("condemned " + packs.size() + " pack(s) and " + orphans.size() + " unindexed pack(s) as set " + id.substring(0, 8));
+    }
+
+    /** Copies the used blobs of pack {@code p} into the writer, authenticating each. */
+    private void copyOut(Index index, RepositoryWriter writer, int p, int[] entries, BitSet used) {
+        String name = index.packName(p);
+        byte[] pack = repo.backend().read(name);
+        if (!ObjectHash.of(pack).equals(index.packId(p))) {
+            throw new HavenException(ErrorCode.CORRUPT, "cannot repack " + name + ": it does not match its hash (damaged). "
+                    + "Run 'haven check --read-data' and 'haven repair index'.");
+        }
+        BlobType type = index.packType(p);
+        for (int e : entries) {
+            if (!used.get(e)) {
+                continue;
+            }
+            Index.Entry x = index.entry(e);
+            if ((long) x.offset() + x.length() > pack.length) {
+                throw new HavenException(ErrorCode.CORRUPT, "cannot repack " + name + ": the index points outside it");
+            }
+            byte[] sealed = java.util.Arrays.copyOfRange(pack, x.offset(), x.offset() + x.length());
+            byte[] payload = repo.key().open(sealed, 0, sealed.length, x.rawLength(), "blob " + x.id().shortHex() + " in " + name);
+            if (!repo.key().blobId(payload, 0, payload.length).equals(x.id())) {
+                throw new HavenException(ErrorCode.CORRUPT, "cannot repack " + name + ": blob " + x.id().shortHex() + " does not match its id");
+            }
+            writer.saveSealed(type, x.id(), sealed, x.rawLength());
+        }
+    }
+
+    // ------------------------------------------------------------------ phase two
+
+    private void complete(WriterRegistration reg, Duration waitFor) {
+        long deadline = System.nanoTime() + waitFor.toNanos();
+        while (true) {
+            List<Repository.CondemnedEntry> sets = repo.condemnedSets();
+            if (sets.isEmpty()) {
+                return;
+            }
+            Instant now = reg.backendNow();
+            List<Repository.WriterEntry> writers = repo.writers();
+            List<Repository.CondemnedEntry> ready = new ArrayList<>();
+            List<Blocker> waiting = new ArrayList<>();
+            List<String> waitingSets = new ArrayList<>();
+            for (Repository.CondemnedEntry c : sets) {
+                List<Blocker> b = new ArrayList<>();
+                for (Repository.WriterEntry w : writers) {
+                    if (w.name().equals(reg.name()) || !w.liveAt(now, reg.staleAfter())
+                            || w.marker().condemnedSeen().contains(c.id())) {
+                        continue;
+                    }
+                    b.add(new Blocker(w.marker().host(), w.marker().pid(), w.marker().kind(), w.marker().started(),
+                            Math.max(0, Duration.between(w.modified(), now).toSeconds())));
+                }
+                if (b.isEmpty()) {
+                    ready.add(c);
+                } else {
+                    waitingSets.add(c.id());
+                    for (Blocker x : b) {
+                        if (!waiting.contains(x)) {
+                            waiting.add(x);
+                        }
+                    }
+                }
+            }
+            if (!ready.isEmpty()) {
+                execute(ready);
+                continue;
+            }
+            if (System.nanoTime() >= deadline) {
+                pending.addAll(waitingSets);
+                blockers.addAll(waiting);
+                return;
+            }
+            progress.accept("waiting for " + waiting.size() + " writer(s) that started before the deletion was planned: "
+                    + waiting.get(0));
+            try {
+                Thread.sleep(Math.max(200, Math.min(5000, reg.staleAfter().toMillis() / 6)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HavenException(ErrorCode.IO, "interrupted while waiting for writers");
+            }
+        }
+    }
+
+    /** Phase two for sets no live writer holds back. */
+    private void execute(List<Repository.CondemnedEntry> sets) {
+        Set<String> doomed = new HashSet<>();
+        Set<String> orphans = new HashSet<>();
+        for (Repository.CondemnedEntry c : sets) {
+            doomed.addAll(c.set().packs());
+            orphans.addAll(c.set().orphans());
+        }
+        progress.accept("deleting " + doomed.size() + " condemned pack(s)");
+        repo.reloadIndex();
+        Index index = repo.index();
+        BitSet used = used(index);
+        // rescue: blobs a snapshot needs whose only copies are doomed
+        List<Integer> rescue = new ArrayList<>();
+        for (int e = used.nextSetBit(0); e >= 0; e = used.nextSetBit(e + 1)) {
+            if (doomed.contains(index.packName(index.entryPack(e)))) {
+                rescue.add(e);
+            }
+        }
+        if (!rescue.isEmpty()) {
+            progress.accept("keeping " + rescue.size() + " blob(s) that snapshots saved meanwhile still need");
+            try (RepositoryWriter writer = repo.newWriter()) {
+                for (int e : rescue) {
+                    Index.Entry x = index.entry(e);
+                    Index.Location loc = index.location(e);
+                    byte[] sealed = repo.backend().read(loc.packName(), loc.offset(), loc.length());
+                    byte[] payload = repo.key().open(sealed, 0, sealed.length, x.rawLength(), "blob " + x.id().shortHex());
+                    if (!repo.key().blobId(payload, 0, payload.length).equals(x.id())) {
+                        throw new HavenException(ErrorCode.CORRUPT, "blob " + x.id().shortHex() + " in " + loc.packName()
+                                + " does not match its id; prune stops without deleting anything");
+                    }
+                    writer.saveSealed(loc.type(), x.id(), sealed, x.rawLength());
+                    blobsRescued++;
+                }
+                writer.flush();
+            }
+        }
+        rewriteIndexFiles(doomed);
+        Set<String> indexedNow = new HashSet<>();
+        for (int p = 0; p < index.packCount(); p++) {
+            indexedNow.add(index.packName(p));
+        }
+        List<String> delete = new ArrayList<>(doomed);
+        for (String o : orphans) {
+            if (!indexedNow.contains(o)) {
+                delete.add(o);
+            }
+        }
+        deleteAll(delete, doomed);
+        for (Repository.CondemnedEntry c : sets) {
+            repo.backend().delete(c.name());
+        }
+        repo.reloadIndex();
+    }
+
+    /** Rewrites every index file that names a doomed pack, without those packs; new files first. */
+    private void rewriteIndexFiles(Set<String> doomed) {
+        List<PackRecord> batch = new ArrayList<>();
+        List<String> replaced = new ArrayList<>();
+        int blobs = 0;
+        for (String name : repo.backend().list("index")) {
+            List<PackRecord> records;
+            try {
+                records = repo.readIndexFile(name);
+            } catch (HavenException e) {
+                if (e.code() == ErrorCode.NOT_FOUND) {
+                    continue;
+                }
+                throw e;
+            }
+            boolean affected = records.stream().anyMatch(r -> doomed.contains(r.objectName()));
+            if (!affected) {
+                continue;
+            }
+            for (PackRecord r : records) {
+                if (!doomed.contains(r.objectName())) {
+                    batch.add(r);
+                    blobs += r.blobs().size();
+                }
+            }
+            replaced.add(name);
+            if (blobs >= 30_000) {
+                writeIndex(batch);
+                replaced.forEach(repo.backend()::delete);
+                batch.clear();
+                replaced.clear();
+                blobs = 0;
+            }
+        }
+        if (!batch.isEmpty()) {
+            writeIndex(batch);
+        }
+        replaced.forEach(repo.backend()::delete);
+    }
+
+    private void writeIndex(List<PackRecord> records) {
+        byte[] sealed = repo.key().seal(IndexCodec.encode(records));
+        repo.backend().write("index/" + ObjectHash.of(sealed).hex(), sealed);
+    }
+
+    private void deleteAll(List<String> names, Set<String> doomed) {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, options.threads()),
+                Thread.ofPlatform().daemon().name("haven-delete-", 0).factory());
+        try {
+            List<Future<Long>> fs = new ArrayList<>();
+            for (String name : names) {
+                fs.add(pool.submit(() -> {
+                    var info = repo.backend().stat(name);
+                    if (info.isEmpty()) {
+                        return -1L;
+                    }
+                    repo.backend().delete(name);
+                    return info.get().size();
+                }));
+            }
+            for (int i = 0; i < fs.size(); i++) {
+                long size = fs.get(i).get();
+                if (size >= 0) {
+                    bytesDeleted += size;
+                    if (doomed.contains(names.get(i))) {
+                        packsDeleted++;
+                    } else {
+                        orphansDeleted++;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HavenException(ErrorCode.IO, "interrupted while deleting packs");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof HavenException he) {
+                throw he;
+            }
+            throw new HavenException(ErrorCode.IO, "deleting a pack failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package io.haven.repository.maintenance;
+
+import static io.haven.repository.maintenance.RepoFixture.backup;
+import static io.haven.repository.maintenance.RepoFixture.check;
+import static io.haven.repository.maintenance.RepoFixture.contents;
+import static io.haven.repository.maintenance.RepoFixture.restore;
+import static io.haven.repository.maintenance.RepoFixture.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.Json;
+import io.haven.repository.Repository;
+import io.haven.repository.RepositoryWriter;
+import io.haven.repository.archiver.Archiver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PrunerTest {
+    @TempDir
+    Path tmp;
+    Path src;
+    RepoFixture fx;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        src = Files.createDirectories(tmp.resolve("src"));
+        fx = new RepoFixture(Files.createDirectories(tmp.resolve("repo")));
+    }
+
+    private static Pruner.Result prune(Repository repo, Duration waitFor) {
+        return new Pruner(repo, new Pruner.Options(0.2, false, waitFor, 2, "pruner"), m -> {}).run();
+    }
+
+    private static void forget(Repository repo, Archiver.Result r) {
+        repo.backend().delete("snapshots/" + r.snapshotId().hex());
+    }
+
+    @Test
+    void pruneAfterForgetFreesSpaceAndKeepsTheRestRestorable() throws Exception {
+        write(src.resolve("a"), 300_000, 1);
+        write(src.resolve("b"), 900_000, 2);
+        write(src.resolve("c"), 300_000, 3);
+        Archiver.Result first = backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        Files.delete(src.resolve("b"));
+        write(src.resolve("d"), 200_000, 4);
+        backup(fx.repoDir, src, Instant.parse("2026-01-02T00:00:00Z"));
+        Map<String, String> expected = contents(src);
+        long before = RepoFixture.storedBytes(fx.repoDir);
+        try (Repository repo = fx.open()) {
+            forget(repo, first);
+            Pruner.Result r = prune(repo, Duration.ZERO);
+            assertThat(r.packsRepacked()).isEqualTo(1);
+            assertThat(r.packsDeleted()).isGreaterThanOrEqualTo(1);
+            assertThat(r.pendingSets()).isEmpty();
+            assertThat(repo.condemnedSets()).isEmpty();
+        }
+        assertThat(RepoFixture.storedBytes(fx.repoDir)).isLessThan(before - 800_000);
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isEmpty();
+            assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aSecondPruneFindsNothingToDo() {
+        write(src.resolve("a"), 100_000, 1);
+        backup(fx.repoDir, src, null);
+        try (Repository repo = fx.open()) {
+            prune(repo, Duration.ZERO);
+            Pruner.Result r = prune(repo, Duration.ZERO);
+            assertThat(r.packsUnused() + r.packsRepacked() + r.packsDeleted()).isZero();
+        }
+    }
+
+    @Test
+    void deletionWaitsForAWriterThatStartedBeforeItAndEndsWithAllItsSnapshotsIntact() throws Exception {
+        write(src.resolve("x"), 500_000, 7);
+        Archiver.Result old = backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        try (Repository writer = fx.open(); Repository pruner = fx.open()) {
+            writer.register("backup", "laptop");
+            writer.index(); // loads the index and knows x's chunk, before any condemned set exists
+            forget(pruner, old);
+            Pruner.Result r = prune(pruner, Duration.ZERO);
+            assertThat(r.packsUnused()).isGreaterThanOrEqualTo(1);
+            assertThat(r.pendingSets()).hasSize(1);
+            assertThat(r.waitingFor()).singleElement().satisfies(b -> assertThat(b.host()).isEqualTo("laptop"));
+            // the old writer still relies on x's chunk: it deduplicates against it and saves a snapshot
+            Archiver.Result again = backup(writer, src, null);
+            assertThat(again.snapshot().summary().bytesAdded()).isLessThan(100_000);
+            writer.close();
+            Pruner.Result done = prune(pruner, Duration.ZERO);
+            assertThat(done.pendingSets()).isEmpty();
+            assertThat(done.blobsRescued()).isGreaterThanOrEqualTo(1);
+        }
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isEmpty();
+            assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(contents(src));
+        }
+    }
+
+    @Test
+    void aWriterThatKnowsTheCondemnedSetStoresItsDataAgainAndDoesNotHoldDeletionBack() throws Exception {
+        write(src.resolve("x"), 500_000, 7);
+        Archiver.Result old = backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        try (Repository blocker = fx.open(); Repository pruner = fx.open()) {
+            blocker.register("backup", "slow-host");
+            forget(pruner, old);
+            assertThat(prune(pruner, Duration.ZERO).pendingSets()).hasSize(1);
+            try (Repository writer = fx.open()) {
+                Archiver.Result r = backup(writer, src, null);
+                assertThat(r.snapshot().summary().bytesAdded()).isGreaterThan(400_000); // x stored again, not deduplicated
+            }
+            blocker.close();
+            Pruner.Result done = prune(pruner, Duration.ZERO);
+            assertThat(done.pendingSets()).isEmpty();
+            assertThat(done.blobsRescued()).isZero();
+        }
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isEmpty();
+            assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(contents(src));
+        }
+    }
+
+    @Test
+    void aDeadWritersMarkerStopsCountingAfterTheStaleInterval() {
+        write(src.resolve("x"), 200_000, 9);
+        Archiver.Result old = backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        try (Repository repo = fx.open()) {
+            // a backup that was killed: its marker stays and is never refreshed again
+            WriterMarker dead = new WriterMarker(1, "backup", "crashed-host", 4242, "2026-01-01T00:00:00Z",
+                    "2026-01-01T00:00:00Z", List.of());
+            repo.backend().write("writers/0123456789abcdef0123456789abcdef", repo.key().seal(Json.write(dead)));
+            forget(repo, old);
+            long t0 = System.nanoTime();
+            Pruner.Result r = prune(repo, Duration.ofSeconds(30));
+            assertThat(r.pendingSets()).isEmpty();
+            assertThat(r.packsDeleted()).isGreaterThanOrEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
+    void aPruneRefusesWhileAnotherLivePruneRunsAndSaysWhichOne() {
+        try (Repository other = fx.open(); Repository repo = fx.open()) {
+            other.register("prune", "admin-box");
+            assertThatThrownBy(() -> prune(repo, Duration.ZERO)).isInstanceOfSatisfying(HavenException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.BUSY);
+                assertThat(e.getMessage()).contains("admin-box").contains("pid");
+            });
+        }
+    }
+
+    @Test
+    void pruneRefusesWhenASnapshotNeedsMissingDataAndDeletesNothing() throws Exception {
+        write(src.resolve("x"), 200_000, 9);
+        backup(fx.repoDir, src, null);
+        try (Repository repo = fx.open()) {
+            for (String idx : repo.backend().list("index")) {
+                repo.backend().delete(idx);
+            }
+            long before = RepoFixture.storedBytes(fx.repoDir);
+            assertThatThrownBy(() -> prune(repo, Duration.ZERO)).isInstanceOfSatisfying(HavenException.class,
+                    e -> assertThat(e.getMessage()).contains("repair"));
+            assertThat(RepoFixture.storedBytes(fx.repoDir)).isLessThanOrEqualTo(before + 4096);
+            assertThat(repo.backend().list("data")).isNotEmpty();
+        }
+    }
+
+    @Test
+    void packsLeftByAKilledBackupAreRemoved() throws Exception {
+        write(src.resolve("x"), 200_000, 9);
+        backup(fx.repoDir, src, null);
+        try (Repository repo = fx.open()) {
+            // a writer that stored a pack and died before writing its index
+            List<String> indexBefore = repo.backend().list("index");
+            RepositoryWriter w = repo.newWriter();
+            byte[] payload = new byte[1000];
+            new java.util.Random(5).nextBytes(payload);
+            w.save(io.haven.repository.BlobType.DATA, repo.key().blobId(payload, 0, payload.length), payload, 0, payload.length);
+            w.flush();
+            for (String name : repo.backend().list("index")) {
+                if (!indexBefore.contains(name)) {
+                    repo.backend().delete(name);
+                }
+            }
+        }
+        try (Repository repo = fx.open()) {
+            assertThat(prune(repo, Duration.ZERO).orphansDeleted()).isGreaterThanOrEqualTo(1);
+            assertThat(check(repo).errors()).isEmpty();
+            assertThat(check(repo).warnings()).isEmpty();
+        }
+    }
+}
