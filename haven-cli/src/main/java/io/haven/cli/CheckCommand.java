@@ -15,10 +15,17 @@ final class CheckCommand extends RepoCommand {
     @Option(names = "--read-data", description = "Read every pack and authenticate every blob.")
     boolean readData;
 
+    @Option(names = "--read-data-subset", paramLabel = "N%|K/M",
+            description = "Read only part of the packs: N%% chosen at random, or part K of M (run 1/M … M/M to cover all).")
+    String subset;
+
     @Override
     public Integer call() {
         try (Repository repo = openRepository()) {
-            Checker checker = new Checker(repo, readData, threads());
+            Checker.Subset sub = subset != null ? Checker.Subset.parse(subset, new java.security.SecureRandom())
+                    : readData ? Checker.Subset.ALL : null;
+            boolean readData = sub != null;
+            Checker checker = new Checker(repo, sub, threads());
             Checker.Result r;
             try (Progress p = new Progress(showProgress() && readData, env().err(), "check", checker::packsRead,
                     checker::bytesRead, checker::packsTotal, () -> -1)) {
@@ -28,6 +35,7 @@ final class CheckCommand extends RepoCommand {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("ok", r.errors().isEmpty());
                 out.put("read_data", readData);
+                out.put("read_data_subset", subset);
                 out.put("snapshots", r.snapshots());
                 out.put("trees", r.trees());
                 out.put("packs", r.packs());

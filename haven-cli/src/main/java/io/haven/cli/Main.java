@@ -17,7 +17,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "haven", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Haven: backup and disaster recovery.",
         subcommands = {InitCommand.class, BackupCommand.class, SnapshotsCommand.class, LsCommand.class,
-                RestoreCommand.class, DiffCommand.class, CheckCommand.class, KeyCommand.class, DemoCommand.class,
+                RestoreCommand.class, DiffCommand.class, CheckCommand.class, ForgetCommand.class, PruneCommand.class,
+                RepairCommand.class, KeyCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

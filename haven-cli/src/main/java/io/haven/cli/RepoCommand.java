@@ -122,7 +122,16 @@ abstract class RepoCommand implements Callable<Integer> {
                         + " (create one with 'haven init')");
             }
             pw = password(false);
-            return Repository.open(b, pw, InstantSource.system(), new SecureRandom());
+            Repository repo = Repository.open(b, pw, InstantSource.system(), new SecureRandom());
+            String stale = env().get("HAVEN_STALE_AFTER");
+            if (stale != null) {
+                try {
+                    repo.staleAfter(java.time.Duration.ofSeconds(Long.parseLong(stale.trim())));
+                } catch (NumberFormatException e) {
+                    throw new HavenException(ErrorCode.USAGE, "HAVEN_STALE_AFTER must be a number of seconds, not '" + stale + "'");
+                }
+            }
+            return repo;
         } catch (RuntimeException e) {
             b.close();
             throw e;

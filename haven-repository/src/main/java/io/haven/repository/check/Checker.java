@@ -42,10 +42,60 @@ public final class Checker {
     private final AtomicLong bytesRead = new AtomicLong();
     private volatile long packsTotal = -1;
 
+    private final Subset subset;
+
     public Checker(Repository repo, boolean readData, int threads) {
+        this(repo, readData ? Subset.ALL : null, threads);
+    }
+
+    /** {@code subset}: which packs to read whole, or null for structure only. */
+    public Checker(Repository repo, Subset subset, int threads) {
         this.repo = repo;
-        this.readData = readData;
+        this.readData = subset != null;
+        this.subset = subset;
         this.threads = threads;
+    }
+
+    /**
+     * Which packs {@code --read-data-subset} reads. {@code K/M}: the packs whose id's first byte
+     * is {@code K-1} modulo {@code M}, so that runs 1/M … M/M together read every pack once.
+     * {@code N%}: a random N percent, different on every run.
+     */
+    public record Subset(int part, int parts, double share, java.util.random.RandomGenerator random) {
+        public static final Subset ALL = new Subset(1, 1, 1.0, null);
+
+        public static Subset parse(String spec, java.util.random.RandomGenerator random) {
+            String s = spec.trim();
+            try {
+                if (s.endsWith("%")) {
+                    double pct = Double.parseDouble(s.substring(0, s.length() - 1));
+                    if (!(pct > 0 && pct <= 100)) {
+                        throw new NumberFormatException();
+                    }
+                    return new Subset(1, 1, pct / 100, random);
+                }
+                int slash = s.indexOf('/');
+                if (slash > 0) {
+                    int k = Integer.parseInt(s.substring(0, slash));
+                    int m = Integer.parseInt(s.substring(slash + 1));
+                    if (m >= 1 && m <= 256 && k >= 1 && k <= m) {
+                        return new Subset(k, m, 1.0, null);
+                    }
+                }
+            } catch (NumberFormatException e) {
+                // fall through to the message
+            }
+            throw new io.haven.core.HavenException(io.haven.core.ErrorCode.USAGE, "cannot read subset '" + spec
+                    + "': use N% (e.g. 10%) or K/M with 1 <= K <= M <= 256 (e.g. 2/7)");
+        }
+
+        boolean includes(String packName) {
+            String hex = packName.substring(packName.lastIndexOf('/') + 1);
+            if (parts > 1 && Integer.parseInt(hex.substring(0, 2), 16) % parts != part - 1) {
+                return false;
+            }
+            return share >= 1.0 || random.nextDouble() < share;
+        }
     }
 
     /** What check found. The repository is fine when {@code errors} is empty. */
@@ -104,6 +154,14 @@ public final class Checker {
             if (!indexed.containsKey(name)) {
                 warnings.add("pack " + name + " is not in any index (left by an interrupted backup; harmless)");
             }
+        }
+        try {
+            for (Repository.CondemnedEntry c : repo.condemnedSets()) {
+                warnings.add(c.set().packs().size() + " pack(s) are condemned by a prune (set " + c.id().substring(0, 8)
+                        + ") and wait for writers that started before it; the next 'haven prune' deletes them");
+            }
+        } catch (HavenException e) {
+            errors.add("a condemned set cannot be read: " + e.getMessage());
         }
         // snapshots and trees
         long snapshots = 0;
@@ -165,7 +223,12 @@ public final class Checker {
     }
 
     private void readPacks(Index index, Set<String> stored, Map<String, Integer> indexed, int[][] byPack) {
-        List<String> names = new ArrayList<>(stored);
+        List<String> names = new ArrayList<>();
+        for (String n : stored) {
+            if (subset.includes(n)) {
+                names.add(n);
+            }
+        }
         Collections.sort(names);
         packsTotal = names.size();
         ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().name("haven-check-", 0).factory());

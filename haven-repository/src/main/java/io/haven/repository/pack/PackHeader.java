@@ -31,6 +31,27 @@ public final class PackHeader {
     }
 
     /**
+     * Reads a pack's header with two ranged reads (the length word, then the header), for
+     * rebuilding the index without reading whole packs.
+     *
+     * @throws HavenException CORRUPT when the header cannot be read or does not fit the pack
+     */
+    public static PackRecord readTail(MasterKey key, BlobId packId, io.haven.repository.backend.Backend backend, String name,
+            long packLength) {
+        String what = "pack " + name;
+        if (packLength < 4 + MasterKey.OVERHEAD || packLength > Integer.MAX_VALUE) {
+            throw new HavenException(ErrorCode.CORRUPT, what + " has an impossible size " + packLength);
+        }
+        int headerLen = ByteBuffer.wrap(backend.read(name, packLength - 4, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        if (headerLen < MasterKey.OVERHEAD || headerLen > packLength - 4) {
+            throw new HavenException(ErrorCode.CORRUPT, what + " has an invalid header length");
+        }
+        int headerStart = (int) (packLength - 4 - headerLen);
+        byte[] sealed = backend.read(name, headerStart, headerLen);
+        return parse(key, packId, sealed, 0, headerLen, headerStart, what);
+    }
+
+    /**
      * Reads the header of a whole pack and returns its blobs with offsets.
      *
      * @throws HavenException CORRUPT when the header cannot be read or does not fit the pack
@@ -44,7 +65,11 @@ public final class PackHeader {
             throw new HavenException(ErrorCode.CORRUPT, what + " has an invalid header length");
         }
         int headerStart = pack.length - 4 - headerLen;
-        byte[] plain = key.open(pack, headerStart, headerLen, -1, what + " header");
+        return parse(key, packId, pack, headerStart, headerLen, headerStart, what);
+    }
+
+    private static PackRecord parse(MasterKey key, BlobId packId, byte[] buf, int off, int headerLen, int headerStart, String what) {
+        byte[] plain = key.open(buf, off, headerLen, -1, what + " header");
         if (plain.length % ENTRY != 0) {
             throw new HavenException(ErrorCode.CORRUPT, what + " header has a partial entry");
         }
