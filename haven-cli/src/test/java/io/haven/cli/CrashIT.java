@@ -2,74 +2,172 @@ package io.haven.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kills {@code haven backup} with SIGKILL at seeded random moments. After every kill the
- * repository must pass {@code check --read-data}, every snapshot that existed before must
- * restore completely, and the next backup must complete. More kills with
- * {@code -Dhaven.crash.kills=N}.
+ * Kills {@code haven backup} and {@code haven prune} with SIGKILL at seeded random moments
+ * (30 of each by default; more with {@code -Dhaven.crash.kills=N}, another sequence with
+ * {@code -Dhaven.crash.seed=S}). After every kill the repository must pass
+ * {@code check --read-data} (which verifies that every chunk of every snapshot is present and
+ * authentic), the oldest and newest snapshots must restore byte for byte, and the next run of
+ * the command must complete.
  */
 class CrashIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     Path tmp;
 
-    @Test
-    void aKilledBackupLeavesACheckableRepositoryAndTheNextBackupCompletes() throws Exception {
-        int kills = Integer.getInteger("haven.crash.kills", 6);
-        Random rnd = new Random(Long.getLong("haven.crash.seed", 20261123L));
-        Path src = Files.createDirectories(tmp.resolve("src"));
-        for (int i = 0; i < 24; i++) {
-            byte[] data = new byte[(1 + rnd.nextInt(4)) << 20];
-            rnd.nextBytes(data);
-            Files.write(src.resolve("file-" + i + ".bin"), data);
-        }
-        HavenCli haven = new HavenCli(tmp.resolve("repo"), "crash");
-        haven.run("init", "--kdf-memory", "8").expect(0);
-        haven.run("backup", "--threads", "2", src.toString()).expect(0);
-        Path reference = tmp.resolve("reference");
-        haven.run("restore", "latest:" + src, "--target", reference.toString()).expect(0);
+    private static int kills() {
+        return Integer.getInteger("haven.crash.kills", 30);
+    }
 
-        int killed = 0;
-        for (int k = 0; k < kills; k++) {
-            // change some content so the backup has work to do
-            for (int i = 0; i < 6; i++) {
-                byte[] data = new byte[(1 + rnd.nextInt(3)) << 20];
-                rnd.nextBytes(data);
-                Files.write(src.resolve("file-" + rnd.nextInt(24) + ".bin"), data);
+    private static Random random() {
+        return new Random(Long.getLong("haven.crash.seed", 20261123L));
+    }
+
+    private static void randomFile(Path p, int size, Random rnd) throws IOException {
+        byte[] data = new byte[size];
+        rnd.nextBytes(data);
+        Files.write(p, data);
+    }
+
+    /** Relative path → SHA-256 hex of each regular file. */
+    static Map<String, String> contents(Path dir) throws Exception {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                out.put(dir.relativize(p).toString(), java.util.HexFormat.of().formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
             }
-            Process p = haven.builder("backup", src.toString()).redirectErrorStream(true)
-                    .redirectOutput(tmp.resolve("killed.log").toFile()).start();
-            long delay = 200 + rnd.nextInt(2500);
-            if (!p.waitFor(delay, TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                p.waitFor();
-                killed++;
-            }
-            HavenCli.Result check = haven.run("check", "--read-data");
-            assertThat(check.exit()).as("check after kill %d at %d ms:%n%s%s", k, delay, check.out(), check.err()).isZero();
-            Path restored = tmp.resolve("restored-" + k);
-            String first = new ObjectMapper().readTree(haven.run("snapshots", "--json").expect(0).out()).get(0).get("id").asText();
-            haven.run("restore", first + ":" + src, "--target", restored.toString()).expect(0);
-            for (int i = 0; i < 24; i++) {
-                assertThat(Files.mismatch(reference.resolve("file-" + i + ".bin"), restored.resolve("file-" + i + ".bin")))
-                        .as("file %d of the first snapshot after kill %d", i, k).isEqualTo(-1L);
-            }
+        }
+        return out;
+    }
+
+    private static JsonNode snapshots(HavenCli haven) throws Exception {
+        return JSON.readTree(haven.run("snapshots", "--json").expect(0).out());
+    }
+
+    /** check --read-data passes, and the oldest and newest snapshots restore to what was backed up. */
+    private void verify(HavenCli haven, Path src, Map<String, Map<String, String>> expected, String when) throws Exception {
+        HavenCli.Result check = haven.run("check", "--read-data");
+        assertThat(check.exit()).as("check %s:%n%s%s", when, check.out(), check.err()).isZero();
+        JsonNode snaps = snapshots(haven);
+        for (JsonNode s : new JsonNode[] {snaps.get(0), snaps.get(snaps.size() - 1)}) {
+            String id = s.get("id").asText();
+            Path restored = tmp.resolve("restored");
+            haven.run("restore", id + ":" + src, "--target", restored.toString()).expect(0);
+            assertThat(contents(restored)).as("snapshot %s %s", id.substring(0, 8), when).isEqualTo(expected.get(id));
             HavenCli.sh("rm", "-rf", restored.toString());
         }
-        assertThat(killed).as("backups actually killed").isGreaterThan(0);
-        haven.run("backup", src.toString()).expect(0);
-        haven.run("check", "--read-data").expect(0);
-        Path last = tmp.resolve("last");
-        haven.run("restore", "latest:" + src, "--target", last.toString()).expect(0);
-        for (int i = 0; i < 24; i++) {
-            assertThat(Files.mismatch(src.resolve("file-" + i + ".bin"), last.resolve("file-" + i + ".bin"))).isEqualTo(-1L);
+    }
+
+    private static long timed(HavenCli haven, String... args) {
+        long t0 = System.nanoTime();
+        haven.run(args).expect(0);
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** Starts the command, kills it after a random delay below {@code maxMillis}; true when it was killed. */
+    private boolean runAndKill(HavenCli haven, Random rnd, long maxMillis, String... args) throws Exception {
+        Process p = haven.builder(args).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.log").toFile()).start();
+        long delay = 50 + (long) (rnd.nextDouble() * maxMillis);
+        if (!p.waitFor(delay, TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            p.waitFor();
+            return true;
         }
+        return false;
+    }
+
+    private String latestId(HavenCli haven) throws Exception {
+        JsonNode snaps = snapshots(haven);
+        return snaps.get(snaps.size() - 1).get("id").asText();
+    }
+
+    @Test
+    void aKilledBackupLeavesACheckableRepositoryAndTheNextBackupCompletes() throws Exception {
+        Random rnd = random();
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        for (int i = 0; i < 24; i++) {
+            randomFile(src.resolve("file-" + i + ".bin"), 64 * 1024 + rnd.nextInt(700 * 1024), rnd);
+        }
+        HavenCli haven = new HavenCli(tmp.resolve("repo"), "crash").env("HAVEN_STALE_AFTER", "3");
+        haven.run("init", "--kdf-memory", "8").expect(0);
+        Map<String, Map<String, String>> expected = new HashMap<>();
+        long normal = timed(haven, "backup", "--threads", "2", src.toString());
+        expected.put(latestId(haven), contents(src));
+
+        int killed = 0;
+        for (int k = 0; k < kills(); k++) {
+            for (int i = 0; i < 4; i++) {
+                randomFile(src.resolve("file-" + rnd.nextInt(24) + ".bin"), 64 * 1024 + rnd.nextInt(700 * 1024), rnd);
+            }
+            if (runAndKill(haven, rnd, normal + 200, "backup", src.toString())) {
+                killed++;
+            } else {
+                expected.put(latestId(haven), contents(src));
+            }
+            verify(haven, src, expected, "after backup kill " + k);
+            if (k % 5 == 4) {
+                haven.run("backup", src.toString()).expect(0);
+                expected.put(latestId(haven), contents(src));
+            }
+        }
+        assertThat(killed).as("backups actually killed").isGreaterThanOrEqualTo(kills() / 2);
+        haven.run("backup", src.toString()).expect(0);
+        expected.put(latestId(haven), contents(src));
+        verify(haven, src, expected, "at the end");
+    }
+
+    @Test
+    void aKilledPruneLeavesACheckableRepositoryAndTheNextPruneCompletes() throws Exception {
+        Random rnd = random();
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        for (int i = 0; i < 16; i++) {
+            randomFile(src.resolve("file-" + i + ".bin"), 64 * 1024 + rnd.nextInt(500 * 1024), rnd);
+        }
+        HavenCli haven = new HavenCli(tmp.resolve("repo"), "crash").env("HAVEN_STALE_AFTER", "3");
+        haven.run("init", "--kdf-memory", "8").expect(0);
+        Map<String, Map<String, String>> expected = new HashMap<>();
+        for (int i = 0; i < 3; i++) {
+            haven.run("backup", src.toString()).expect(0);
+            expected.put(latestId(haven), contents(src));
+        }
+        long normal = timed(haven, "prune");
+        int killed = 0;
+        for (int k = 0; k < kills(); k++) {
+            // new garbage every round: changed files, and the oldest snapshots forgotten
+            for (int i = 0; i < 3; i++) {
+                randomFile(src.resolve("file-" + rnd.nextInt(16) + ".bin"), 64 * 1024 + rnd.nextInt(500 * 1024), rnd);
+            }
+            haven.run("backup", src.toString()).expect(0);
+            expected.put(latestId(haven), contents(src));
+            haven.run("forget", "--keep-last", "3").expect(0);
+            if (runAndKill(haven, rnd, normal + 400, "prune", "--repack-threshold", "10")) {
+                killed++;
+            }
+            verify(haven, src, expected, "after prune kill " + k);
+            if (k % 3 == 2) {
+                // the next prune completes; the killed one's marker stops counting after 3 s
+                haven.run("prune", "--wait", "30").expect(0);
+                assertThat(tmp.resolve("repo/condemned")).isEmptyDirectory();
+            }
+        }
+        assertThat(killed).as("prunes actually killed").isGreaterThanOrEqualTo(kills() / 3);
+        haven.run("prune", "--wait", "30").expect(0);
+        verify(haven, src, expected, "at the end");
     }
 }

@@ -129,8 +129,26 @@ public final class Pruner {
         }
     }
 
+    /** Like {@link #refuseConcurrentMaintenance(Repository, WriterRegistration)}, retrying until {@code waitFor} has passed. */
     private void refuseConcurrentMaintenance(WriterRegistration reg) {
-        refuseConcurrentMaintenance(repo, reg);
+        long deadline = System.nanoTime() + options.waitFor().toNanos();
+        while (true) {
+            try {
+                refuseConcurrentMaintenance(repo, reg);
+                return;
+            } catch (HavenException e) {
+                if (e.code() != ErrorCode.BUSY || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                progress.accept("waiting: " + e.getMessage());
+                try {
+                    Thread.sleep(Math.max(200, Math.min(5000, reg.staleAfter().toMillis() / 6)));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------ reachability
