@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Packs a prune has decided to delete, stored as {@code condemned/<id>} (docs/repository-format.md
- * §10). Deletion waits until every live writer has declared that it knows this set, so no
+ * §9). Deletion waits until every live writer has declared that it knows this set, so no
  * backup can come to rely on these packs; until then the packs stay readable.
  *
  * @param packs object names of indexed packs whose blobs no snapshot needed (after repacking the

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * What a process that writes to a repository announces in {@code writers/<id>} while it runs
- * (docs/repository-format.md §10). The object is rewritten at every heartbeat; its
+ * (docs/repository-format.md §9). The object is rewritten at every heartbeat; its
  * last-modified time, on the backend's clock, is what tells a live writer from a dead one.
  *
  * @param kind {@code backup}, {@code prune}, {@code repair} …
