@@ -1,6 +1,9 @@
 package io.haven.repository.backend;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -55,10 +58,15 @@ public final class S3TestServer implements AutoCloseable {
     }
 
     /**
-     * Starts a server storing its buckets under {@code dataDir} (a directory per bucket), and
-     * creates {@link #BUCKET}.
+     * Starts a server storing its buckets under {@code dataDir} (a directory per bucket; created
+     * if missing), and creates {@link #BUCKET}.
      */
     public static S3TestServer start(Path dataDir) {
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         Properties props = new Properties();
         props.setProperty("jclouds.filesystem.basedir", dataDir.toAbsolutePath().toString());
         BlobStore store = new HidingUnfinishedUploads(BlobStores.create("filesystem", props));
