@@ -59,7 +59,7 @@ public final class RetryingBackend implements Backend {
 
     /** {@code inner} with the {@link RetryPolicy#DEFAULT default policy}, real sleeping and random jitter. */
     public static RetryingBackend wrap(Backend inner) {
-        return new RetryingBackend(inner, RetryPolicy.DEFAULT, Sleeper.REAL, ThreadLocalRandom.current());
+        return new RetryingBackend(inner, RetryPolicy.DEFAULT, Sleeper.REAL, () -> ThreadLocalRandom.current().nextLong());
     }
 
     /** The wrapped backend. */

@@ -114,6 +114,8 @@ public final class S3Backend implements Backend {
                 .httpClient(UrlConnectionHttpClient.builder()
                         .connectionTimeout(options.connectTimeout())
                         .socketTimeout(options.socketTimeout())
+                        // no HTTP(S)_PROXY lookup below main; the JVM's https.proxyHost still applies
+                        .proxyConfiguration(p -> p.useEnvironmentVariablesValues(false))
                         .build())
                 // Content-MD5 is set on every PutObject; no flexible (CRC) checksums, which not
                 // every S3-compatible server understands.
