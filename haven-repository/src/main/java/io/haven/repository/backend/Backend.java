@@ -6,16 +6,26 @@ import java.util.Optional;
 
 /**
  * Where a repository's objects live. Names are relative, '/'-separated (for example
- * {@code data/ab/ab12…}). Objects are written whole and atomically and never rewritten.
+ * {@code data/ab/ab12…}). Objects are written whole and atomically and never rewritten (writing a
+ * name again with the same bytes is allowed and changes nothing).
  *
- * <p>Implementations are thread safe. I/O failures surface as
- * {@link io.haven.core.HavenException} with code {@code IO}, naming the object.
+ * <p>Implementations are thread safe. Failures surface as {@link io.haven.core.HavenException}
+ * naming the object and the location: {@code NOT_FOUND} when a read finds no object,
+ * {@code CORRUPT} when a ranged read reaches past the end of the object, {@code IO} for the rest.
+ * A failure that may pass if the operation is repeated (a refused connection, a timeout, a
+ * throttled request) is a {@link TransientBackendException}, which {@link RetryingBackend}
+ * retries. {@code BackendConformanceTest} (test sources) checks all of this for each
+ * implementation; see docs/backends.md.
  */
 public interface Backend extends AutoCloseable {
     /** A human-readable location, for messages. */
     String location();
 
-    /** Names of all objects under {@code directory} (recursively), excluding temporary names. */
+    /**
+     * Names of all objects under {@code directory} (recursively; "" for all), relative to the
+     * repository ({@code data/ab/ab12…}), in no particular order, excluding temporary names. A
+     * missing directory has none.
+     */
     List<String> list(String directory);
 
     /** What the backend knows about a stored object. */
@@ -28,10 +38,13 @@ public interface Backend extends AutoCloseable {
      */
     Optional<ObjectInfo> stat(String name);
 
-    /** The whole object. */
+    /** The whole object; NOT_FOUND when there is none. */
     byte[] read(String name);
 
-    /** {@code length} bytes from {@code offset}; fails when the object is shorter. */
+    /**
+     * {@code length} bytes from {@code offset}: exactly {@code length} bytes, or CORRUPT when the
+     * object is shorter, NOT_FOUND when there is none.
+     */
     byte[] read(String name, long offset, int length);
 
     /** Stores an object atomically: readers see all of it or nothing. */
