@@ -51,9 +51,12 @@ abstract class RepoCommand implements Callable<Integer> {
 
     Backend backend() {
         String loc = location();
+        if (loc.startsWith("s3:")) {
+            return S3Repositories.open(loc, env());
+        }
         if (loc.matches("^[a-z][a-z0-9+]*:.*") && !loc.startsWith("local:")) {
             throw new HavenException(ErrorCode.USAGE, "repository location '" + loc
-                    + "' names a backend this version does not have; use a directory path");
+                    + "' names a backend this version does not have; use a directory path, local:PATH or s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]");
         }
         if (loc.startsWith("local:")) {
             loc = loc.substring("local:".length());
