@@ -15,8 +15,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * The issue's scale target, measured on the real heap: an index of 10 million blobs (in packs of
  * 20) built inside a JVM limited to 1 GiB, with lookups working. Opt-in (about a minute):
  * {@code ./build -- -pl haven-repository -am test -Dtest=IndexScaleTest -Dhaven.scale=true
- * -DargLine=-Xmx1g -Dsurefire.failIfNoSpecifiedTests=false}. The printed line goes to
- * docs/performance.md.
+ * "-Dhaven.test.argLine=--add-opens java.base/sun.nio.fs=ALL-UNNAMED -XX:+UseSerialGC -Xmx1g"
+ * -Dsurefire.failIfNoSpecifiedTests=false}. The printed line goes to docs/performance.md.
  */
 @EnabledIfSystemProperty(named = "haven.scale", matches = "true")
 class IndexScaleTest {
