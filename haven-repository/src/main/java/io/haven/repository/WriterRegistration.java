@@ -109,17 +109,18 @@ public final class WriterRegistration implements AutoCloseable {
     }
 
     /**
-     * Fails when this process went longer than half of {@code staleAfter} without refreshing its
-     * marker: a prune may have taken it for dead and deleted data it relies on.
+     * Fails when this process went longer than 80 % of {@code staleAfter} without refreshing its
+     * marker (normally it refreshes every sixth): a prune may have taken it for dead and deleted
+     * data it relies on.
      *
      * @throws HavenException IO naming the gap
      */
     public void checkNotStalled() {
         long sinceLast = System.nanoTime() - lastRefreshNanos;
         long gap = Math.max(longestGapNanos, sinceLast);
-        if (gap > staleAfter.toNanos() / 2) {
+        if (gap > staleAfter.toNanos() / 5 * 4) {
             throw new HavenException(ErrorCode.IO, "this process could not announce itself to the repository for "
-                    + Duration.ofNanos(gap).toSeconds() + " s (limit " + staleAfter.toSeconds() / 2
+                    + Duration.ofNanos(gap).toSeconds() + " s (limit " + staleAfter.toSeconds() * 4 / 5
                     + " s: the process was suspended or the store was unreachable); a concurrent prune may have taken it for dead,"
                     + " so its snapshot is not saved. Run it again: data already stored is not uploaded twice.");
         }

@@ -199,4 +199,24 @@ class PrunerTest {
             assertThat(check(repo).warnings()).isEmpty();
         }
     }
+
+    @Test
+    void aWriterThatCouldNotRefreshItsMarkerForTooLongRefusesToSaveItsSnapshot() throws Exception {
+        var faulty = new io.haven.repository.backend.FaultyBackend(new io.haven.repository.backend.LocalBackend(fx.repoDir));
+        try (Repository repo = RepoFixture.open(faulty)) {
+            repo.staleAfter(Duration.ofSeconds(1));
+            repo.register("backup", "frozen-host");
+            // the store stops answering writes: heartbeats fail for longer than 80 % of stale-after
+            faulty.plan(io.haven.repository.backend.FaultyBackend.Op.WRITE, java.util.Collections
+                    .nCopies(10_000, io.haven.repository.backend.FaultyBackend.transientError())
+                    .toArray(new io.haven.repository.backend.FaultyBackend.Fault[0]));
+            Thread.sleep(1500);
+            var snap = new io.haven.repository.snapshot.Snapshot(1, "2026-01-01T00:00:00Z",
+                    io.haven.repository.BlobId.of(new byte[32]).hex(), List.of("/x"), "h", "u", 0, 0, List.of(), List.of(),
+                    null, "t", null);
+            assertThatThrownBy(() -> repo.saveSnapshot(snap)).isInstanceOfSatisfying(HavenException.class,
+                    e -> assertThat(e.getMessage()).contains("could not announce itself").contains("not saved"));
+            assertThat(repo.backend().list("snapshots")).isEmpty();
+        }
+    }
 }
