@@ -24,17 +24,17 @@ final class CheckCommand extends RepoCommand {
         try (Repository repo = openRepository()) {
             Checker.Subset sub = subset != null ? Checker.Subset.parse(subset, new java.security.SecureRandom())
                     : readData ? Checker.Subset.ALL : null;
-            boolean readData = sub != null;
+            boolean reading = sub != null;
             Checker checker = new Checker(repo, sub, threads());
             Checker.Result r;
-            try (Progress p = new Progress(showProgress() && readData, env().err(), "check", checker::packsRead,
+            try (Progress p = new Progress(showProgress() && reading, env().err(), "check", checker::packsRead,
                     checker::bytesRead, checker::packsTotal, () -> -1)) {
                 r = checker.run();
             }
             if (json()) {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("ok", r.errors().isEmpty());
-                out.put("read_data", readData);
+                out.put("read_data", reading);
                 out.put("read_data_subset", subset);
                 out.put("snapshots", r.snapshots());
                 out.put("trees", r.trees());
@@ -52,7 +52,7 @@ final class CheckCommand extends RepoCommand {
                     println("error: " + e);
                 }
                 println(String.format("checked %d snapshots, %d trees, %d packs, %d blobs%s", r.snapshots(), r.trees(),
-                        r.packs(), r.blobs(), readData ? ", read " + DataSize.format(r.bytesRead()) : ""));
+                        r.packs(), r.blobs(), reading ? ", read " + DataSize.format(r.bytesRead()) : ""));
             }
             if (!r.errors().isEmpty()) {
                 throw new HavenException(ErrorCode.CORRUPT, "the repository has " + r.errors().size() + " error(s)"

@@ -410,6 +410,14 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    /** Stores an index file naming {@code packs} (all of them already stored); returns its object name. */
+    public String saveIndexFile(List<PackRecord> packs) {
+        byte[] sealed = key.seal(IndexCodec.encode(packs));
+        String name = "index/" + ObjectHash.of(sealed).hex();
+        backend.write(name, sealed);
+        return name;
+    }
+
     /** Reads and verifies one index file. */
     public List<PackRecord> readIndexFile(String name) {
         byte[] sealed = backend.read(name);

@@ -1,9 +1,7 @@
 package io.haven.repository;
 
 import io.haven.repository.crypto.MasterKey;
-import io.haven.repository.crypto.ObjectHash;
 import io.haven.repository.index.Index;
-import io.haven.repository.index.IndexCodec;
 import io.haven.repository.index.PackRecord;
 import io.haven.repository.pack.Packer;
 import java.util.ArrayList;
@@ -162,14 +160,10 @@ public final class RepositoryWriter implements AutoCloseable {
             }
         }
         if (toWrite != null) {
-            writeIndex(toWrite);
+            repo.saveIndexFile(toWrite);
         }
     }
 
-    private void writeIndex(List<PackRecord> packs) {
-        byte[] sealed = key.seal(IndexCodec.encode(packs));
-        repo.backend().write("index/" + ObjectHash.of(sealed).hex(), sealed);
-    }
 
     /** Stores partly filled packs and writes the index for everything stored so far. */
     public void flush() {
@@ -183,7 +177,7 @@ public final class RepositoryWriter implements AutoCloseable {
             pendingBlobs = 0;
         }
         if (!toWrite.isEmpty()) {
-            writeIndex(toWrite);
+            repo.saveIndexFile(toWrite);
         }
     }
 

@@ -53,6 +53,26 @@ public final class Index {
     private int[] packTable = new int[128];
     private final java.util.BitSet condemned = new java.util.BitSet();
 
+    /** Runs {@code read} under the read lock. */
+    private <T> T read(java.util.function.Supplier<T> read) {
+        long stamp = lock.readLock();
+        try {
+            return read.get();
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Runs {@code read} under the read lock, without boxing. */
+    private int readInt(java.util.function.IntSupplier read) {
+        long stamp = lock.readLock();
+        try {
+            return read.getAsInt();
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
     /** Adds a pack's blobs. */
     public void add(PackRecord pack) {
         add(pack, false);
@@ -309,59 +329,29 @@ public final class Index {
 
     /** Distinct blobs. */
     public int blobCount() {
-        long stamp = lock.readLock();
-        try {
-            return blobs;
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return readInt(() -> blobs);
     }
 
     /** Entries: one per copy of a blob; numbered 0 to {@code entryCount() - 1} in order of addition. */
     public int entryCount() {
-        long stamp = lock.readLock();
-        try {
-            return entries;
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return readInt(() -> entries);
     }
 
     public int packCount() {
-        long stamp = lock.readLock();
-        try {
-            return packs;
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return readInt(() -> packs);
     }
 
     /** The number of a pack, or -1. */
     public int packNumber(BlobId packId) {
-        long stamp = lock.readLock();
-        try {
-            return findPackLocked(packId);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return readInt(() -> findPackLocked(packId));
     }
 
     public BlobId packId(int packNo) {
-        long stamp = lock.readLock();
-        try {
-            return packIdLocked(packNo);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return read(() -> packIdLocked(packNo));
     }
 
     public BlobType packType(int packNo) {
-        long stamp = lock.readLock();
-        try {
-            return packTypeLocked(packNo);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return read(() -> packTypeLocked(packNo));
     }
 
     public String packName(int packNo) {
@@ -369,12 +359,7 @@ public final class Index {
     }
 
     public boolean isCondemned(int packNo) {
-        long stamp = lock.readLock();
-        try {
-            return condemned.get(packNo);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return read(() -> condemned.get(packNo));
     }
 
     /** One entry, by number. */
@@ -397,31 +382,16 @@ public final class Index {
 
     /** The pack number of an entry, without building the entry. */
     public int entryPack(int e) {
-        long stamp = lock.readLock();
-        try {
-            return packOf(e);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return readInt(() -> packOf(e));
     }
 
     /** The sealed length of an entry, without building the entry. */
     public int entryLength(int e) {
-        long stamp = lock.readLock();
-        try {
-            return (int) (word(e, 5) >>> 32);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return readInt(() -> (int) (word(e, 5) >>> 32));
     }
 
     public Location location(int e) {
-        long stamp = lock.readLock();
-        try {
-            return locationLocked(e);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        return read(() -> locationLocked(e));
     }
 
     private Location locationLocked(int e) {

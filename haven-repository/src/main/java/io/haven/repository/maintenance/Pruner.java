@@ -9,7 +9,6 @@ import io.haven.repository.RepositoryWriter;
 import io.haven.repository.WriterRegistration;
 import io.haven.repository.crypto.ObjectHash;
 import io.haven.repository.index.Index;
-import io.haven.repository.index.IndexCodec;
 import io.haven.repository.index.PackRecord;
 import io.haven.repository.pack.PackHeader;
 import io.haven.repository.tree.Node;
@@ -233,7 +232,7 @@ public final class Pruner {
                 unused.add(p);
                 packsUnused++;
                 bytesUnused += total;
-            } else if (total > 0 && (double) (total - usedBytes) / total >= options.repackThreshold() && total - usedBytes > 0) {
+            } else if (usedBytes < total && (double) (total - usedBytes) / total >= options.repackThreshold()) {
                 repack.add(p);
                 packsRepacked++;
                 bytesUnused += total - usedBytes;
@@ -305,11 +304,23 @@ public final class Pruner {
                 throw new HavenException(ErrorCode.CORRUPT, "cannot repack " + name + ": the index points outside it");
             }
             byte[] sealed = java.util.Arrays.copyOfRange(pack, x.offset(), x.offset() + x.length());
-            byte[] payload = repo.key().open(sealed, 0, sealed.length, x.rawLength(), "blob " + x.id().shortHex() + " in " + name);
-            if (!repo.key().blobId(payload, 0, payload.length).equals(x.id())) {
-                throw new HavenException(ErrorCode.CORRUPT, "cannot repack " + name + ": blob " + x.id().shortHex() + " does not match its id");
-            }
+            authenticate(x, sealed, name);
             writer.saveSealed(type, x.id(), sealed, x.rawLength());
+        }
+    }
+
+    /**
+     * Decrypts a sealed blob about to be copied and checks its id, so that prune never copies
+     * damage into a new pack.
+     *
+     * @throws HavenException CORRUPT; prune stops before deleting anything
+     */
+    private void authenticate(Index.Entry x, byte[] sealed, String pack) {
+        String what = "blob " + x.id().shortHex() + " in " + pack;
+        byte[] payload = repo.key().open(sealed, 0, sealed.length, x.rawLength(), what);
+        if (!repo.key().blobId(payload, 0, payload.length).equals(x.id())) {
+            throw new HavenException(ErrorCode.CORRUPT, what + " does not match its id; prune stops without deleting anything."
+                    + " Run 'haven check --read-data'.");
         }
     }
 
@@ -381,9 +392,15 @@ public final class Pruner {
         Index index = repo.index();
         BitSet used = used(index);
         // rescue: blobs a snapshot needs whose only copies are doomed
+        BitSet doomedPacks = new BitSet(index.packCount());
+        for (int p = 0; p < index.packCount(); p++) {
+            if (doomed.contains(index.packName(p))) {
+                doomedPacks.set(p);
+            }
+        }
         List<Integer> rescue = new ArrayList<>();
         for (int e = used.nextSetBit(0); e >= 0; e = used.nextSetBit(e + 1)) {
-            if (doomed.contains(index.packName(index.entryPack(e)))) {
+            if (doomedPacks.get(index.entryPack(e))) {
                 rescue.add(e);
             }
         }
@@ -394,11 +411,7 @@ public final class Pruner {
                     Index.Entry x = index.entry(e);
                     Index.Location loc = index.location(e);
                     byte[] sealed = repo.backend().read(loc.packName(), loc.offset(), loc.length());
-                    byte[] payload = repo.key().open(sealed, 0, sealed.length, x.rawLength(), "blob " + x.id().shortHex());
-                    if (!repo.key().blobId(payload, 0, payload.length).equals(x.id())) {
-                        throw new HavenException(ErrorCode.CORRUPT, "blob " + x.id().shortHex() + " in " + loc.packName()
-                                + " does not match its id; prune stops without deleting anything");
-                    }
+                    authenticate(x, sealed, loc.packName());
                     writer.saveSealed(loc.type(), x.id(), sealed, x.rawLength());
                     blobsRescued++;
                 }
@@ -450,7 +463,7 @@ public final class Pruner {
             }
             replaced.add(name);
             if (blobs >= 30_000) {
-                writeIndex(batch);
+                repo.saveIndexFile(batch);
                 replaced.forEach(repo.backend()::delete);
                 batch.clear();
                 replaced.clear();
@@ -458,14 +471,9 @@ public final class Pruner {
             }
         }
         if (!batch.isEmpty()) {
-            writeIndex(batch);
+            repo.saveIndexFile(batch);
         }
         replaced.forEach(repo.backend()::delete);
-    }
-
-    private void writeIndex(List<PackRecord> records) {
-        byte[] sealed = repo.key().seal(IndexCodec.encode(records));
-        repo.backend().write("index/" + ObjectHash.of(sealed).hex(), sealed);
     }
 
     private void deleteAll(List<String> names, Set<String> doomed) {

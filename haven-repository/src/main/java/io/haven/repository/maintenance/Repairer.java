@@ -6,9 +6,7 @@ import io.haven.repository.BlobId;
 import io.haven.repository.Repository;
 import io.haven.repository.RepositoryWriter;
 import io.haven.repository.WriterRegistration;
-import io.haven.repository.crypto.ObjectHash;
 import io.haven.repository.index.Index;
-import io.haven.repository.index.IndexCodec;
 import io.haven.repository.index.PackRecord;
 import io.haven.repository.pack.PackHeader;
 import io.haven.repository.snapshot.Snapshot;
@@ -116,14 +114,14 @@ public final class Repairer {
             blobsInBatch += r.blobs().size();
             blobs += r.blobs().size();
             if (blobsInBatch >= 30_000) {
-                written.add(writeIndex(batch));
+                written.add(repo.saveIndexFile(batch));
                 newFiles++;
                 batch.clear();
                 blobsInBatch = 0;
             }
         }
         if (!batch.isEmpty()) {
-            written.add(writeIndex(batch));
+            written.add(repo.saveIndexFile(batch));
             newFiles++;
         }
         int removed = 0;
@@ -135,13 +133,6 @@ public final class Repairer {
         }
         repo.reloadIndex();
         return new IndexResult(records.size(), blobs, removed, newFiles, List.copyOf(unreadable));
-    }
-
-    private String writeIndex(List<PackRecord> records) {
-        byte[] sealed = repo.key().seal(IndexCodec.encode(records));
-        String name = "index/" + ObjectHash.of(sealed).hex();
-        repo.backend().write(name, sealed);
-        return name;
     }
 
     /** One repaired snapshot: the old id, the new one (null in a dry run), and what was dropped. */
