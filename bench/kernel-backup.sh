@@ -2,11 +2,14 @@
 # Haven benchmark: back up the Linux kernel source tree with Haven, restic and
 # borg on the same machine in the same run, and compare against a plain copy.
 #
-# Usage:  bench/kernel-backup.sh [--quick] [--help]
+# Usage:  bench/kernel-backup.sh [--quick] [--s3] [--help]
+#         --s3: repositories in an S3-compatible server on loopback (s3proxy,
+#               filesystem store) instead of local directories; haven and restic
 # Env:    BENCH_RUNS   runs per tool, median reported (default 3; 1 with --quick)
 #         BENCH_DIR    work dir for the source tree, repos, restore targets
 #                      (default /var/tmp/haven-bench)
-#         BENCH_TOOLS  subset of "haven restic borg" (default: all three)
+#         BENCH_TOOLS  subset of "haven restic borg" (default: all three;
+#                      "haven restic" with --s3, as borg has no S3 backend)
 #         BENCH_SRC    back up this directory instead of the kernel tree
 #         BENCH_QUICK_SUBDIR  subdir of the kernel tree for --quick
 #                      (default drivers/net, ~6,000 files, ~125 MiB)
@@ -19,12 +22,14 @@ export LC_ALL=C
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
+BACKEND=local
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
+    --s3) BACKEND=s3 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "error: unknown argument: $arg" >&2; usage >&2; exit 64 ;;
   esac
@@ -32,7 +37,7 @@ done
 
 BENCH_DIR="${BENCH_DIR:-/var/tmp/haven-bench}"
 if [[ $QUICK == 1 ]]; then BENCH_RUNS="${BENCH_RUNS:-1}"; else BENCH_RUNS="${BENCH_RUNS:-3}"; fi
-BENCH_TOOLS="${BENCH_TOOLS:-haven restic borg}"
+if [[ $BACKEND == s3 ]]; then BENCH_TOOLS="${BENCH_TOOLS:-haven restic}"; else BENCH_TOOLS="${BENCH_TOOLS:-haven restic borg}"; fi
 BENCH_QUICK_SUBDIR="${BENCH_QUICK_SUBDIR:-drivers/net}"
 HAVEN_DEFAULT=0
 [[ -z ${HAVEN:-} ]] && HAVEN_DEFAULT=1
@@ -41,87 +46,9 @@ KERNEL_TARBALL=/usr/src/linux-source-6.1.tar.xz
 KERNEL_NAME=linux-source-6.1
 PASSWORD="haven-bench-password"
 
-# ---------------------------------------------------------------- helpers ---
-log()  { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die()  { printf '\nerror: %s\n' "$*" >&2; exit 1; }
-
-# JSON string escaping (backslash, quote, control characters).
-json_str() {
-  local s=$1
-  s=${s//\\/\\\\}; s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}; s=${s//$'\r'/\\r}; s=${s//$'\t'/\\t}
-  s=$(printf '%s' "$s" | tr -d '\000-\037')
-  printf '"%s"' "$s"
-}
-json_num() { if [[ -n ${1:-} ]]; then printf '%s' "$1"; else printf 'null'; fi; }
-json_arr() { local IFS=,; printf '[%s]' "$*"; }
-
-# median of numeric args (mean of the two middle values for even counts)
-median() {
-  (( $# > 0 )) || { echo ""; return; }
-  printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {
-    if (NR % 2) printf "%.2f\n", a[(NR+1)/2];
-    else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2 }'
-}
-
-uptime_s() { local u _; read -r u _ </proc/uptime; printf '%s' "$u"; }
-
-# run_timed LABEL LOGFILE CMD...   -> sets T_WALL (s), T_RSS (KiB), T_CPU (user+sys s)
-# stdout goes to LOGFILE, stderr to LOGFILE.stderr. Dies with the tail of both
-# if the command fails.
-# Wall time is taken from /proc/uptime (CLOCK_BOOTTIME, immune to wall-clock
-# steps); GNU time's %e (gettimeofday) is cross-checked and a divergence, e.g.
-# from an NTP step or a VM pause, is reported loudly.
-CLOCK_WARNINGS=()
-run_timed() {
-  local label=$1 logf=$2; shift 2
-  local tf u0 u1 e user sys
-  tf=$(mktemp "$BENCH_DIR/.time.XXXXXX")
-  sync   # don't let writeback of the previous step leak into this timing
-  u0=$(uptime_s)
-  if ! /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" >"$logf" 2>"$logf.stderr"; then
-    echo >&2
-    echo "error: $label failed: $*" >&2
-    echo "---- last 30 lines of $logf (stdout) ----" >&2
-    tail -n 30 "$logf" >&2 || true
-    echo "---- last 30 lines of $logf.stderr ----" >&2
-    tail -n 30 "$logf.stderr" >&2 || true
-    rm -f "$tf"
-    exit 1
-  fi
-  u1=$(uptime_s)
-  # GNU time may prepend "Command exited..." lines; the last line is ours.
-  read -r e T_RSS user sys < <(tail -n 1 "$tf")
-  rm -f "$tf"
-  T_WALL=$(awk -v a="$u0" -v b="$u1" 'BEGIN {printf "%.2f", b - a}')
-  T_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
-  if awk -v m="$T_WALL" -v e="$e" 'BEGIN {d = m - e; if (d < 0) d = -d; exit !(d > 1 && d > 0.05 * m)}'; then
-    echo "!!! CLOCK WARNING: $label: /proc/uptime says ${T_WALL}s but gettimeofday says ${e}s (clock step or VM pause?) — using ${T_WALL}s" >&2
-    CLOCK_WARNINGS+=("$label: uptime ${T_WALL}s vs gettimeofday ${e}s")
-  fi
-  log "  $label: ${T_WALL}s wall, ${T_CPU}s cpu, max RSS $((T_RSS / 1024)) MiB"
-}
-
-# run_quiet LABEL LOGFILE CMD...   untimed, dies on failure
-# (stdout to LOGFILE, stderr to LOGFILE.stderr)
-run_quiet() {
-  local label=$1 logf=$2; shift 2
-  if ! "$@" >"$logf" 2>"$logf.stderr"; then
-    echo >&2
-    echo "error: $label failed: $*" >&2
-    echo "---- last 30 lines of $logf (stdout) ----" >&2
-    tail -n 30 "$logf" >&2 || true
-    echo "---- last 30 lines of $logf.stderr ----" >&2
-    tail -n 30 "$logf.stderr" >&2 || true
-    exit 1
-  fi
-}
-
-# count of non-directory entries and total bytes of regular files
-tree_stats() {
-  find "$1" -not -type d -printf '%y %s\n' |
-    awk '{n++; if ($1 == "f") b += $2} END {printf "%d %d\n", n, b}'
-}
+SCRIPT_LIB="$SCRIPT_DIR/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$SCRIPT_LIB"
 
 VERIFY_FAILED=()
 verify_restore() {  # TOOL RUN DST
@@ -149,6 +76,7 @@ for t in $BENCH_TOOLS; do
 done
 [[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer (got '$BENCH_RUNS')"
 has_tool() { [[ " $BENCH_TOOLS " == *" $1 "* ]]; }
+[[ $BACKEND == s3 ]] && has_tool borg && die "--s3: borg has no S3 backend (BENCH_TOOLS=\"haven restic\")"
 
 # ------------------------------------------------------------------ setup ---
 need_pkgs=()
@@ -198,16 +126,6 @@ else
   MODE=full
 fi
 
-HAVEN_CMD=()
-if has_tool haven; then
-  read -r -a HAVEN_CMD <<<"$HAVEN"
-  [[ ${#HAVEN_CMD[@]} -gt 0 ]] || die "HAVEN is empty"
-  if [[ ${HAVEN_CMD[0]} == */* ]]; then
-    [[ -x ${HAVEN_CMD[0]} ]] || die "Haven not found or not executable: ${HAVEN_CMD[0]} (set HAVEN=..., or BENCH_TOOLS=\"restic borg\")"
-  else
-    command -v "${HAVEN_CMD[0]}" >/dev/null || die "Haven command not found: ${HAVEN_CMD[0]}"
-  fi
-fi
 
 # State (caches/config) per tool lives under BENCH_DIR so runs are isolated.
 STATE="$BENCH_DIR/state"
@@ -215,49 +133,19 @@ WORK="$BENCH_DIR/work"
 rm -rf "$STATE" "$WORK"
 mkdir -p "$STATE" "$WORK"
 
-cleanup() { rm -rf "$WORK" "$STATE" 2>/dev/null || true; }
+cleanup() { s3_server_stop; rm -rf "$WORK" "$STATE" 2>/dev/null || true; }
 trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 
 # ---------------------------------------------------------- host / versions --
-DATE_ISO="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-DATE_TAG="$(date -u +%Y%m%d-%H%M%S)"
-NPROC="$(nproc)"
-CPU_MODEL="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
-[[ -n $CPU_MODEL ]] || CPU_MODEL="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n1)"
-KERNEL="$(uname -sr)"
-MEM_MIB="$(awk '/^MemTotal:/ {printf "%d", $2/1024}' /proc/meminfo)"
-FS_TYPE="$(df -PT "$BENCH_DIR" | awk 'NR==2 {print $2 " on " $1}')"
+bench_host_info
 TAR_VER="$(tar --version | head -n1)"
 
 declare -A VERSION
 if has_tool haven; then
-  log "running '$HAVEN --version' once (builds Haven if needed; not timed)"
-  run_quiet "haven --version" "$LOG_DIR/haven-version.log" "${HAVEN_CMD[@]}" --version
-  VERSION[haven]="$(grep -v '^[[:space:]]*$' "$LOG_DIR/haven-version.log" | head -n1 || true)"
-  # The repo-root wrapper re-checks (and may rebuild) the sources on every call.
-  # Time the built distribution directly so no build check or rebuild (e.g.
-  # because someone edited a source file meanwhile) lands inside a timing.
-  if [[ $HAVEN_DEFAULT == 1 && -x $REPO_ROOT/haven-cli/target/haven/bin/haven ]]; then
-    HAVEN_CMD=("$REPO_ROOT/haven-cli/target/haven/bin/haven")
-    log "timing the built distribution directly: ${HAVEN_CMD[0]}"
-  fi
-  # Haven keeps a JVM start-up cache per machine (~/.cache/haven; see docs/decisions.md):
-  # the first backup records it and the next command assembles it. Do both here, untimed,
-  # on a small tree, so every timed run sees the state a user has after their first backup.
-  # The runs below get fresh per-tool caches (XDG_CACHE_HOME) because restic's and borg's
-  # caches are per repository; Haven's JVM cache is per installation, so it lives apart.
-  export HAVEN_CACHE_DIR="$BENCH_DIR/haven-jvm-cache"
-  warm_repo="$BENCH_DIR/haven-warmup-repo"
   warm_src="$REPO_ROOT/docs"
   [[ -d $SRC/kernel ]] && warm_src="$SRC/kernel"   # a slice of the same tree: about 12 MB of C
-  [[ -d ${BENCH_WARMUP_SRC:-} ]] && warm_src=$BENCH_WARMUP_SRC
-  rm -rf "$warm_repo"
-  log "warming Haven's start-up cache (untimed: init, backup and list of a small tree)"
-  run_quiet "haven warm-up init" "$LOG_DIR/haven-warmup.log" env HAVEN_REPO="$warm_repo" HAVEN_PASSWORD=warmup "${HAVEN_CMD[@]}" init
-  run_quiet "haven warm-up backup" "$LOG_DIR/haven-warmup.log" env HAVEN_REPO="$warm_repo" HAVEN_PASSWORD=warmup "${HAVEN_CMD[@]}" backup "$warm_src"
-  run_quiet "haven warm-up snapshots" "$LOG_DIR/haven-warmup.log" env HAVEN_REPO="$warm_repo" HAVEN_PASSWORD=warmup "${HAVEN_CMD[@]}" snapshots
-  rm -rf "$warm_repo"
+  haven_prepare "$warm_src"
 fi
 has_tool restic && VERSION[restic]="$(restic version | head -n1)"
 has_tool borg && VERSION[borg]="$(borg --version | head -n1)"
@@ -270,7 +158,22 @@ avail_kib="$(df -Pk "$BENCH_DIR" | awk 'NR==2 {print $4}')"
 need_kib=$(( SRC_BYTES * 3 / 1024 ))   # repo + restore target + copy, roughly
 (( avail_kib > need_kib )) || die "not enough free space in $BENCH_DIR: $((avail_kib/1024)) MiB available, ~$((need_kib/1024)) MiB needed"
 
-log "mode=$MODE runs=$BENCH_RUNS tools='$BENCH_TOOLS'"
+if [[ $BACKEND == s3 ]]; then
+  S3_DATA="$WORK/s3data"
+  s3_server_start "$S3_DATA"
+fi
+
+# repo_location TOOL RUN: where TOOL's repository lives; repo_files: its files on this disk.
+repo_location() {
+  if [[ $BACKEND == s3 ]]; then printf 's3:%s/%s/%s-run%s' "$S3_ENDPOINT" "$S3_BUCKET" "$1" "$2"
+  else printf '%s/%s-repo' "$WORK" "$1"; fi
+}
+repo_files() {
+  if [[ $BACKEND == s3 ]]; then printf '%s/%s/%s-run%s' "$S3_DATA" "$S3_BUCKET" "$1" "$2"
+  else printf '%s/%s-repo' "$WORK" "$1"; fi
+}
+
+log "mode=$MODE backend=$BACKEND runs=$BENCH_RUNS tools='$BENCH_TOOLS'"
 log "source: $SRC ($SRC_ALL paths, $SRC_ENTRIES non-dir entries, $SRC_MIB MiB)"
 
 # Warm the page cache. Note: GNU tar skips reading file data when the archive
@@ -332,8 +235,8 @@ for tool in $BENCH_TOOLS; do
   log "== $tool =="
   first=() re=() rest=() size=() rss=() cfirst=() cre=() crest=()
   for ((i = 1; i <= BENCH_RUNS; i++)); do
-    repo="$WORK/$tool-repo" dst="$WORK/$tool-restore"
-    rm -rf "$repo" "$dst" "$STATE/$tool"
+    repo="$(repo_location "$tool" "$i")" files="$(repo_files "$tool" "$i")" dst="$WORK/$tool-restore"
+    rm -rf "$files" "$dst" "$STATE/$tool" "${HAVEN_CACHE_DIR:-/nonexistent}/repos"
     setup_env "$tool" "$repo"
     tool_init "$tool" "$repo"
 
@@ -342,7 +245,7 @@ for tool in $BENCH_TOOLS; do
     if [[ $tool == haven && -z $HAVEN_SUMMARY ]]; then
       HAVEN_SUMMARY="$(cat "$LOG_DIR/haven-first.log")"
     fi
-    size+=("$(du -sb "$repo" | cut -f1)")
+    size+=("$(du -sb "$files" | cut -f1)")
     log "  repo size: $(( ${size[-1]} / 1048576 )) MiB"
 
     tool_backup "$tool" "$repo" second "$tool run $i/$BENCH_RUNS re-backup (unchanged)"
@@ -353,7 +256,7 @@ for tool in $BENCH_TOOLS; do
     rest+=("$T_WALL"); crest+=("$T_CPU")
     verify_restore "$tool" "$i" "$dst" || true
 
-    rm -rf "$repo" "$dst" "$STATE/$tool"
+    rm -rf "$files" "$dst" "$STATE/$tool"
   done
   unset HAVEN_REPO HAVEN_PASSWORD RESTIC_REPOSITORY RESTIC_PASSWORD RESTIC_CACHE_DIR BORG_REPO BORG_PASSPHRASE BORG_BASE_DIR
   S_FIRST[$tool]="${first[*]}"; S_RE[$tool]="${re[*]}"; S_RESTORE[$tool]="${rest[*]}"
@@ -381,10 +284,7 @@ S_FIRST[copy]="${copy[*]}"; S_CPU_FIRST[copy]="${ccopy[*]}"
 MED_COPY="$(median "${copy[@]}")"
 
 # ------------------------------------------------------------------ report ---
-mib() { [[ -n ${1:-} ]] && awk -v b="$1" 'BEGIN {printf "%.1f", b/1048576}'; }
-kib2mib() { [[ -n ${1:-} ]] && awk -v k="$1" 'BEGIN {printf "%.0f", k/1024}'; }
 cell() { if [[ -n ${1:-} ]]; then printf '%s%s' "$1" "${2:-}"; else printf '—'; fi; }  # VALUE [UNIT]
-div()  { [[ -n ${1:-} && -n ${2:-} ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a/b}'; }
 # check VALUE OP TARGET -> PASS/FAIL/n/a
 check() {
   [[ -n ${1:-} ]] || { echo "n/a"; return; }
@@ -402,11 +302,12 @@ HAVEN_RSS_MIB="$(kib2mib "${MED_RSS[haven]:-}" || true)"
 
 mkdir -p "$SCRIPT_DIR/results"
 suffix=""; [[ $MODE == quick ]] && suffix="-quick"
+[[ $BACKEND == s3 ]] && suffix="-s3$suffix"
 OUT_MD="$SCRIPT_DIR/results/kernel-$DATE_TAG$suffix.md"
 OUT_JSON="$SCRIPT_DIR/results/kernel-$DATE_TAG$suffix.json"
 
 {
-  echo "# Haven kernel-tree backup benchmark ($MODE)"
+  echo "# Haven kernel-tree backup benchmark ($MODE, $BACKEND repositories)"
   echo
   echo "- Date: $DATE_ISO"
   echo "- Host: nproc=$NPROC, CPU: $CPU_MODEL, RAM: $MEM_MIB MiB"
@@ -414,6 +315,7 @@ OUT_JSON="$SCRIPT_DIR/results/kernel-$DATE_TAG$suffix.json"
   echo "- Disk: $FS_TYPE ($BENCH_DIR)"
   echo "- Source: \`$SRC\` — $SRC_ALL paths, $SRC_ENTRIES files+symlinks, $SRC_MIB MiB"
   echo "- Runs: $BENCH_RUNS per tool (median), warm page cache"
+  [[ $BACKEND == s3 ]] && echo "- Repositories: S3 on loopback, s3proxy 4.1.0 (filesystem store on the same disk) at $S3_ENDPOINT, one prefix per tool and run; repo size = bytes of the store's files"
   for t in $BENCH_TOOLS; do echo "- $t: ${VERSION[$t]}"; done
   echo "- plain copy: $TAR_VER"
   echo
@@ -463,6 +365,7 @@ samples_json() { json_arr $1; }   # word-split on purpose
   echo "{"
   echo "  \"benchmark\": \"kernel-backup\","
   echo "  \"mode\": $(json_str "$MODE"),"
+  echo "  \"backend\": $(json_str "$BACKEND"),"
   echo "  \"date\": $(json_str "$DATE_ISO"),"
   echo "  \"runs\": $BENCH_RUNS,"
   echo "  \"host\": {\"nproc\": $NPROC, \"cpu\": $(json_str "$CPU_MODEL"), \"mem_mib\": $MEM_MIB, \"kernel\": $(json_str "$KERNEL"), \"disk\": $(json_str "$FS_TYPE")},"

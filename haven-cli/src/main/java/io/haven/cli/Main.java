@@ -26,12 +26,16 @@ public final class Main implements Runnable {
     public static final int EXIT_PARTIAL = 3;
 
     @Option(names = "--repo", scope = ScopeType.INHERIT, paramLabel = "LOCATION",
-            description = "Repository location (a directory); default: $HAVEN_REPO.")
+            description = "Repository location: a directory, local:PATH or s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]; default: $HAVEN_REPO.")
     String repo;
 
     @Option(names = "--password-file", scope = ScopeType.INHERIT, paramLabel = "FILE",
             description = "Read the password from FILE; default: $HAVEN_PASSWORD_FILE, $HAVEN_PASSWORD, or a prompt.")
     String passwordFile;
+
+    @Option(names = "--no-cache", scope = ScopeType.INHERIT,
+            description = "Do not keep a local copy of a remote repository's metadata (also: HAVEN_NO_CACHE=1).")
+    boolean noCache;
 
     @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print machine-readable JSON.")
     boolean json;

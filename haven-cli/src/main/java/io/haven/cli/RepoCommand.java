@@ -125,6 +125,7 @@ abstract class RepoCommand implements Callable<Integer> {
                         + " (create one with 'haven init')");
             }
             pw = password(false);
+            b = withCache(b);
             Repository repo = Repository.open(b, pw, InstantSource.system(), new SecureRandom());
             String stale = env().get("HAVEN_STALE_AFTER");
             if (stale != null) {
@@ -139,6 +140,40 @@ abstract class RepoCommand implements Callable<Integer> {
             b.close();
             throw e;
         }
+    }
+
+    /**
+     * A remote repository's metadata (index, snapshots, keys, tree packs) is kept in a local cache:
+     * {@code $HAVEN_CACHE_DIR/repos/ID}, else {@code $XDG_CACHE_HOME/haven/repos/ID}, else
+     * {@code ~/.cache/haven/repos/ID}. A local repository needs none; {@code --no-cache} or
+     * {@code HAVEN_NO_CACHE=1} turn it off.
+     */
+    Backend withCache(Backend b) {
+        if (b instanceof LocalBackend || main().noCache || "1".equals(env().get("HAVEN_NO_CACHE"))) {
+            return b;
+        }
+        Path root = cacheRoot();
+        if (root == null) {
+            return b;
+        }
+        String id = io.haven.repository.Json.read(b.read("config"), io.haven.repository.Config.class, "repository config").id();
+        return io.haven.repository.backend.CachingBackend.forRepository(b, root, id);
+    }
+
+    Path cacheRoot() {
+        String base = env().get("HAVEN_CACHE_DIR");
+        if (base == null) {
+            String xdg = env().get("XDG_CACHE_HOME");
+            String home = env().get("HOME");
+            if (xdg != null && !xdg.isBlank()) {
+                base = xdg + "/haven";
+            } else if (home != null && !home.isBlank()) {
+                base = home + "/.cache/haven";
+            } else {
+                return null;
+            }
+        }
+        return env().resolve(base).resolve("repos");
     }
 
     Repository.Actor actor() {

@@ -356,6 +356,15 @@ public final class Repository implements AutoCloseable {
             condemnedPacks.addAll(c.set().packs());
         }
         Index idx = loadIndexFiles(backend.list("index"), condemnedPacks);
+        if (backend instanceof io.haven.repository.backend.CachingBackend cache) {
+            List<String> treePacks = new ArrayList<>();
+            for (int p = 0; p < idx.packCount(); p++) {
+                if (idx.packType(p) == BlobType.TREE) {
+                    treePacks.add(idx.packName(p));
+                }
+            }
+            cache.retain(BlobType.TREE.directory(), treePacks);
+        }
         WriterRegistration r = registration;
         if (r != null) {
             r.condemnedSeen(sets.stream().map(CondemnedEntry::id).toList());
@@ -447,9 +456,16 @@ public final class Repository implements AutoCloseable {
     }
 
     public byte[] loadBlob(BlobId id, Index.Location loc) {
+        return openBlob(id, loc, backend.read(loc.packName(), loc.offset(), loc.length()), 0);
+    }
+
+    /**
+     * Authenticates and decodes blob {@code id}, whose sealed bytes ({@code loc.length()} of them)
+     * start at {@code offset} in {@code buffer} (read from its pack by the caller).
+     */
+    public byte[] openBlob(BlobId id, Index.Location loc, byte[] buffer, int offset) {
         String what = loc.type().directory() + " blob " + id.shortHex() + " in pack " + loc.pack().shortHex();
-        byte[] sealed = backend.read(loc.packName(), loc.offset(), loc.length());
-        byte[] payload = key.open(sealed, 0, sealed.length, loc.rawLength(), what);
+        byte[] payload = key.open(buffer, offset, loc.length(), loc.rawLength(), what);
         if (!key.blobId(payload, 0, payload.length).equals(id)) {
             throw new HavenException(ErrorCode.CORRUPT, what + " does not match its id: the pack was modified or damaged");
         }

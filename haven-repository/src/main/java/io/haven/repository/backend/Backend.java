@@ -22,6 +22,14 @@ public interface Backend extends AutoCloseable {
     String location();
 
     /**
+     * Whether the objects are on a local file system, where a read costs a system call rather
+     * than a network request (callers then skip caching and read grouping).
+     */
+    default boolean local() {
+        return false;
+    }
+
+    /**
      * Names of all objects under {@code directory} (recursively; "" for all), relative to the
      * repository ({@code data/ab/ab12…}), in no particular order, excluding temporary names. A
      * missing directory has none.

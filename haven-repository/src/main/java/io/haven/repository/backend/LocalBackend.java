@@ -58,6 +58,11 @@ public final class LocalBackend implements Backend {
     }
 
     @Override
+    public boolean local() {
+        return true;
+    }
+
+    @Override
     public String location() {
         return root.toString();
     }

@@ -73,6 +73,11 @@ public final class RetryingBackend implements Backend {
     }
 
     @Override
+    public boolean local() {
+        return inner.local();
+    }
+
+    @Override
     public String location() {
         return inner.location();
     }

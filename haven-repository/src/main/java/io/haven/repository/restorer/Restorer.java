@@ -306,6 +306,7 @@ public final class Restorer {
         Comparator<Index.Location> byPlace = Comparator.nullsFirst(
                 Comparator.comparing(Index.Location::pack).thenComparingInt(Index.Location::offset));
         toWrite.sort(Comparator.comparing(first::get, byPlace));
+        reads = planReads(toWrite, index);
         ExecutorService pool = Executors.newFixedThreadPool(options.threads(),
                 Thread.ofPlatform().daemon().name("haven-restore-", 0).factory());
         try {
@@ -360,6 +361,31 @@ public final class Restorer {
         return linkLater.size();
     }
 
+    /** Grouped reads for a remote repository, or null (local disk, or too many reads to plan). */
+    private PackReads reads;
+
+    /** Plans grouped reads up to this many blob reads (about 50 bytes of heap each). */
+    static final int MAX_PLANNED_READS = 2_000_000;
+
+    private PackReads planReads(List<Entry> files, Index index) {
+        if (repo.backend().local()) {
+            return null;
+        }
+        List<Index.Location> all = new ArrayList<>();
+        for (Entry f : files) {
+            for (BlobId id : f.node().content()) {
+                Index.Location loc = index.lookup(id);
+                if (loc != null) {
+                    all.add(loc);
+                }
+                if (all.size() > MAX_PLANNED_READS) {
+                    return null;
+                }
+            }
+        }
+        return new PackReads(repo, all);
+    }
+
     private void makeDir(Path p) {
         try {
             if (Files.isSymbolicLink(p) || (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
@@ -395,7 +421,7 @@ public final class Restorer {
                         throw new HavenException(ErrorCode.CORRUPT, "chunk " + id.shortHex() + " of " + e.snapshotPath()
                                 + " is not in the repository (run 'haven check')");
                     }
-                    byte[] data = repo.loadBlob(id, loc);
+                    byte[] data = reads != null ? reads.load(id, loc) : repo.loadBlob(id, loc);
                     written = writeSparse(ch, data, pos, written);
                     pos += data.length;
                     counters.bytesDone.addAndGet(data.length);

@@ -66,4 +66,54 @@ class S3RepositoryTest {
             reopened.close();
         }
     }
+
+    @Test
+    void withTheLocalCacheAnUnchangedBackupReadsNoTreeFromS3AndARestoreGroupsItsReads() throws IOException {
+        Path source = Files.createDirectories(tmp.resolve("src"));
+        Random random = new Random(6);
+        for (int d = 0; d < 20; d++) {
+            Path sub = Files.createDirectories(source.resolve("d" + d));
+            for (int f = 0; f < 10; f++) {
+                byte[] content = new byte[2000 + random.nextInt(5000)];
+                random.nextBytes(content);
+                Files.write(sub.resolve("f" + f), content);
+            }
+        }
+        try (S3TestServer s3 = S3TestServer.start(tmp.resolve("s3"))) {
+            FaultyBackend counted = new FaultyBackend(new S3Backend(s3.location("cached"), s3.options()));
+            Repository.init(counted, "pw".toCharArray(), 8192, new Repository.Actor("host", "user"), CLOCK,
+                    new SecureRandom()).close();
+            BackupOptions options = new BackupOptions(List.of(source), "host", "user", 0, 0, List.of(), List.of(),
+                    false, null, 2, false, "test");
+
+            CachingBackend first = new CachingBackend(counted, tmp.resolve("cache"));
+            Repository repo = Repository.open(first, "pw".toCharArray(), CLOCK, new SecureRandom());
+            new Archiver(repo, options).run(null);
+            repo.close();
+
+            // a second process: index, snapshot and the parent's 21 trees all come from the cache
+            CachingBackend second = new CachingBackend(counted, tmp.resolve("cache"));
+            repo = Repository.open(second, "pw".toCharArray(), CLOCK, new SecureRandom());
+            int reads = counted.calls(FaultyBackend.Op.READ);
+            int ranged = counted.calls(FaultyBackend.Op.READ_RANGE);
+            new Archiver(repo, options).run(null);
+            assertThat(counted.calls(FaultyBackend.Op.READ_RANGE) - ranged).isZero();
+            assertThat(counted.calls(FaultyBackend.Op.READ) - reads).isZero();
+            assertThat(second.hits()).isGreaterThanOrEqualTo(2);
+
+            // 200 small files, one chunk each, in one data pack: a few ranged reads, not 200
+            ranged = counted.calls(FaultyBackend.Op.READ_RANGE);
+            Path target = tmp.resolve("restored");
+            new Restorer(repo, new RestoreOptions(target, "/", List.of(), List.of(), false, false, 2))
+                    .run(repo.resolve("latest"));
+            assertThat(counted.calls(FaultyBackend.Op.READ_RANGE) - ranged).isBetween(1, 4);
+            Path restored = target.resolve(source.toString().substring(1));
+            for (int d = 0; d < 20; d++) {
+                for (int f = 0; f < 10; f++) {
+                    assertThat(restored.resolve("d" + d + "/f" + f)).hasSameBinaryContentAs(source.resolve("d" + d + "/f" + f));
+                }
+            }
+            repo.close();
+        }
+    }
 }

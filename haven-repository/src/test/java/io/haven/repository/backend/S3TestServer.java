@@ -157,6 +157,31 @@ public final class S3TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the server until the process is killed, for the benchmarks in {@code bench/}:
+     * {@code S3TestServer DATA_DIR [ENDPOINT_FILE]}. Prints {@code endpoint=http://127.0.0.1:PORT}
+     * on standard output (and writes the endpoint to {@code ENDPOINT_FILE} when given, once the
+     * server is serving). The keys are {@link #ACCESS_KEY} and {@link #SECRET_KEY}; the bucket is
+     * {@link #BUCKET}.
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: S3TestServer DATA_DIR [ENDPOINT_FILE]");
+            System.exit(64);
+        }
+        S3TestServer server = start(Path.of(args[0]));
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+        System.out.println("endpoint=" + server.endpoint());
+        System.out.flush();
+        if (args.length == 2) {
+            Path file = Path.of(args[1]);
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, server.endpoint() + "\n");
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        Thread.currentThread().join();
+    }
+
     /** Hides s3proxy's in-progress upload files ({@code NAME-<uuid>}) from listings. */
     private static final class HidingUnfinishedUploads extends ForwardingBlobStore {
         private static final Pattern UPLOADING = Pattern.compile(
