@@ -456,7 +456,17 @@ public final class Repository implements AutoCloseable {
     }
 
     public byte[] loadBlob(BlobId id, Index.Location loc) {
-        return openBlob(id, loc, backend.read(loc.packName(), loc.offset(), loc.length()), 0);
+        try {
+            return openBlob(id, loc, backend.read(loc.packName(), loc.offset(), loc.length()), 0);
+        } catch (HavenException e) {
+            // a cached copy damaged after it was checked: drop it and read the repository's copy
+            if (e.code() == ErrorCode.CORRUPT && backend instanceof io.haven.repository.backend.CachingBackend cache
+                    && cache.isCached(loc.packName())) {
+                cache.invalidate(loc.packName());
+                return openBlob(id, loc, backend.read(loc.packName(), loc.offset(), loc.length()), 0);
+            }
+            throw e;
+        }
     }
 
     /**

@@ -46,6 +46,8 @@ public final class CachingBackend implements Backend {
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    /** Cached files whose hash this process has checked (or written itself). */
+    private final Set<String> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Caches {@code remote}'s metadata under {@code dir} (created when needed). */
     public CachingBackend(Backend remote, Path dir) {
@@ -143,6 +145,7 @@ public final class CachingBackend implements Backend {
                         ? Files.getLastModifiedTime(p).toMillis() < System.currentTimeMillis() - 3_600_000
                         : !kept.contains(name);
                 if (stale) {
+                    verified.remove(name);
                     Files.deleteIfExists(p);
                 }
             }
@@ -179,12 +182,58 @@ public final class CachingBackend implements Backend {
         if (!cacheable(name)) {
             return remote.read(name, offset, length);
         }
+        if (verified.contains(name)) {
+            byte[] part = cachedRange(name, offset, length);
+            if (part != null) {
+                hits.incrementAndGet();
+                return part;
+            }
+        }
         byte[] whole = read(name);
         if (offset < 0 || length < 0 || offset + length > whole.length) {
             throw new HavenException(ErrorCode.CORRUPT, "cannot read " + length + " bytes at " + offset + " of " + name
                     + " at " + location() + ": the object has only " + whole.length + " bytes");
         }
         return Arrays.copyOfRange(whole, (int) offset, (int) offset + length);
+    }
+
+    /** A range of a verified cached file, or null when it cannot be read (then the caller reads it whole). */
+    private byte[] cachedRange(String name, long offset, int length) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file(name))) {
+            if (offset < 0 || length < 0 || offset + length > ch.size()) {
+                return null;
+            }
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(length);
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, offset + buf.position()) < 0) {
+                    return null;
+                }
+            }
+            return buf.array();
+        } catch (IOException e) {
+            verified.remove(name);
+            failures.incrementAndGet();
+            return null;
+        }
+    }
+
+    /** Whether {@code name} is served from the cache in this process. */
+    public boolean isCached(String name) {
+        return verified.contains(name);
+    }
+
+    /**
+     * Drops the cached copy of {@code name}: the caller found it damaged after it was verified
+     * (for example a blob failed authentication). The next read goes to the remote backend.
+     */
+    public void invalidate(String name) {
+        verified.remove(name);
+        failures.incrementAndGet();
+        try {
+            Files.deleteIfExists(file(name));
+        } catch (IOException e) {
+            // read again and found damaged again: the hash check drops it then
+        }
     }
 
     /** The cached bytes when present and intact; a damaged copy is removed. */
@@ -199,7 +248,8 @@ public final class CachingBackend implements Backend {
             failures.incrementAndGet();
             return null;
         }
-        if (matchesName(name, data, data.length)) {
+        if (verified.contains(name) || matchesName(name, data, data.length)) {
+            verified.add(name);
             return data;
         }
         failures.incrementAndGet();
@@ -224,6 +274,7 @@ public final class CachingBackend implements Backend {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING);
             }
+            verified.add(name);
         } catch (IOException e) {
             failures.incrementAndGet();
             try {
@@ -245,6 +296,7 @@ public final class CachingBackend implements Backend {
     @Override
     public void delete(String name) {
         remote.delete(name);
+        verified.remove(name);
         if (cacheable(name)) {
             try {
                 Files.deleteIfExists(file(name));

@@ -77,10 +77,14 @@ class CachingBackendTest extends BackendConformanceTest {
         damaged[10] ^= 1;
         Files.write(copy, damaged);
 
-        assertThat(cache.read(name)).isEqualTo(data);
+        // the next process checks each copy's hash once before it trusts it
+        CachingBackend next = new CachingBackend(remote, dir.resolve("counted-cache"));
+        assertThat(next.read(name)).isEqualTo(data);
         assertThat(remote.calls(FaultyBackend.Op.READ)).isEqualTo(1);
-        assertThat(cache.failures()).isEqualTo(1);
+        assertThat(next.failures()).isEqualTo(1);
         assertThat(copy).hasBinaryContent(data);
+        assertThat(next.read(name, 5, 10)).isEqualTo(Arrays.copyOfRange(data, 5, 15));
+        assertThat(remote.calls(FaultyBackend.Op.READ)).isEqualTo(1);
     }
 
     @Test
@@ -153,5 +157,33 @@ class CachingBackendTest extends BackendConformanceTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(
                 () -> CachingBackend.forRepository(new LocalBackend(dir.resolve("r")), dir.resolve("root"), "../etc"))
                 .isInstanceOf(io.haven.core.HavenException.class);
+    }
+
+    @Test
+    void aTreePackDamagedInTheCacheAfterItWasCheckedIsReadFromTheRepositoryInstead() throws IOException {
+        counted();
+        var clock = java.time.InstantSource.fixed(java.time.Instant.parse("2026-03-04T05:06:07Z"));
+        io.haven.repository.Repository.init(remote, "pw".toCharArray(), 8192,
+                new io.haven.repository.Repository.Actor("h", "u"), clock, new java.security.SecureRandom()).close();
+        var repo = io.haven.repository.Repository.open(cache, "pw".toCharArray(), clock, new java.security.SecureRandom());
+        var tree = new io.haven.repository.tree.Tree(List.of());
+        byte[] encoded = tree.encode();
+        var writer = repo.newWriter();
+        io.haven.repository.BlobId id = writer.saveTree(encoded);
+        writer.flush();
+        var loc = repo.index().lookup(id);
+        assertThat(cache.isCached(loc.packName())).isTrue();
+
+        Path copy = dir.resolve("counted-cache").resolve(loc.packName());
+        byte[] bytes = Files.readAllBytes(copy);
+        bytes[loc.offset() + 20] ^= 0x40;
+        Files.write(copy, bytes);
+        int remoteReads = remote.calls(FaultyBackend.Op.READ);
+
+        assertThat(repo.loadBlob(id, loc)).isEqualTo(encoded);
+        assertThat(cache.failures()).isEqualTo(1);
+        assertThat(remote.calls(FaultyBackend.Op.READ)).isEqualTo(remoteReads + 1);
+        assertThat(Files.readAllBytes(copy)).isNotEqualTo(bytes);
+        repo.close();
     }
 }
