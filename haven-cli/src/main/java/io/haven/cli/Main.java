@@ -18,11 +18,13 @@ import picocli.CommandLine.ScopeType;
         description = "Haven: backup and disaster recovery.",
         subcommands = {InitCommand.class, BackupCommand.class, SnapshotsCommand.class, LsCommand.class,
                 RestoreCommand.class, DiffCommand.class, CheckCommand.class, ForgetCommand.class, PruneCommand.class,
-                RepairCommand.class, KeyCommand.class, DemoCommand.class,
+                RepairCommand.class, TierCommand.class, ThawCommand.class, KeyCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;
+    /** Data is in the cold tier: a thaw was started (or is needed); the message says how to resume. */
+    public static final int EXIT_COLD = 4;
     public static final int EXIT_PARTIAL = 3;
 
     @Option(names = "--repo", scope = ScopeType.INHERIT, paramLabel = "LOCATION",
@@ -96,7 +98,7 @@ public final class Main implements Runnable {
             if (debug) {
                 ex.printStackTrace(env.err());
             }
-            return EXIT_FAILURE;
+            return ex instanceof HavenException he && he.code() == ErrorCode.COLD ? EXIT_COLD : EXIT_FAILURE;
         });
         return cl.execute(args);
     }

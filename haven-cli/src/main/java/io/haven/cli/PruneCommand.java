@@ -90,6 +90,7 @@ final class PruneCommand extends RepoCommand {
         out.put("orphans_deleted", r.orphansDeleted());
         out.put("blobs_rescued", r.blobsRescued());
         out.put("pending_sets", r.pendingSets());
+        out.put("cold_packs_kept", r.coldPacksKept());
         out.put("waiting_for", r.waitingFor().stream().map(Object::toString).toList());
         return out;
     }
@@ -105,6 +106,9 @@ final class PruneCommand extends RepoCommand {
         cmd.println(String.format("rewrote %d partly used pack(s) (%s written); deleted %d pack(s) and %d unindexed pack(s): %s freed",
                 r.packsRepacked(), DataSize.format(r.bytesRepackWritten()), r.packsDeleted(), r.orphansDeleted(),
                 DataSize.format(r.bytesDeleted())));
+        if (r.coldPacksKept() > 0) {
+            cmd.println("left " + r.coldPacksKept() + " cold pack(s) as they are (partly used, or within the class's minimum storage time)");
+        }
         if (r.blobsRescued() > 0) {
             cmd.println("kept " + r.blobsRescued() + " blob(s) that snapshots saved meanwhile still need");
         }

@@ -135,7 +135,7 @@ abstract class RepoCommand implements Callable<Integer> {
                     throw new HavenException(ErrorCode.USAGE, "HAVEN_STALE_AFTER must be a number of seconds, not '" + stale + "'");
                 }
             }
-            return repo;
+            return Tiers.withColdTier(repo, env());
         } catch (RuntimeException e) {
             b.close();
             throw e;

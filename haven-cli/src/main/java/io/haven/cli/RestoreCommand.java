@@ -36,6 +36,13 @@ final class RestoreCommand extends RepoCommand {
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: 2 per core).")
     Integer threads;
 
+    @Option(names = "--wait", description = "When data is in the cold tier: wait for the thaw, then restore (default: start it and exit 4).")
+    boolean waitForThaw;
+
+    @Option(names = "--thaw-timeout", paramLabel = "AGE", defaultValue = "2d",
+            description = "With --wait: give up waiting for a thaw after this long (default: ${DEFAULT-VALUE}).")
+    String thawTimeout;
+
     @Override
     public Integer call() {
         String snap = what;
@@ -47,6 +54,10 @@ final class RestoreCommand extends RepoCommand {
         }
         try (Repository repo = openRepository()) {
             Repository.SnapshotEntry entry = repo.resolve(snap);
+            if (!dryRun) {
+                ThawCommand.thawFor(this, repo, entry, waitForThaw, thawTimeout,
+                        "haven restore " + what + " --target " + target + " --wait");
+            }
             RestoreOptions options = new RestoreOptions(env().resolve(target), sub, includes, excludes, dryRun, ownerByName,
                     threads != null ? threads : 2 * threads());
             Restorer restorer = new Restorer(repo, options);

@@ -26,5 +26,7 @@ public enum ErrorCode {
     /** A bug: Haven reached a state it should not. */
     INTERNAL,
     /** Another process holds the operation back (another prune is running); the message names it. */
-    BUSY
+    BUSY,
+    /** The data is in the cold tier and must be thawed first; the message says what to run. */
+    COLD
 }

@@ -223,6 +223,46 @@ public final class Repository implements AutoCloseable {
         return id;
     }
 
+    // ---------------------------------------------------------------- tier policy
+
+    /** The current tier policy ({@code tier/<hash>} with the newest set_at), or empty. */
+    public java.util.Optional<io.haven.repository.tier.TierPolicy> tierPolicy() {
+        io.haven.repository.tier.TierPolicy best = null;
+        for (String name : backend.list("tier")) {
+            byte[] sealed = backend.read(name);
+            verifyName(name, sealed);
+            var p = Json.read(key.open(sealed, name), io.haven.repository.tier.TierPolicy.class, "tier policy " + name);
+            if (best == null || p.setAt().compareTo(best.setAt()) > 0) {
+                best = p;
+            }
+        }
+        return java.util.Optional.ofNullable(best);
+    }
+
+    /** Stores {@code policy} as the current one and removes the older ones; returns its object name. */
+    public String saveTierPolicy(io.haven.repository.tier.TierPolicy policy) {
+        List<String> old = backend.list("tier");
+        byte[] sealed = key.seal(Json.write(policy.validate()));
+        String name = "tier/" + ObjectHash.of(sealed).hex();
+        backend.write(name, sealed);
+        for (String o : old) {
+            if (!o.equals(name)) {
+                backend.delete(o);
+            }
+        }
+        return name;
+    }
+
+    /**
+     * This repository, opened with the same key, over another backend (the same objects seen
+     * through a decorator, such as the cold tier's {@code TieredBackend}).
+     */
+    public Repository withBackend(Backend other) {
+        Repository r = new Repository(other, config, key, keyName, clock, random);
+        r.staleAfter = staleAfter;
+        return r;
+    }
+
     /** A writer marker as found, with its last-modified time on the backend's clock. */
     public record WriterEntry(String name, WriterMarker marker, Instant modified) {
         /** Whether the writer refreshed its marker within {@code staleAfter} before {@code backendNow}. */

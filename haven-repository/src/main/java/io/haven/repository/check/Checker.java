@@ -224,10 +224,20 @@ public final class Checker {
 
     private void readPacks(Index index, Set<String> stored, Map<String, Integer> indexed, int[][] byPack) {
         List<String> names = new ArrayList<>();
+        var tiered = repo.backend() instanceof io.haven.repository.tier.TieredBackend t ? t : null;
+        int cold = 0;
         for (String n : stored) {
             if (subset.includes(n)) {
+                if (tiered != null && tiered.needsThaw(n)) {
+                    cold++;   // reading it would need a thaw: its presence and size were checked above
+                    continue;
+                }
                 names.add(n);
             }
+        }
+        if (cold > 0) {
+            warnings.add(cold + " pack(s) are in the cold tier (" + tiered.cold().describe()
+                    + ") and were not read; thaw a snapshot that uses them to read them");
         }
         Collections.sort(names);
         packsTotal = names.size();

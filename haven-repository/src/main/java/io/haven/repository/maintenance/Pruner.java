@@ -11,9 +11,7 @@ import io.haven.repository.crypto.ObjectHash;
 import io.haven.repository.index.Index;
 import io.haven.repository.index.PackRecord;
 import io.haven.repository.pack.PackHeader;
-import io.haven.repository.tree.Node;
-import io.haven.repository.tree.NodeType;
-import io.haven.repository.tree.Tree;
+import io.haven.repository.tier.TieredBackend;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -63,7 +61,7 @@ public final class Pruner {
     /** What a prune did (or, dry, would do). */
     public record Result(int snapshots, long blobsUsed, long packsTotal, long bytesTotal, long packsUnused, long packsRepacked,
             long bytesUnused, long bytesRepackWritten, long packsDeleted, long bytesDeleted, long orphansDeleted,
-            long blobsRescued, List<String> pendingSets, List<Blocker> waitingFor) {}
+            long blobsRescued, List<String> pendingSets, List<Blocker> waitingFor, long coldPacksKept) {}
 
     private final Repository repo;
     private final Options options;
@@ -78,6 +76,8 @@ public final class Pruner {
     private long bytesDeleted;
     private long orphansDeleted;
     private long blobsRescued;
+    /** Cold packs prune left alone: partly used ones (never read cold) and unused ones within the class's minimum storage. */
+    private long coldPacksKept;
     private long blobsUsed;
     private int snapshotCount;
     private final List<String> pending = new ArrayList<>();
@@ -110,7 +110,7 @@ public final class Pruner {
         }
         return new Result(snapshotCount, blobsUsed, packsTotal, bytesTotal, packsUnused, packsRepacked, bytesUnused,
                 bytesRepackWritten, packsDeleted, bytesDeleted, orphansDeleted, blobsRescued, List.copyOf(pending),
-                List.copyOf(blockers));
+                List.copyOf(blockers), coldPacksKept);
     }
 
     /** Fails when another live writer of a maintenance kind is registered. */
@@ -167,35 +167,19 @@ public final class Pruner {
         snapshotCount = snaps.size();
         BitSet used = new BitSet(index.entryCount());
         for (Repository.SnapshotEntry s : snaps) {
-            walk(index, used, BlobId.parse(s.snapshot().tree()), s.id().shortHex());
+            String snap = s.id().shortHex();
+            Reachable.mark(repo, index, used, BlobId.parse(s.snapshot().tree()), (what, id) -> missing(snap, what, id));
         }
         blobsUsed = used.cardinality();
         return used;
     }
 
-    private void walk(Index index, BitSet used, BlobId treeId, String snap) {
-        int e = index.find(treeId);
-        if (e < 0) {
-            throw missing(snap, "tree", treeId);
+    private boolean withinMinimumStorage(TieredBackend tiered, String pack) {
+        Duration min = tiered.cold().minimumStorage();
+        if (min.isZero()) {
+            return false;
         }
-        if (used.get(e)) {
-            return;
-        }
-        used.set(e);
-        Tree tree = Tree.decode(repo.loadBlob(treeId, index.location(e)), "tree " + treeId.shortHex());
-        for (Node n : tree.nodes()) {
-            if (n.type() == NodeType.DIR) {
-                walk(index, used, n.subtree(), snap);
-            } else if (n.type() == NodeType.FILE) {
-                for (BlobId id : n.content()) {
-                    int c = index.find(id);
-                    if (c < 0) {
-                        throw missing(snap, "chunk", id);
-                    }
-                    used.set(c);
-                }
-            }
-        }
+        return tiered.cold().info(pack).map(i -> i.modified().plus(min).isAfter(repo.clock().instant())).orElse(false);
     }
 
     private static HavenException missing(String snap, String what, BlobId id) {
@@ -213,6 +197,7 @@ public final class Pruner {
         int[][] byPack = index.entriesByPack();
         List<Integer> unused = new ArrayList<>();
         List<Integer> repack = new ArrayList<>();
+        TieredBackend tiered = repo.backend() instanceof TieredBackend t ? t : null;
         for (int p = 0; p < byPack.length; p++) {
             if (index.isCondemned(p)) {
                 continue;
@@ -228,6 +213,12 @@ public final class Pruner {
             }
             packsTotal++;
             bytesTotal += total;
+            if (usedBytes < total && tiered != null && tiered.isCold(index.packName(p))
+                    && (usedBytes > 0 || withinMinimumStorage(tiered, index.packName(p)))) {
+                // a cold pack cannot be read to repack it, and deleting it early is billed anyway
+                coldPacksKept++;
+                continue;
+            }
             if (usedBytes == 0) {
                 unused.add(p);
                 packsUnused++;

@@ -23,38 +23,38 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /** A repository on local disk and helpers to back up, restore and compare trees in tests. */
-final class RepoFixture {
-    static final char[] PASSWORD = "pw".toCharArray();
-    final Path repoDir;
+public final class RepoFixture {
+    public static final char[] PASSWORD = "pw".toCharArray();
+    public final Path repoDir;
 
-    RepoFixture(Path repoDir) {
+    public RepoFixture(Path repoDir) {
         this.repoDir = repoDir;
         Repository.init(new LocalBackend(repoDir), PASSWORD, 8192, new Repository.Actor("h", "u"), InstantSource.system(),
                 new SecureRandom()).close();
     }
 
-    Repository open() {
+    public Repository open() {
         return open(new LocalBackend(repoDir));
     }
 
-    static Repository open(Backend backend) {
+    public static Repository open(Backend backend) {
         Repository r = Repository.open(backend, PASSWORD, InstantSource.system(), new SecureRandom());
         r.staleAfter(Duration.ofSeconds(2));
         return r;
     }
 
-    static Archiver.Result backup(Repository repo, Path dir, Instant time, String... tags) {
+    public static Archiver.Result backup(Repository repo, Path dir, Instant time, String... tags) {
         BackupOptions o = new BackupOptions(List.of(dir), "h", "u", 0, 0, List.of(tags), List.of(), false, time, 2, false, "test");
         return new Archiver(repo, o).run(null);
     }
 
-    static Archiver.Result backup(Path repoDir, Path dir, Instant time) {
+    public static Archiver.Result backup(Path repoDir, Path dir, Instant time) {
         try (Repository repo = open(new LocalBackend(repoDir))) {
             return backup(repo, dir, time);
         }
     }
 
-    static void write(Path file, int size, long seed) {
+    public static void write(Path file, int size, long seed) {
         byte[] b = new byte[size];
         new Random(seed).nextBytes(b);
         try {
@@ -66,7 +66,7 @@ final class RepoFixture {
     }
 
     /** Relative path → content of every regular file below {@code dir}. */
-    static Map<String, String> contents(Path dir) {
+    public static Map<String, String> contents(Path dir) {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.filter(Files::isRegularFile).toList()) {
@@ -82,7 +82,7 @@ final class RepoFixture {
     }
 
     /** Restores a snapshot into a fresh directory under {@code scratch} and returns the backed-up dir's contents. */
-    static Map<String, String> restore(Repository repo, Repository.SnapshotEntry s, Path scratch, Path original) {
+    public static Map<String, String> restore(Repository repo, Repository.SnapshotEntry s, Path scratch, Path original) {
         try {
             Path target = Files.createTempDirectory(scratch, "restore");
             new Restorer(repo, new RestoreOptions(target, null, List.of(), List.of(), false, false, 2)).run(s);
@@ -92,12 +92,12 @@ final class RepoFixture {
         }
     }
 
-    static Checker.Result check(Repository repo) {
+    public static Checker.Result check(Repository repo) {
         repo.reloadIndex();
         return new Checker(repo, true, 2).run();
     }
 
-    static long storedBytes(Path repoDir) {
+    public static long storedBytes(Path repoDir) {
         try (Stream<Path> s = Files.walk(repoDir)) {
             return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         } catch (IOException e) {
