@@ -122,13 +122,13 @@ repo_files() {
 repo_bytes() { du -sb "$(repo_files "$1")" | cut -f1; }
 
 # Each tool runs with its own environment and caches (as one user would).
-tool() {  # TOOL ARGS...  (stdout/stderr to the caller)
-  local t=$1; shift
-  case "$t" in
-    haven)  env HAVEN_REPO="$(repo_location haven)" HAVEN_PASSWORD="$PASSWORD" \
-              XDG_CACHE_HOME="$STATE/haven/cache" "${HAVEN_CMD[@]}" "$@" ;;
-    restic) env RESTIC_REPOSITORY="$(repo_location restic)" RESTIC_PASSWORD="$PASSWORD" \
-              RESTIC_CACHE_DIR="$STATE/restic/cache" restic "$@" ;;
+# argv TOOL: sets ARGV to the command line prefix (env + program) for TOOL.
+argv() {
+  case "$1" in
+    haven)  ARGV=(env HAVEN_REPO="$(repo_location haven)" HAVEN_PASSWORD="$PASSWORD"
+              XDG_CACHE_HOME="$STATE/haven/cache" "${HAVEN_CMD[@]}") ;;
+    restic) ARGV=(env RESTIC_REPOSITORY="$(repo_location restic)" RESTIC_PASSWORD="$PASSWORD"
+              RESTIC_CACHE_DIR="$STATE/restic/cache" restic) ;;
   esac
 }
 rm -rf "${HAVEN_CACHE_DIR:-/nonexistent}/repos"
@@ -137,7 +137,7 @@ read -r n0 b0 < <(tree_stats "$TREE")
 log "backend=$BACKEND tools='$BENCH_TOOLS' snapshots=$BENCH_SNAPSHOTS keep=$KEEP"
 log "starting tree: $TREE ($n0 files, $(( b0 / 1048576 )) MiB), changed before every snapshot but the first"
 
-for t in $BENCH_TOOLS; do run_quiet "$t init" "$LOG_DIR/prune-$t-init.log" tool "$t" init; done
+for t in $BENCH_TOOLS; do argv "$t"; run_quiet "$t init" "$LOG_DIR/prune-$t-init.log" "${ARGV[@]}" init; done
 
 declare -A BACKUP_S
 for t in $BENCH_TOOLS; do BACKUP_S[$t]=""; done
@@ -149,7 +149,8 @@ for ((r = 1; r <= BENCH_SNAPSHOTS; r++)); do
   tar -C "$TREE" -cf - . | cat >/dev/null   # same warm page cache for every tool
   for t in $BENCH_TOOLS; do
     # restic and Haven both find the previous snapshot of the same path as parent
-    run_timed "$t snapshot $r/$BENCH_SNAPSHOTS" "$LOG_DIR/prune-$t-backup.log" tool "$t" backup "$TREE"
+    argv "$t"
+    run_timed "$t snapshot $r/$BENCH_SNAPSHOTS" "$LOG_DIR/prune-$t-backup.log" "${ARGV[@]}" backup "$TREE"
     BACKUP_S[$t]+="$T_WALL "
   done
 done
@@ -159,18 +160,19 @@ declare -A SIZE_BEFORE SIZE_AFTER PRUNE_S PRUNE_CPU PRUNE_RSS FORGET_S CHECK_OK 
 for t in $BENCH_TOOLS; do
   log "== $t: forget all but the last $KEEP, then prune =="
   SIZE_BEFORE[$t]=$(repo_bytes "$t")
-  run_timed "$t forget --keep-last $KEEP" "$LOG_DIR/prune-$t-forget.log" tool "$t" forget --keep-last "$KEEP"
+  argv "$t"
+  run_timed "$t forget --keep-last $KEEP" "$LOG_DIR/prune-$t-forget.log" "${ARGV[@]}" forget --keep-last "$KEEP"
   FORGET_S[$t]=$T_WALL
-  run_timed "$t prune" "$LOG_DIR/prune-$t-prune.log" tool "$t" prune
+  run_timed "$t prune" "$LOG_DIR/prune-$t-prune.log" "${ARGV[@]}" prune
   PRUNE_S[$t]=$T_WALL; PRUNE_CPU[$t]=$T_CPU; PRUNE_RSS[$t]=$T_RSS
   SIZE_AFTER[$t]=$(repo_bytes "$t")
   log "  repository: $(mib "${SIZE_BEFORE[$t]}") MiB -> $(mib "${SIZE_AFTER[$t]}") MiB"
 
   # correctness, untimed: every byte still authenticates, and the newest snapshot restores
-  if tool "$t" check --read-data >"$LOG_DIR/prune-$t-check.log" 2>&1; then CHECK_OK[$t]=yes
+  if "${ARGV[@]}" check --read-data >"$LOG_DIR/prune-$t-check.log" 2>&1; then CHECK_OK[$t]=yes
   else CHECK_OK[$t]=NO; log "  !!! $t check --read-data FAILED (see $LOG_DIR/prune-$t-check.log)"; fi
   dst="$WORK/$t-restore"; rm -rf "$dst"; mkdir -p "$dst"
-  run_quiet "$t restore" "$LOG_DIR/prune-$t-restore.log" tool "$t" restore latest --target "$dst"
+  run_quiet "$t restore" "$LOG_DIR/prune-$t-restore.log" "${ARGV[@]}" restore latest --target "$dst"
   read -r n b < <(tree_stats "$dst")
   if [[ $n == "$FINAL_N" && $b == "$FINAL_B" ]]; then RESTORE_OK[$t]=yes
   else RESTORE_OK[$t]=NO; log "  !!! $t restore of the newest snapshot: $n files / $b bytes, expected $FINAL_N / $FINAL_B"; fi
