@@ -74,7 +74,7 @@ final class ForgetCommand extends RepoCommand {
         if (!policy.isEmpty() && !ids.isEmpty()) {
             throw new HavenException(ErrorCode.USAGE, "give either snapshot ids or a policy, not both");
         }
-        try (Repository repo = openRepository()) {
+        try (Repository repo = openRepositoryNotCache("forget")) {
             List<Map<String, Object>> groupsOut = new ArrayList<>();
             List<Repository.SnapshotEntry> remove = new ArrayList<>();
             if (!ids.isEmpty()) {

@@ -78,7 +78,7 @@ final class KeyCommand implements Runnable {
     static final class Add extends NewPassword {
         @Override
         public Integer call() {
-            try (Repository repo = openRepository()) {
+            try (Repository repo = openRepositoryNotCache("key add")) {
                 String name = repo.addKey(newPassword(), kdfMemoryMib * 1024, actor());
                 String id = name.substring(name.lastIndexOf('/') + 1);
                 println(json() ? Output.toJson(Map.of("added", id)) : "added key " + id.substring(0, 8));
@@ -94,7 +94,7 @@ final class KeyCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Repository repo = openRepository()) {
+            try (Repository repo = openRepositoryNotCache("key remove")) {
                 String name = repo.removeKey(id);
                 String removed = name.substring(name.lastIndexOf('/') + 1);
                 println(json() ? Output.toJson(Map.of("removed", removed)) : "removed key " + removed.substring(0, 8));
@@ -107,7 +107,7 @@ final class KeyCommand implements Runnable {
     static final class Passwd extends NewPassword {
         @Override
         public Integer call() {
-            try (Repository repo = openRepository()) {
+            try (Repository repo = openRepositoryNotCache("key passwd")) {
                 char[] pw = newPassword();
                 String name = repo.addKey(pw, kdfMemoryMib * 1024, actor());
                 try {

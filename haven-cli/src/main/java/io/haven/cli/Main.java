@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
         description = "Haven: backup and disaster recovery.",
         subcommands = {InitCommand.class, BackupCommand.class, SnapshotsCommand.class, LsCommand.class,
                 RestoreCommand.class, DiffCommand.class, CheckCommand.class, ForgetCommand.class, PruneCommand.class,
-                RepairCommand.class, TierCommand.class, ThawCommand.class, KeyCommand.class, DemoCommand.class,
+                RepairCommand.class, TierCommand.class, ThawCommand.class, CacheCommand.class, KeyCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

@@ -48,7 +48,7 @@ final class PruneCommand extends RepoCommand {
 
     @Override
     public Integer call() {
-        try (Repository repo = openRepository()) {
+        try (Repository repo = openRepositoryNotCache("prune")) {
             Pruner.Result r = runPrune(this, repo, options, dryRun);
             if (json()) {
                 Map<String, Object> out = toJson(r);

@@ -25,7 +25,7 @@ final class RepairCommand implements Runnable {
     static final class Index extends RepoCommand {
         @Override
         public Integer call() {
-            try (Repository repo = openRepository()) {
+            try (Repository repo = openRepositoryNotCache("repair")) {
                 Repairer.IndexResult r = new Repairer(repo, SystemFacts.hostname(), threads(), this::progress).rebuildIndex();
                 if (json()) {
                     Map<String, Object> out = new LinkedHashMap<>();
@@ -65,7 +65,7 @@ final class RepairCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Repository repo = openRepository()) {
+            try (Repository repo = openRepositoryNotCache("repair")) {
                 List<Repairer.RepairedSnapshot> r = new Repairer(repo, SystemFacts.hostname(), threads(), m -> {}).repairSnapshots(dryRun, forget);
                 if (json()) {
                     List<Map<String, Object>> out = new ArrayList<>();

@@ -50,7 +50,38 @@ abstract class RepoCommand implements Callable<Integer> {
     }
 
     Backend backend() {
-        String loc = location();
+        Backend b = backendFor(location());
+        if (b instanceof LocalBackend l && io.haven.repository.cache.CacheConfig.isCache(l.root())) {
+            // a site cache: reads it lacks go to its main repository (opened only when needed)
+            Path dir = l.root();
+            String mainLoc = io.haven.repository.cache.CacheConfig.read(dir).main();
+            return io.haven.repository.cache.SiteCache.open(dir, () -> withCache(backendFor(mainLoc)));
+        }
+        return b;
+    }
+
+    /** {@link #openRepository()}, refusing a site cache (for commands that change what the main repository must match). */
+    Repository openRepositoryNotCache(String what) {
+        Repository repo = openRepository();
+        try {
+            refuseOnCache(repo.backend(), what);
+        } catch (RuntimeException e) {
+            repo.close();
+            throw e;
+        }
+        return repo;
+    }
+
+    /** Refuses to run on a site cache, whose objects must stay as its main repository has them. */
+    void refuseOnCache(Backend b, String what) {
+        if (b instanceof io.haven.repository.cache.CacheBackend c) {
+            throw new HavenException(ErrorCode.USAGE, c.location() + " is a site cache of "
+                    + io.haven.repository.cache.CacheConfig.read(c.directory()).main() + "; " + what
+                    + " runs on the main repository (the cache's space is managed by 'haven cache sync' and its size limit)");
+        }
+    }
+
+    Backend backendFor(String loc) {
         if (loc.startsWith("s3:")) {
             return S3Repositories.open(loc, env());
         }
@@ -149,7 +180,7 @@ abstract class RepoCommand implements Callable<Integer> {
      * {@code HAVEN_NO_CACHE=1} turn it off.
      */
     Backend withCache(Backend b) {
-        if (b instanceof LocalBackend || main().noCache || "1".equals(env().get("HAVEN_NO_CACHE"))) {
+        if (b.local() || main().noCache || "1".equals(env().get("HAVEN_NO_CACHE"))) {
             return b;
         }
         Path root = cacheRoot();

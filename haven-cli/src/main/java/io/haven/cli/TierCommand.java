@@ -71,7 +71,7 @@ final class TierCommand implements Runnable {
             if (thawDays < 1) {
                 throw new HavenException(ErrorCode.USAGE, "--thaw-days must be at least 1");
             }
-            try (Repository repo = openRepository()) {
+            try (Repository repo = openRepositoryNotCache("tier set")) {
                 TierPolicy p = new TierPolicy(1, repo.clock().instant().toString(), cold, after, hosts, tags, thawDays, retrieval)
                         .validate();
                 // fail now, not at the first apply, when the cold location cannot be opened
@@ -134,7 +134,7 @@ final class TierCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Repository repo = openRepository()) {
+            try (Repository repo = openRepositoryNotCache("tier apply")) {
                 var policy = repo.tierPolicy().orElseThrow(() -> new HavenException(ErrorCode.USAGE,
                         "the repository has no tier policy; set one with 'haven tier set --cold LOCATION --after AGE'"));
                 boolean show = showProgress();

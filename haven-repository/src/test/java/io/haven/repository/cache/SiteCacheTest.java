@@ -1,0 +1,318 @@
+package io.haven.repository.cache;
+
+import static io.haven.repository.maintenance.RepoFixture.backup;
+import static io.haven.repository.maintenance.RepoFixture.contents;
+import static io.haven.repository.maintenance.RepoFixture.restore;
+import static io.haven.repository.maintenance.RepoFixture.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.Repository;
+import io.haven.repository.backend.Backend;
+import io.haven.repository.backend.FaultyBackend;
+import io.haven.repository.backend.LocalBackend;
+import io.haven.repository.check.Checker;
+import io.haven.repository.maintenance.RepoFixture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A site cache in front of a main repository: sync, resume, dedup, eviction, a full disk. */
+class SiteCacheTest {
+    @TempDir
+    Path tmp;
+
+    private RepoFixture main;
+    private Path cacheDir;
+    private Path src;
+
+    @BeforeEach
+    void mainAndCache() throws IOException {
+        main = new RepoFixture(tmp.resolve("main"));
+        cacheDir = tmp.resolve("cache");
+        SiteCache.init(new LocalBackend(main.repoDir), "main", cacheDir, 0, Instant.now());
+        src = Files.createDirectories(tmp.resolve("src"));
+        write(src.resolve("a"), 600_000, 1);
+        write(src.resolve("b"), 300_000, 2);
+    }
+
+    private Repository openCache(Supplier<Backend> mainBackend, long maxSize) {
+        CacheBackend cb = new CacheBackend(new LocalBackend(cacheDir), cacheDir, mainBackend, new SyncState(cacheDir), maxSize);
+        return RepoFixture.open(cb);
+    }
+
+    private Repository openCache() {
+        return openCache(() -> new LocalBackend(main.repoDir), 0);
+    }
+
+    private CacheSync.Result sync(Repository cache, Backend mainBackend) {
+        return new CacheSync(cache, mainBackend, null, "site-a", m -> { }).run();
+    }
+
+    private static List<String> dataPacks(Path dir) throws IOException {
+        Path d = dir.resolve("data");
+        if (!Files.isDirectory(d)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.walk(d)) {
+            return s.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void aSyncUploadsDataThenTheIndexThenTheSnapshotAndTheMainRepositoryRestoresIt() throws IOException {
+        Map<String, String> expected = contents(src);
+        try (Repository cache = openCache()) {
+            backup(cache, src, null);
+            assertThat(new LocalBackend(main.repoDir).list("snapshots")).isEmpty();
+            CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(r.snapshotsSynced()).isEqualTo(1);
+            assertThat(r.packsUploaded()).isEqualTo(2);   // one data pack, one tree pack
+            assertThat(r.indexFiles()).isEqualTo(1);
+            // the same objects, byte for byte
+            for (String pack : dataPacks(cacheDir)) {
+                assertThat(main.repoDir.resolve(pack)).hasSameBinaryContentAs(cacheDir.resolve(pack));
+            }
+            CacheSync.Result again = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(again.snapshotsSynced()).isZero();
+            assertThat(again.snapshotsAlreadyThere()).isEqualTo(1);
+            assertThat(again.bytesUploaded()).isZero();
+        }
+        try (Repository m = main.open()) {
+            assertThat(RepoFixture.check(m).errors()).isEmpty();
+            assertThat(restore(m, m.resolve("latest"), tmp, src)).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void dataTheMainRepositoryHoldsAlreadyIsNotUploadedAgain() throws IOException {
+        try (Repository m = main.open()) {
+            backup(m, src, null);   // another host backed up the same files straight to main
+        }
+        write(src.resolve("c"), 50_000, 3);
+        try (Repository cache = openCache()) {
+            backup(cache, src, null);
+            CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(r.snapshotsSynced()).isEqualTo(1);
+            // the cache's one data pack holds c as well as a and b, so it goes whole; a second
+            // snapshot of unchanged files then uploads no data at all
+            backup(cache, src, null);
+            CacheSync.Result second = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(second.snapshotsSynced()).isEqualTo(1);
+            assertThat(second.packsUploaded()).isLessThanOrEqualTo(1);   // at most a tree pack
+            assertThat(second.bytesUploaded()).isLessThan(20_000);
+        }
+    }
+
+    @Test
+    void aSyncThatFailsAtAnyWriteLeavesTheMainRepositoryValidAndTheNextSyncCompletes() throws IOException {
+        Map<String, String> first = contents(src);
+        try (Repository cache = openCache()) {
+            backup(cache, src, null);
+            write(src.resolve("b"), 300_000, 22);
+            backup(cache, src, null);
+        }
+        Map<String, String> second = contents(src);
+        // two snapshots: 2 packs + index + snapshot each = 8 writes; fail at each of them in turn
+        for (int failAt = 1; failAt <= 8; failAt++) {
+            Path mainCopy = tmp.resolve("main-" + failAt);
+            Path cacheCopy = tmp.resolve("cache-" + failAt);
+            copyTree(main.repoDir, mainCopy);
+            copyTree(cacheDir, cacheCopy);
+            FaultyBackend.Fault[] plan = new FaultyBackend.Fault[failAt];
+            for (int i = 0; i < failAt - 1; i++) {
+                plan[i] = FaultyBackend.pass();
+            }
+            plan[failAt - 1] = FaultyBackend.permanent(ErrorCode.IO);
+            // writer markers are writes too: let them pass by planning only object writes below
+            FaultyBackend failing = new FaultyBackend(new LocalBackend(mainCopy));
+            failing.plan(FaultyBackend.Op.WRITE, plan);
+            Backend dataOnly = new OnlyObjectWrites(failing, new LocalBackend(mainCopy));
+            CacheBackend cb = new CacheBackend(new LocalBackend(cacheCopy), cacheCopy, () -> new LocalBackend(mainCopy),
+                    new SyncState(cacheCopy), 0);
+            try (Repository cache = RepoFixture.open(cb)) {
+                assertThatThrownBy(() -> new CacheSync(cache, dataOnly, null, "site-a", m -> { }).run())
+                        .isInstanceOf(HavenException.class);
+            }
+            try (Repository m = RepoFixture.open(new LocalBackend(mainCopy))) {
+                Checker.Result check = RepoFixture.check(m);
+                assertThat(check.errors()).as("main after a sync failed at write %d", failAt).isEmpty();
+                for (Repository.SnapshotEntry s : m.snapshots()) {
+                    assertThat(restore(m, s, tmp, src)).isIn(first, second);
+                }
+            }
+            CacheBackend again = new CacheBackend(new LocalBackend(cacheCopy), cacheCopy, () -> new LocalBackend(mainCopy),
+                    new SyncState(cacheCopy), 0);
+            try (Repository cache = RepoFixture.open(again)) {
+                CacheSync.Result r = new CacheSync(cache, new LocalBackend(mainCopy), null, "site-a", m -> { }).run();
+                assertThat(r.snapshotsSynced() + r.snapshotsAlreadyThere()).isEqualTo(2);
+            }
+            try (Repository m = RepoFixture.open(new LocalBackend(mainCopy))) {
+                assertThat(RepoFixture.check(m).errors()).isEmpty();
+                List<Repository.SnapshotEntry> snaps = m.snapshots();
+                assertThat(snaps).hasSize(2);
+                assertThat(restore(m, snaps.get(0), tmp, src)).isEqualTo(first);
+                assertThat(restore(m, snaps.get(1), tmp, src)).isEqualTo(second);
+            }
+        }
+    }
+
+    /** Sends writes of repository objects through {@code objects}, and writer markers straight to {@code markers}. */
+    private static final class OnlyObjectWrites implements Backend {
+        private final Backend objects;
+        private final Backend markers;
+
+        OnlyObjectWrites(Backend objects, Backend markers) {
+            this.objects = objects;
+            this.markers = markers;
+        }
+
+        private Backend of(String name) {
+            return name.startsWith("writers/") ? markers : objects;
+        }
+
+        @Override public String location() { return objects.location(); }
+        @Override public List<String> list(String d) { return objects.list(d); }
+        @Override public Optional<ObjectInfo> stat(String n) { return objects.stat(n); }
+        @Override public byte[] read(String n) { return objects.read(n); }
+        @Override public byte[] read(String n, long o, int l) { return objects.read(n, o, l); }
+        @Override public void write(String n, byte[] d, int l) { of(n).write(n, d, l); }
+        @Override public void delete(String n) { of(n).delete(n); }
+        @Override public void close() { }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+    }
+
+    @Test
+    void evictionDropsOnlyDataTheMainRepositoryHoldsAndRestoresReadItFromThere() throws IOException {
+        Map<String, String> first = contents(src);
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), 1)) {
+            backup(cache, src, null);
+            List<String> before = dataPacks(cacheDir);
+            assertThat(before).hasSize(1);   // not synced: never evicted, whatever the limit
+            sync(cache, new LocalBackend(main.repoDir));
+            assertThat(dataPacks(cacheDir)).isEmpty();   // safe in main now: evicted to meet the limit
+            assertThat(cacheDir.resolve("config")).exists();
+            assertThat(new LocalBackend(cacheDir).list("tree")).isNotEmpty();   // metadata stays
+
+            write(src.resolve("a"), 600_000, 11);
+            backup(cache, src, null);
+            Map<String, String> second = contents(src);
+            assertThat(dataPacks(cacheDir)).hasSize(1);
+            // restores: the first from main (evicted), the second from the cache (not uploaded)
+            List<Repository.SnapshotEntry> snaps = cache.snapshots();
+            assertThat(restore(cache, snaps.get(0), tmp, src)).isEqualTo(first);
+            assertThat(restore(cache, snaps.get(1), tmp, src)).isEqualTo(second);
+        }
+    }
+
+    /** A disk that holds at most {@code quota} bytes of objects. */
+    private static final class SmallDisk implements Backend {
+        private final LocalBackend disk;
+        long quota;
+
+        SmallDisk(LocalBackend disk, long quota) {
+            this.disk = disk;
+            this.quota = quota;
+        }
+
+        private long used() {
+            long t = 0;
+            for (String n : disk.list("")) {
+                t += disk.stat(n).map(ObjectInfo::size).orElse(0L);
+            }
+            return t;
+        }
+
+        @Override public String location() { return disk.location(); }
+        @Override public boolean local() { return true; }
+        @Override public List<String> list(String d) { return disk.list(d); }
+        @Override public Optional<ObjectInfo> stat(String n) { return disk.stat(n); }
+        @Override public byte[] read(String n) { return disk.read(n); }
+        @Override public byte[] read(String n, long o, int l) { return disk.read(n, o, l); }
+        @Override public void write(String n, byte[] d, int l) {
+            if (used() + l > quota) {
+                throw new HavenException(ErrorCode.IO, "cannot write " + n + ": No space left on device");
+            }
+            disk.write(n, d, l);
+        }
+        @Override public void delete(String n) { disk.delete(n); }
+        @Override public void close() { }
+    }
+
+    @Test
+    void aFullCacheDiskEvictsWhatIsSafeAndOtherwiseFailsClearlyLosingNothing() throws IOException {
+        SmallDisk disk = new SmallDisk(new LocalBackend(cacheDir), Long.MAX_VALUE);
+        CacheBackend cb = new CacheBackend(disk, cacheDir, () -> new LocalBackend(main.repoDir), new SyncState(cacheDir), 0);
+        Map<String, String> first = contents(src);
+        try (Repository cache = RepoFixture.open(cb)) {
+            backup(cache, src, null);
+            sync(cache, new LocalBackend(main.repoDir));
+            long used = cb.usedBytes();
+            disk.quota = used + 400_000;   // room for less than the next backup's data
+            write(src.resolve("a"), 600_000, 31);
+            backup(cache, src, null);   // fits after evicting the synced pack
+            assertThat(cache.snapshots()).hasSize(2);
+            assertThat(restore(cache, cache.snapshots().get(0), tmp, src)).isEqualTo(first);
+
+            write(src.resolve("a"), 600_000, 32);
+            write(src.resolve("b"), 600_000, 33);
+            disk.quota = cb.usedBytes() + 100_000;   // nothing safe to evict now: the second backup is not synced
+            assertThatThrownBy(() -> backup(cache, src, null))
+                    .isInstanceOfSatisfying(HavenException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.IO);
+                        assertThat(e.getMessage()).contains("cache", "full", "haven cache sync", "Nothing was lost");
+                    });
+            assertThat(cache.snapshots()).hasSize(2);
+            assertThat(new Checker(cache, true, 2).run().errors()).isEmpty();
+        }
+    }
+
+    @Test
+    void theRateLimiterHoldsTheAverageRateWithinOneSecondsBurst() throws InterruptedException {
+        long[] now = {0};
+        long[] slept = {0};
+        RateLimiter limiter = new RateLimiter(20L << 20, () -> now[0], n -> {
+            slept[0] += n;
+            now[0] += n;
+        });
+        long sent = 0;
+        for (int i = 0; i < 300; i++) {
+            int chunk = 4 << 20;   // 300 packs of 4 MiB: 60 s at 20 MiB/s
+            limiter.acquire(chunk);
+            sent += chunk;
+        }
+        double seconds = now[0] / 1e9;
+        assertThat(sent / seconds / (20 << 20)).isBetween(0.99, 1.01);
+
+        // idle time builds up at most one second of credit
+        now[0] += 10_000_000_000L;
+        long before = now[0];
+        limiter.acquire(40L << 20);
+        assertThat((now[0] - before) / 1e9).isBetween(0.99, 1.01);
+    }
+}
