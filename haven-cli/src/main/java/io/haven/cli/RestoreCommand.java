@@ -54,13 +54,14 @@ final class RestoreCommand extends RepoCommand {
         }
         try (Repository repo = openRepository()) {
             Repository.SnapshotEntry entry = repo.resolve(snap);
-            if (!dryRun) {
-                ThawCommand.thawFor(this, repo, entry, waitForThaw, thawTimeout,
-                        "haven restore " + what + " --target " + target + " --wait");
-            }
             RestoreOptions options = new RestoreOptions(env().resolve(target), sub, includes, excludes, dryRun, ownerByName,
                     threads != null ? threads : 2 * threads());
             Restorer restorer = new Restorer(repo, options);
+            if (!dryRun && repo.backend() instanceof io.haven.repository.tier.TieredBackend) {
+                // thaw only what this restore reads: its path, includes and excludes applied
+                ThawCommand.thawFor(this, repo, entry, restorer.dataNeeded(entry), waitForThaw, thawTimeout,
+                        "haven restore " + what + " --target " + target + " --wait");
+            }
             RestoreCounters c = restorer.counters();
             Restorer.Result r;
             try (Progress p = new Progress(showProgress() && !dryRun, env().err(), "restore", c::filesDone, c::bytesDone,

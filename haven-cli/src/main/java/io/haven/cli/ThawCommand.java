@@ -34,7 +34,7 @@ final class ThawCommand extends RepoCommand {
     public Integer call() {
         try (Repository repo = openRepository()) {
             Repository.SnapshotEntry entry = repo.resolve(snapshot);
-            Tiering.ThawPlan plan = thawFor(this, repo, entry, waitForIt, timeout, "haven thaw " + snapshot + " --wait");
+            Tiering.ThawPlan plan = thawFor(this, repo, entry, null, waitForIt, timeout, "haven thaw " + snapshot + " --wait");
             if (json()) {
                 println(Output.toJson(planJson(entry, plan)));
             } else if (plan == null || plan.packsCold() == 0) {
@@ -61,20 +61,22 @@ final class ThawCommand extends RepoCommand {
     }
 
     /**
-     * Thaws what {@code entry} needs from the cold tier: asks once for every cold pack, then with
+     * Thaws what {@code entry} needs from the cold tier (only the data blobs {@code only}, when
+     * not null): asks once for every cold pack, then with
      * {@code wait} polls until all are readable (or the timeout passes). Without {@code wait}, or on
      * timeout, throws COLD (exit 4) naming how much is pending and {@code resume}. Returns null when
      * the repository has no cold tier.
      */
-    static Tiering.ThawPlan thawFor(RepoCommand cmd, Repository repo, Repository.SnapshotEntry entry, boolean wait,
-            String timeout, String resume) {
+    static Tiering.ThawPlan thawFor(RepoCommand cmd, Repository repo, Repository.SnapshotEntry entry,
+            java.util.Collection<io.haven.repository.BlobId> only, boolean wait, String timeout, String resume) {
         if (!(repo.backend() instanceof TieredBackend tiered)) {
             return null;
         }
         Duration limit = timeoutOf(timeout);
         TierPolicy policy = repo.tierPolicy().orElseThrow();
         Tiering tiering = new Tiering(repo, policy, m -> { });
-        Tiering.ThawPlan plan = tiering.thaw(entry, null, true);
+        java.util.function.Supplier<Tiering.ThawPlan> ask = () -> only != null ? tiering.thaw(only, true) : tiering.thaw(entry, null, true);
+        Tiering.ThawPlan plan = ask.get();
         if (plan.packsCold() == 0 || plan.done()) {
             return plan;
         }
@@ -99,7 +101,7 @@ final class ThawCommand extends RepoCommand {
                 Thread.currentThread().interrupt();
                 throw new HavenException(ErrorCode.IO, "interrupted while waiting for the thaw");
             }
-            plan = tiering.thaw(entry, null, true);
+            plan = ask.get();
             if (cmd.showProgress()) {
                 cmd.env().err().println("haven: thaw: " + (plan.packsCold() - plan.pending().size()) + " of " + plan.packsCold()
                         + " cold pack(s) readable");

@@ -122,6 +122,21 @@ public final class Restorer {
         return new Result(files, dirs, links, others, bytes, hardlinks, List.copyOf(warnings), seconds(started));
     }
 
+    /**
+     * The data blobs this restore will read (its path, includes and excludes applied), without
+     * writing anything: what must be readable, for example thawed from a cold tier, first.
+     */
+    public java.util.Set<BlobId> dataNeeded(Repository.SnapshotEntry snapshot) {
+        java.util.Set<BlobId> out = new java.util.HashSet<>();
+        for (Entry e : plan(snapshot)) {
+            if (e.node().type() == NodeType.FILE) {
+                out.addAll(e.node().content());
+            }
+        }
+        targetNode = null;
+        return out;
+    }
+
     private static double seconds(long started) {
         return Math.round((System.nanoTime() - started) / 1e6) / 1000.0;
     }

@@ -136,7 +136,27 @@ public final class Tiering {
         BlobId root = subtree != null ? subtree : BlobId.parse(snapshot.snapshot().tree());
         Reachable.mark(repo, index, used, root, (what, id) -> new HavenException(ErrorCode.CORRUPT, "snapshot "
                 + snapshot.id().shortHex() + " needs " + what + " " + id.shortHex() + ", which is not in the repository"));
-        BitSet packs = Reachable.packs(index, used);
+        return thawPacks(Reachable.packs(index, used), request);
+    }
+
+    /**
+     * Like {@link #thaw(Repository.SnapshotEntry, BlobId, boolean)} for exactly these data blobs
+     * (what a restore with a path, includes or excludes will read).
+     */
+    public ThawPlan thaw(java.util.Collection<BlobId> blobs, boolean request) {
+        Index index = repo.index();
+        BitSet packs = new BitSet(index.packCount());
+        for (BlobId id : blobs) {
+            int e = index.find(id);
+            if (e >= 0) {
+                packs.set(index.entryPack(e));
+            }
+        }
+        return thawPacks(packs, request);
+    }
+
+    private ThawPlan thawPacks(BitSet packs, boolean request) {
+        Index index = repo.index();
         long[] bytes = packBytes(index);
         long cold = 0;
         long coldBytes = 0;

@@ -187,6 +187,24 @@ class TieringTest {
         }
     }
 
+    @Test
+    void aRestoreThawsOnlyWhatItsPathIncludesAndExcludesRead() throws IOException {
+        try (Repository repo = openTiered(archive())) {
+            new Tiering(repo, POLICY, m -> { }).apply(false);
+            Repository.SnapshotEntry old = oldest(repo);
+            Tiering tiering = new Tiering(repo, POLICY, m -> { });
+            var all = new io.haven.repository.restorer.Restorer(repo, new io.haven.repository.restorer.RestoreOptions(
+                    tmp.resolve("t1"), null, List.of(), List.of(), false, false, 2)).dataNeeded(old);
+            assertThat(tiering.thaw(all, false).packsCold()).isPositive();
+            var none = new io.haven.repository.restorer.Restorer(repo, new io.haven.repository.restorer.RestoreOptions(
+                    tmp.resolve("t2"), null, List.of(), List.of("changes"), false, false, 2)).dataNeeded(old);
+            Tiering.ThawPlan plan = tiering.thaw(none, true);
+            assertThat(plan.packsCold()).isZero();
+            assertThat(plan.packsRequested()).isZero();
+            assertThat(new LocalBackend(fixture.repoDir).list("data")).hasSize(1);   // only the new snapshot's pack is warm
+        }
+    }
+
     /** An archive that thaws only when told to, or fails to: S3 Glacier's behaviour, on local disk. */
     static final class SlowArchive implements ColdTier {
         final ArchiveBackendTier inner;
