@@ -1,9 +1,17 @@
 package io.haven.cli;
 
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
 import io.haven.repository.backend.Backend;
+import io.haven.repository.backend.CachingBackend;
+import io.haven.repository.backend.Retrier;
 import io.haven.repository.backend.RetryingBackend;
 import io.haven.repository.backend.S3Backend;
 import io.haven.repository.backend.S3Options;
+import io.haven.repository.tier.ColdTier;
+import io.haven.repository.tier.S3StorageClassTier;
+import io.haven.repository.tier.TierPolicy;
+import io.haven.repository.tier.TieredBackend;
 import java.nio.file.Path;
 
 /**
@@ -28,5 +36,32 @@ final class S3Repositories {
             });
         }
         return RetryingBackend.wrap(S3Backend.open(location, options));
+    }
+
+    /**
+     * The S3 storage-class cold tier of {@code policy} on the repository's own bucket: the
+     * {@link S3Backend} inside the CLI's chain ({@code CachingBackend(RetryingBackend(S3Backend))},
+     * without the cache under {@code --no-cache}, possibly inside a {@link TieredBackend}), retried
+     * by the chain's {@link RetryingBackend} so both follow one policy and one retry count.
+     */
+    static ColdTier storageClassTier(TierPolicy policy, Backend repoBackend) {
+        Retrier retrier = null;
+        for (Backend b = repoBackend; b != null; ) {
+            if (b instanceof S3Backend s3) {
+                return S3StorageClassTier.forPolicy(s3, policy, retrier != null ? retrier : Retrier.standard());
+            }
+            if (b instanceof RetryingBackend r) {
+                retrier = retrier != null ? retrier : r.retrier();
+                b = r.inner();
+            } else if (b instanceof CachingBackend c) {
+                b = c.remote();
+            } else if (b instanceof TieredBackend t) {
+                b = t.warm();
+            } else {
+                b = null;
+            }
+        }
+        throw new HavenException(ErrorCode.USAGE, "cold tier '" + policy.cold() + "': the repository at "
+                + repoBackend.location() + " is not in S3: " + Tiers.NEEDS_S3);
     }
 }

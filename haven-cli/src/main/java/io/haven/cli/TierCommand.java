@@ -43,7 +43,8 @@ final class TierCommand implements Runnable {
                 "Data packs that only snapshots older than the age use move to the cold tier when 'haven tier apply' runs."})
     static final class Set extends RepoCommand {
         @Option(names = "--cold", required = true, paramLabel = "LOCATION",
-                description = "Where cold packs go: a directory, local:PATH or s3:http[s]://HOST/BUCKET[/PREFIX] (a separate bucket).")
+                description = {"Where cold packs go: a directory, local:PATH or s3:http[s]://HOST/BUCKET[/PREFIX] (a separate bucket);",
+                    "or, for a repository in S3, a storage class the packs move to in place: GLACIER, DEEP_ARCHIVE, GLACIER_IR or class:NAME."})
         String cold;
 
         @Option(names = "--after", paramLabel = "AGE", defaultValue = TierPolicy.DEFAULT_AFTER,
@@ -62,12 +63,12 @@ final class TierCommand implements Runnable {
         int thawDays;
 
         @Option(names = "--retrieval", paramLabel = "TIER", defaultValue = "Standard",
-                description = "Retrieval tier for archive classes: Standard, Bulk or Expedited (default: ${DEFAULT-VALUE}).")
+                description = "Retrieval tier for a thaw from GLACIER or DEEP_ARCHIVE: Standard, Bulk or Expedited (default: ${DEFAULT-VALUE}).")
         String retrieval;
 
         @Override
         public Integer call() {
-            Tiers.checkSupported(cold);
+            Tiers.checkSupported(cold, location());
             if (thawDays < 1) {
                 throw new HavenException(ErrorCode.USAGE, "--thaw-days must be at least 1");
             }
@@ -75,7 +76,7 @@ final class TierCommand implements Runnable {
                 TierPolicy p = new TierPolicy(1, repo.clock().instant().toString(), cold, after, hosts, tags, thawDays, retrieval)
                         .validate();
                 // fail now, not at the first apply, when the cold location cannot be opened
-                Tiers.open(p, env()).close();
+                Tiers.open(p, env(), repo.backend()).close();
                 repo.saveTierPolicy(p);
                 if (json()) {
                     println(Output.toJson(policyJson(p)));

@@ -10,31 +10,42 @@ import io.haven.repository.tier.ColdTier;
 import io.haven.repository.tier.TierPolicy;
 import io.haven.repository.tier.TieredBackend;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.Set;
 
 /** Opens a repository's cold tier from its tier policy. */
 final class Tiers {
     private Tiers() {}
 
-    static final Set<String> S3_CLASSES = Set.of("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR");
+    static final String NEEDS_S3 = "a storage class needs a repository in S3; use a directory or s3: bucket location"
+            + " (local:PATH, a path, or s3:http[s]://HOST/BUCKET[/PREFIX]) as the cold tier";
 
-    /** Whether {@code cold} names an S3 storage class rather than a location. */
+    /** Whether {@code cold} names an S3 storage class rather than a location (USAGE for a malformed class:NAME). */
     static boolean isStorageClass(String cold) {
-        return S3_CLASSES.contains(cold.toUpperCase(Locale.ROOT)) || cold.startsWith("class:");
+        return TierPolicy.storageClassOf(cold).isPresent();
     }
 
-    /** Checks that this version can use {@code cold}; USAGE otherwise. */
-    static void checkSupported(String cold) {
-        if (isStorageClass(cold)) {
-            throw new HavenException(ErrorCode.USAGE, "cold tier '" + cold + "': S3 storage classes are not supported by this"
-                    + " version yet; use a separate location (a directory, local:PATH, or s3:http[s]://HOST/BUCKET[/PREFIX])");
+    /**
+     * Checks that {@code cold} can be the cold tier of the repository at {@code repoLocation}: an S3
+     * storage class only for a repository in S3 ({@code s3:}). USAGE otherwise.
+     */
+    static void checkSupported(String cold, String repoLocation) {
+        if (isStorageClass(cold) && !repoLocation.startsWith("s3:")) {
+            throw new HavenException(ErrorCode.USAGE, "cold tier '" + cold + "': " + NEEDS_S3);
         }
     }
 
-    static ColdTier open(TierPolicy policy, Env env) {
+    /**
+     * The cold tier {@code policy} names, for the repository reached through {@code repoBackend}
+     * (whose S3 backend a storage class needs: the packs change class in place, in its bucket).
+     */
+    static ColdTier open(TierPolicy policy, Env env, Backend repoBackend) {
         String cold = policy.cold();
-        checkSupported(cold);
+        if (isStorageClass(cold)) {
+            if (repoBackend.local()) {
+                throw new HavenException(ErrorCode.USAGE, "the tier policy's cold tier is S3 storage class '" + cold
+                        + "', but the repository at " + repoBackend.location() + " is not in S3: " + NEEDS_S3);
+            }
+            return S3Repositories.storageClassTier(policy, repoBackend);
+        }
         Backend archive;
         if (cold.startsWith("s3:")) {
             archive = S3Repositories.open(cold, env);
@@ -54,6 +65,6 @@ final class Tiers {
         if (policy.isEmpty()) {
             return repo;
         }
-        return repo.withBackend(new TieredBackend(repo.backend(), open(policy.get(), env)));
+        return repo.withBackend(new TieredBackend(repo.backend(), open(policy.get(), env, repo.backend())));
     }
 }

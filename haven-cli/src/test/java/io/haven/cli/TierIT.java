@@ -24,7 +24,7 @@ class TierIT {
     void localRepositoryWithAnArchiveDirectory() throws Exception {
         Path archive = tmp.resolve("archive");
         HavenCli haven = new HavenCli(tmp.resolve("repo"), "tier password");
-        cycle(haven, archive.toString(), () -> countFiles(archive.resolve("data")));
+        cycle(haven, archive.toString(), () -> countFiles(archive.resolve("data")), false);
     }
 
     @Test
@@ -38,7 +38,7 @@ class TierIT {
                 haven.env(e.getKey(), e.getValue());
             }
             String cold = s3.location("haven-cold", "site-a").toString();
-            cycle(haven, cold, () -> countFiles(s3.dataDir().resolve("haven-cold/site-a/data")));
+            cycle(haven, cold, () -> countFiles(s3.dataDir().resolve("haven-cold/site-a/data")), true);
         }
     }
 
@@ -55,7 +55,7 @@ class TierIT {
         }
     }
 
-    private void cycle(HavenCli haven, String cold, Count coldFiles) throws Exception {
+    private void cycle(HavenCli haven, String cold, Count coldFiles, boolean s3Repository) throws Exception {
         Path src = Files.createDirectories(tmp.resolve("src"));
         Random rnd = new Random(9);
         for (int i = 0; i < 4; i++) {
@@ -65,9 +65,16 @@ class TierIT {
         }
         haven.run("init", "--kdf-memory", "8").expect(0);
 
-        // bad input first: nothing to apply, classes this version lacks, a malformed age
+        // bad input first: nothing to apply, a storage class where it cannot be, a malformed age
         assertThat(haven.run("tier", "apply").expect(1).err()).contains("no tier policy", "haven tier set");
-        assertThat(haven.run("tier", "set", "--cold", "GLACIER").expect(1).err()).contains("not supported");
+        if (s3Repository) {
+            assertThat(haven.run("tier", "set", "--cold", "class:STANDARD").expect(1).err()).contains("STANDARD", "archive class");
+            assertThat(haven.run("tier", "set", "--cold", "DEEP_ARCHIVE", "--retrieval", "Expedited").expect(1).err())
+                    .contains("no Expedited retrieval from DEEP_ARCHIVE");
+        } else {
+            assertThat(haven.run("tier", "set", "--cold", "GLACIER").expect(1).err())
+                    .contains("a storage class needs a repository in S3; use a directory or s3: bucket location");
+        }
         assertThat(haven.run("tier", "set", "--cold", cold, "--after", "ninety days").expect(1).err()).contains("--after");
         assertThat(haven.run("tier", "show").expect(0).out()).contains("no tier policy");
 
@@ -84,6 +91,16 @@ class TierIT {
         Map<String, String> newContents = CrashIT.contents(src);
         JsonNode snaps = JSON.readTree(haven.run("snapshots", "--json").expect(0).out());
         String oldId = snaps.get(0).get("id").asText();
+
+        if (s3Repository) {
+            // a storage class is accepted for a repository in S3; s3proxy keeps a copied object in
+            // STANDARD whatever class the copy asks for, and the freeze says so and moves nothing
+            haven.run("tier", "set", "--cold", "glacier", "--after", "90d").expect(0);
+            assertThat(haven.run("tier", "show").expect(0).out()).contains("S3 storage class GLACIER");
+            HavenCli.Result refused = haven.run("tier", "apply").expect(1);
+            assertThat(refused.err()).contains("GLACIER", "keeps it in STANDARD", "does not support");
+            assertThat(JSON.readTree(haven.run("--json", "tier", "show").expect(0).out()).get("cold_packs").asLong()).isZero();
+        }
 
         haven.run("tier", "set", "--cold", cold, "--after", "90d", "--thaw-days", "3").expect(0);
         JsonNode dry = JSON.readTree(haven.run("--json", "tier", "apply", "--dry-run").expect(0).out());

@@ -1,12 +1,10 @@
 package io.haven.repository.backend;
 
-import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
@@ -41,25 +39,25 @@ public final class RetryingBackend implements Backend {
     }
 
     private final Backend inner;
-    private final RetryPolicy policy;
-    private final Sleeper sleeper;
-    private final RandomGenerator random;
-    private final LongAdder retries = new LongAdder();
+    private final Retrier retrier;
 
     /**
      * @param inner the backend whose transient failures are retried; closed by {@link #close()}
      * @param random the source of jitter; must be thread safe if the backend is used by several threads
      */
     public RetryingBackend(Backend inner, RetryPolicy policy, Sleeper sleeper, RandomGenerator random) {
+        this(inner, new Retrier(policy, sleeper, random));
+    }
+
+    /** {@code inner} retried by {@code retrier} (whose retry count this backend then shares). */
+    public RetryingBackend(Backend inner, Retrier retrier) {
         this.inner = inner;
-        this.policy = policy;
-        this.sleeper = sleeper;
-        this.random = random;
+        this.retrier = retrier;
     }
 
     /** {@code inner} with the {@link RetryPolicy#DEFAULT default policy}, real sleeping and random jitter. */
     public static RetryingBackend wrap(Backend inner) {
-        return new RetryingBackend(inner, RetryPolicy.DEFAULT, Sleeper.REAL, () -> ThreadLocalRandom.current().nextLong());
+        return new RetryingBackend(inner, Retrier.standard());
     }
 
     /** The wrapped backend. */
@@ -67,9 +65,17 @@ public final class RetryingBackend implements Backend {
         return inner;
     }
 
+    /**
+     * The retry loop, for requests to the same service that are not backend operations (the S3
+     * storage-class cold tier uses it, so its retries follow the same policy and are counted here).
+     */
+    public Retrier retrier() {
+        return retrier;
+    }
+
     /** How many retries (attempts after a first failure) all operations have made so far. */
     public long retries() {
-        return retries.sum();
+        return retrier.retries();
     }
 
     @Override
@@ -131,35 +137,6 @@ public final class RetryingBackend implements Backend {
     }
 
     private <T> T retry(Supplier<T> op) {
-        Duration waited = Duration.ZERO;
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return op.get();
-            } catch (TransientBackendException e) {
-                if (attempt >= policy.maxAttempts()) {
-                    throw new HavenException(ErrorCode.IO, e.getMessage() + " (gave up after " + attempt
-                            + (attempt == 1 ? " attempt" : " attempts") + waitedText(waited) + ")", e);
-                }
-                Duration delay = policy.delayBefore(attempt, random);
-                try {
-                    sleeper.sleep(delay);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    HavenException stop = new HavenException(ErrorCode.IO, e.getMessage()
-                            + " (interrupted while waiting to retry)", e);
-                    stop.addSuppressed(ie);
-                    throw stop;
-                }
-                waited = waited.plus(delay);
-                retries.increment();
-            }
-        }
-    }
-
-    private static String waitedText(Duration waited) {
-        if (waited.isZero()) {
-            return "";
-        }
-        return String.format(java.util.Locale.ROOT, ", %.1f s of waiting", waited.toMillis() / 1000.0);
+        return retrier.call(op);
     }
 }

@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -42,6 +43,7 @@ import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -57,11 +59,19 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * above 5 GiB would need multipart uploads; Haven's packs are about 16 MiB.
  *
  * <p>The SDK's own retries are off: a failure that may pass (connection refused or reset, a
- * timeout, HTTP 5xx, 429, {@code SlowDown}, {@code RequestTimeout}, {@code BadDigest}) is thrown
- * as a {@link TransientBackendException}, for {@link RetryingBackend} to retry. Permanent failures
+ * timeout, HTTP 5xx other than 501 {@code NotImplemented}, 429, {@code SlowDown},
+ * {@code RequestTimeout}, {@code BadDigest}) is thrown as a {@link TransientBackendException},
+ * for {@link RetryingBackend} to retry. Permanent failures
  * are a {@link HavenException}: NOT_FOUND for a missing object (naming it), REPOSITORY_NOT_FOUND
  * for a missing bucket, USAGE for refused credentials or a wrong region, CORRUPT for a range past
  * the end of an object, IO for the rest (with the S3 error code and message).
+ *
+ * <p>A GetObject of an object in an archive storage class (GLACIER, DEEP_ARCHIVE) that is not
+ * restored is answered 403 {@code InvalidObjectState}: that is {@link ErrorCode#COLD}, naming the
+ * object and {@code haven thaw}, never "access denied". For the S3 storage-class cold tier
+ * ({@code io.haven.repository.tier.S3StorageClassTier}) the backend also offers {@link #head},
+ * {@link #listWithStorageClass}, {@link #changeStorageClass} and {@link #restore}, with the same
+ * error mapping.
  *
  * <p>Thread safe: the SDK client is.
  */
@@ -73,6 +83,7 @@ public final class S3Backend implements Backend {
             "RequestLimitExceeded", "BandwidthLimitExceeded", "OperationAborted");
     private static final Set<String> CREDENTIAL_CODES = Set.of("InvalidAccessKeyId", "SignatureDoesNotMatch",
             "InvalidToken", "ExpiredToken", "TokenRefreshRequired", "InvalidSecurity", "MissingSecurityHeader");
+    private static final String INVALID_OBJECT_STATE = "InvalidObjectState";
     private static final Set<String> REGION_CODES = Set.of("PermanentRedirect", "AuthorizationHeaderMalformed",
             "IllegalLocationConstraintException", "InvalidRegion");
 
@@ -192,6 +203,26 @@ public final class S3Backend implements Backend {
 
     @Override
     public List<String> list(String directory) {
+        List<String> out = new ArrayList<>();
+        eachObject(directory, (name, o) -> out.add(name));
+        return out;
+    }
+
+    /** An object in a listing with its size, last-modified time and storage class. */
+    public record Listed(String name, long size, Instant modified, String storageClass) {}
+
+    /**
+     * {@link #list} with each object's size, last-modified time and storage class as
+     * ListObjectsV2 reports it ({@code STANDARD} when the service does not say).
+     */
+    public List<Listed> listWithStorageClass(String directory) {
+        List<Listed> out = new ArrayList<>();
+        eachObject(directory, (name, o) -> out.add(new Listed(name, o.size() == null ? -1 : o.size(), o.lastModified(),
+                o.storageClassAsString() == null || o.storageClassAsString().isEmpty() ? STANDARD : o.storageClassAsString())));
+        return out;
+    }
+
+    private void eachObject(String directory, java.util.function.BiConsumer<String, S3Object> each) {
         checkName(directory);
         String dir = directory;
         while (dir.endsWith("/")) {
@@ -199,7 +230,6 @@ public final class S3Backend implements Backend {
         }
         String strip = location.prefix().isEmpty() ? "" : location.prefix() + "/";
         String keyPrefix = dir.isEmpty() ? strip : location.key(dir) + "/";
-        List<String> out = new ArrayList<>();
         String token = null;
         try {
             do {
@@ -213,7 +243,7 @@ public final class S3Backend implements Backend {
                     }
                     String name = key.substring(strip.length());
                     if (!name.contains(LocalBackend.TMP_MARK)) {
-                        out.add(name);
+                        each.accept(name, o);
                     }
                 }
                 token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
@@ -221,15 +251,33 @@ public final class S3Backend implements Backend {
         } catch (RuntimeException e) {
             throw failure("list", dir.isEmpty() ? "the objects" : dir + "/", e);
         }
-        return out;
     }
 
     @Override
     public Optional<ObjectInfo> stat(String name) {
+        return head(name).map(h -> new ObjectInfo(h.size(), h.modified()));
+    }
+
+    /** The storage class S3 reports when it reports none. */
+    public static final String STANDARD = "STANDARD";
+
+    /**
+     * What HeadObject says about an object.
+     *
+     * @param storageClass {@code x-amz-storage-class}, {@link #STANDARD} when absent
+     * @param restore {@code x-amz-restore} (the state of a restore from an archive class), or null
+     * @param archiveStatus {@code x-amz-archive-status} (INTELLIGENT_TIERING archive tiers), or null
+     */
+    public record Head(long size, Instant modified, String storageClass, String restore, String archiveStatus) {}
+
+    /** HeadObject of {@code name}; empty when it does not exist. */
+    public Optional<Head> head(String name) {
         checkName(name);
         try {
             HeadObjectResponse h = client.headObject(r -> r.bucket(location.bucket()).key(location.key(name)));
-            return Optional.of(new ObjectInfo(h.contentLength(), h.lastModified()));
+            String sc = h.storageClassAsString();
+            return Optional.of(new Head(h.contentLength() == null ? -1 : h.contentLength(), h.lastModified(),
+                    sc == null || sc.isEmpty() ? STANDARD : sc, h.restore(), h.archiveStatusAsString()));
         } catch (AwsServiceException e) {
             if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
                 return Optional.empty();
@@ -237,6 +285,66 @@ public final class S3Backend implements Backend {
             throw failure("stat", name, e);
         } catch (RuntimeException e) {
             throw failure("stat", name, e);
+        }
+    }
+
+    /**
+     * Moves {@code name} to {@code storageClass} in place: a CopyObject of the key onto itself
+     * ({@code x-amz-copy-source} = the same key) with {@code x-amz-storage-class}. The metadata
+     * directive is {@code REPLACE} with the content type Haven writes ({@code write} sets no other
+     * metadata): AWS accepts a self-copy that changes the storage class with either directive, but
+     * some compatible servers (s3proxy) refuse a self-copy with {@code COPY}. The bytes and the key
+     * stay; the last-modified time becomes now. A server may accept the copy and ignore the class
+     * (s3proxy does): check with {@link #head}.
+     */
+    public void changeStorageClass(String name, String storageClass) {
+        checkName(name);
+        String key = location.key(name);
+        try {
+            client.copyObject(r -> r.sourceBucket(location.bucket()).sourceKey(key).destinationBucket(location.bucket())
+                    .destinationKey(key).storageClass(storageClass).metadataDirective(MetadataDirective.REPLACE)
+                    .contentType("application/octet-stream"));
+        } catch (RuntimeException e) {
+            throw failure("move to storage class " + storageClass, name, e);
+        }
+    }
+
+    /** What a RestoreObject request found. */
+    public enum RestoreAnswer {
+        /** The service started the restore (202), or extended a finished one (200). */
+        ACCEPTED,
+        /** A restore of the object is running already (409 {@code RestoreAlreadyInProgress}). */
+        ALREADY_IN_PROGRESS,
+        /**
+         * The object's storage class cannot be restored (403 {@code InvalidObjectState}): it is
+         * readable in place.
+         */
+        NOT_ARCHIVED
+    }
+
+    /**
+     * Asks S3 to make an archived object readable for {@code days} days: RestoreObject
+     * ({@code POST KEY?restore}) with {@code Days} (omitted when null, as for INTELLIGENT_TIERING
+     * archive tiers) and {@code GlacierJobParameters/Tier} ({@code Standard}, {@code Bulk} or
+     * {@code Expedited}).
+     */
+    public RestoreAnswer restore(String name, Integer days, String retrievalTier) {
+        checkName(name);
+        try {
+            client.restoreObject(r -> r.bucket(location.bucket()).key(location.key(name))
+                    .restoreRequest(q -> q.days(days).glacierJobParameters(g -> g.tier(retrievalTier))));
+            return RestoreAnswer.ACCEPTED;
+        } catch (AwsServiceException e) {
+            String code = errorCode(e);
+            if ("RestoreAlreadyInProgress".equals(code) || e.statusCode() == 409 && code == null) {
+                return RestoreAnswer.ALREADY_IN_PROGRESS;
+            }
+            if (INVALID_OBJECT_STATE.equals(code)) {
+                return RestoreAnswer.NOT_ARCHIVED;
+            }
+            throw failure("ask for a restore of", name, e);
+        } catch (RuntimeException e) {
+            throw failure("ask for a restore of", name, e);
         }
     }
 
@@ -387,6 +495,12 @@ public final class S3Backend implements Backend {
                 m.initCause(e);
                 return m;
             }
+            if (INVALID_OBJECT_STATE.equals(code)) {
+                // an object in an archive class (GLACIER, DEEP_ARCHIVE) that is not restored
+                return new HavenException(ErrorCode.COLD, what + ": the object is in an archive storage class and not restored ("
+                        + detail + "); run 'haven thaw SNAPSHOT --wait' for the snapshot that needs it (or restore with --wait),"
+                        + " then try again", e);
+            }
             if (status == 403 || isIn(CREDENTIAL_CODES, code)) {
                 boolean credentials = isIn(CREDENTIAL_CODES, code);
                 return new HavenException(credentials ? ErrorCode.USAGE : ErrorCode.IO, "access denied to s3://"
@@ -399,6 +513,10 @@ public final class S3Backend implements Backend {
                 return new HavenException(ErrorCode.USAGE, what + ": the bucket '" + location.bucket()
                         + "' is not in region " + options.region() + " or not at this endpoint (" + detail
                         + "): set AWS_REGION to the bucket's region", e);
+            }
+            if (status == 501 || "NotImplemented".equals(code)) {
+                return new HavenException(ErrorCode.IO, what + ": the S3 service at " + location.endpoint()
+                        + " does not implement this request (" + detail + ")", e);
             }
             if (status >= 500 || status == 429 || status == 408 || isIn(TRANSIENT_CODES, code)) {
                 return new TransientBackendException(what + ": " + detail, e);

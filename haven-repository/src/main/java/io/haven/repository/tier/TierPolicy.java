@@ -36,6 +36,8 @@ public record TierPolicy(
     public static final String DEFAULT_AFTER = "90d";
     public static final int DEFAULT_THAW_DAYS = 7;
     public static final List<String> RETRIEVAL_TIERS = List.of("Standard", "Bulk", "Expedited");
+    /** The S3 storage classes {@code --cold} takes by name; others are {@code class:NAME}. */
+    public static final List<String> STORAGE_CLASSES = List.of("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR");
 
     public TierPolicy {
         hosts = hosts == null ? Map.of() : new TreeMap<>(hosts);
@@ -53,6 +55,7 @@ public record TierPolicy(
         if (cold == null || cold.isBlank()) {
             throw new HavenException(ErrorCode.USAGE, "tier policy: --cold is required (a directory, local:PATH, s3:URL, or an S3 storage class such as GLACIER)");
         }
+        storageClassOf(cold);
         parse("--after", after);
         hosts.forEach((h, a) -> parse("--host-after " + h, a));
         tags.forEach((t, a) -> parse("--tag-after " + t, a));
@@ -63,6 +66,36 @@ public record TierPolicy(
             throw new HavenException(ErrorCode.USAGE, "tier policy: --thaw-days must be at most 3650");
         }
         return this;
+    }
+
+    /**
+     * The S3 storage class {@code cold} names ({@code GLACIER}, {@code DEEP_ARCHIVE},
+     * {@code GLACIER_IR} in any case, or {@code class:NAME}), or empty when it is a location.
+     *
+     * @throws HavenException USAGE for {@code class:} with an empty or malformed name, or the warm
+     *     class {@code STANDARD}
+     */
+    public static java.util.Optional<String> storageClassOf(String cold) {
+        if (cold == null) {
+            return java.util.Optional.empty();
+        }
+        String upper = cold.toUpperCase(java.util.Locale.ROOT);
+        if (STORAGE_CLASSES.contains(upper)) {
+            return java.util.Optional.of(upper);
+        }
+        if (!cold.startsWith("class:")) {
+            return java.util.Optional.empty();
+        }
+        String name = cold.substring("class:".length());
+        if (!name.matches("[A-Za-z0-9_-]{1,64}")) {
+            throw new HavenException(ErrorCode.USAGE, "cold tier '" + cold + "': class:NAME needs the name of an S3 storage"
+                    + " class (letters, digits, '_' or '-'), e.g. class:GLACIER");
+        }
+        if (name.equalsIgnoreCase("STANDARD")) {
+            throw new HavenException(ErrorCode.USAGE, "cold tier '" + cold + "': STANDARD is the class warm data is in, so"
+                    + " it cannot be the cold tier; use an archive class such as GLACIER or DEEP_ARCHIVE");
+        }
+        return java.util.Optional.of(name);
     }
 
     private static Within parse(String what, String value) {

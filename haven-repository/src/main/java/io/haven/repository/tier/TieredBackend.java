@@ -119,12 +119,18 @@ public final class TieredBackend implements Backend {
         }
     }
 
+    /**
+     * A read of a cold pack fails as the warm backend says: NOT_FOUND where the cold tier is a
+     * separate location, COLD (S3's {@code InvalidObjectState}) where the pack is archived in place.
+     * Either way the caller gets a COLD error naming the pack and what to run.
+     */
     private HavenException coldOr(String name, HavenException e) {
-        if (e.code() == ErrorCode.NOT_FOUND && isCold(name)) {
-            return new HavenException(ErrorCode.COLD, "pack " + name + " is in the cold tier (" + cold.describe()
+        boolean cold = e.code() == ErrorCode.COLD;
+        if ((cold || e.code() == ErrorCode.NOT_FOUND) && isCold(name)) {
+            return new HavenException(ErrorCode.COLD, "pack " + name + " is in the cold tier (" + this.cold.describe()
                     + ") and not thawed; run 'haven thaw SNAPSHOT --wait' for the snapshot that needs it", e);
         }
-        return e;
+        return e; // a COLD the listing did not know about keeps the backend's message, which names the object
     }
 
     @Override

@@ -18,31 +18,32 @@ import java.util.Queue;
  * An HTTP server on 127.0.0.1 that answers each request with the next scripted answer (S3 error
  * documents, or bodies) and records what it was sent, to test how {@link S3Backend} reads answers
  * a real server gives only under load or misconfiguration. Strict: a request with no scripted
- * answer gets HTTP 599 and fails the test through {@link #unexpected()}.
+ * answer gets HTTP 599 and fails the test through {@link #unexpected()}. Public for the S3
+ * storage-class cold tier's tests in {@code io.haven.repository.tier}.
  */
-final class ScriptedHttpServer implements AutoCloseable {
+public final class ScriptedHttpServer implements AutoCloseable {
     /** An answer: status, headers, body (may be empty). */
-    record Answer(int status, Map<String, String> headers, byte[] body) {
+    public record Answer(int status, Map<String, String> headers, byte[] body) {
         /** An S3 error document. */
-        static Answer error(int status, String code, String message) {
+        public static Answer error(int status, String code, String message) {
             String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code + "</Code><Message>" + message
                     + "</Message><RequestId>test</RequestId></Error>";
             return new Answer(status, Map.of("Content-Type", "application/xml"), xml.getBytes(StandardCharsets.UTF_8));
         }
 
         /** A status with no body (what HEAD gets). */
-        static Answer status(int status) {
+        public static Answer status(int status) {
             return new Answer(status, Map.of(), new byte[0]);
         }
 
-        static Answer ok(byte[] body) {
+        public static Answer ok(byte[] body) {
             return new Answer(200, Map.of("Content-Type", "application/octet-stream", "ETag", "\"x\""), body);
         }
     }
 
     /** A request as received. */
-    record Request(String method, URI uri, Map<String, List<String>> headers, byte[] body) {
-        String header(String name) {
+    public record Request(String method, URI uri, Map<String, List<String>> headers, byte[] body) {
+        public String header(String name) {
             return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).map(e -> e.getValue().get(0))
                     .findFirst().orElse(null);
         }
@@ -53,27 +54,27 @@ final class ScriptedHttpServer implements AutoCloseable {
     private final List<Request> requests = new ArrayList<>();
     private int unexpected;
 
-    ScriptedHttpServer() throws IOException {
+    public ScriptedHttpServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
         server.start();
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    synchronized ScriptedHttpServer answer(Answer... next) {
+    public synchronized ScriptedHttpServer answer(Answer... next) {
         answers.addAll(List.of(next));
         return this;
     }
 
-    synchronized List<Request> requests() {
+    public synchronized List<Request> requests() {
         return List.copyOf(requests);
     }
 
     /** Requests that found no scripted answer. */
-    synchronized int unexpected() {
+    public synchronized int unexpected() {
         return unexpected;
     }
 
