@@ -88,29 +88,21 @@ final class ThawCommand extends RepoCommand {
             throw new HavenException(ErrorCode.COLD, "the thaw is in progress; run '" + resume + "' to continue when it is done"
                     + " (or now, to wait for it)");
         }
-        Instant deadline = Instant.now().plus(limit);
-        Duration poll = pollInterval(cmd);
-        while (!plan.done()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new HavenException(ErrorCode.COLD, plan.pending().size() + " pack(s) are still not readable after "
-                        + timeout + " (the archive has not finished the thaw); run '" + resume + "' again later");
-            }
-            try {
-                Thread.sleep(poll.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new HavenException(ErrorCode.IO, "interrupted while waiting for the thaw");
-            }
-            plan = ask.get();
+        return new io.haven.repository.tier.ThawWaiter(limit, pollInterval(cmd)).await(plan, ask, p -> {
             if (cmd.showProgress()) {
-                cmd.env().err().println("haven: thaw: " + (plan.packsCold() - plan.pending().size()) + " of " + plan.packsCold()
+                cmd.env().err().println("haven: thaw: " + (p.packsCold() - p.pending().size()) + " of " + p.packsCold()
                         + " cold pack(s) readable");
             }
-        }
-        return plan;
+        }, resume);
     }
 
+    /** A timeout: {@code 90s}, {@code 30min}, or an age such as {@code 12h}, {@code 2d}. */
     static Duration timeoutOf(String s) {
+        var short_ = java.util.regex.Pattern.compile("(\\d+)(s|min)").matcher(s.trim());
+        if (short_.matches()) {
+            long n = Long.parseLong(short_.group(1));
+            return short_.group(2).equals("s") ? Duration.ofSeconds(n) : Duration.ofMinutes(n);
+        }
         RetentionPolicy.Within w = RetentionPolicy.Within.parse(s);
         Instant now = Instant.now();
         return Duration.between(TierPolicy.cutoff(w, now), now);

@@ -211,6 +211,7 @@ class TieringTest {
         final Set<String> asked = new java.util.HashSet<>();
         boolean answering = true;
         boolean failRequests;
+        int requests;
 
         SlowArchive(ArchiveBackendTier inner) {
             this.inner = inner;
@@ -235,6 +236,7 @@ class TieringTest {
                 throw new HavenException(ErrorCode.IO, "the archive refused the restore request for " + n);
             }
             asked.add(n);
+            requests++;
         }
         @Override public boolean refreeze(String n, Backend w, Instant t) { return inner.refreeze(n, w, t); }
         @Override public void delete(String n) { inner.delete(n); }
@@ -261,6 +263,40 @@ class TieringTest {
             slow.finish(((TieredBackend) repo.backend()).warm());
             assertThat(tiering.thaw(old, null, true).done()).isTrue();
             assertThat(restore(repo, old, tmp, src)).isEqualTo(oldContents);
+        }
+    }
+
+    @Test
+    void waitingForAnArchiveThatNeverAnswersEndsAtTheTimeoutWithTheResumeCommand() {
+        SlowArchive slow = new SlowArchive(archive());
+        try (Repository repo = openTiered(slow)) {
+            new Tiering(repo, POLICY, m -> { }).apply(false);
+            Repository.SnapshotEntry old = oldest(repo);
+            Tiering tiering = new Tiering(repo, POLICY, m -> { });
+            long[] now = {0};
+            int[] polls = {0};
+            ThawWaiter waiter = new ThawWaiter(Duration.ofHours(2), Duration.ofMinutes(1), () -> now[0],
+                    d -> now[0] += d.toNanos());
+            Tiering.ThawPlan first = tiering.thaw(old, null, true);
+            assertThatThrownBy(() -> waiter.await(first, () -> tiering.thaw(old, null, true), p -> polls[0]++, "haven thaw X --wait"))
+                    .isInstanceOfSatisfying(HavenException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.COLD);
+                        assertThat(e.getMessage()).contains("still not readable after 2 hour(s)", "haven thaw X --wait");
+                    });
+            assertThat(polls[0]).isEqualTo(120);
+            assertThat(slow.requests).isEqualTo((int) first.packsCold());   // asked once per pack, not once per poll
+
+            // and when it answers during the wait, the wait ends with everything readable
+            now[0] = 0;
+            ThawWaiter answering = new ThawWaiter(Duration.ofHours(2), Duration.ofMinutes(1), () -> now[0], d -> {
+                now[0] += d.toNanos();
+                if (now[0] >= Duration.ofMinutes(30).toNanos()) {
+                    slow.finish(((TieredBackend) repo.backend()).warm());
+                }
+            });
+            Tiering.ThawPlan done = answering.await(tiering.thaw(old, null, true), () -> tiering.thaw(old, null, true), p -> { }, "x");
+            assertThat(done.done()).isTrue();
+            assertThat(now[0]).isEqualTo(Duration.ofMinutes(30).toNanos());
         }
     }
 
