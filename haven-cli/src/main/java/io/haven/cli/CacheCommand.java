@@ -56,15 +56,14 @@ final class CacheCommand implements Runnable {
         public Integer call() {
             long limit = "0".equals(maxSize) ? 0 : DataSize.parse(maxSize).bytes();
             Path dir = env().resolve(path);
-            Backend main = withCache(backendFor(mainLocation));
-            try {
-                // the password must open the main repository: the cache shares its keys
-                Repository.open(main, password(false), java.time.InstantSource.system(), new java.security.SecureRandom()).close();
-            } catch (RuntimeException e) {
-                main.close();
-                throw e;
+            // stored absolute: sync runs from cron, from any working directory
+            if (!mainLocation.matches("^[a-z][a-z0-9+]*:.*") || mainLocation.startsWith("local:")) {
+                mainLocation = "local:" + env().resolve(mainLocation.startsWith("local:") ? mainLocation.substring(6) : mainLocation);
             }
-            try (main) {
+            // the password must open the main repository: the cache shares its keys
+            Repository.open(backendFor(mainLocation), password(false), java.time.InstantSource.system(),
+                    new java.security.SecureRandom()).close();
+            try (Backend main = withCache(backendFor(mainLocation))) {
                 CacheConfig c = SiteCache.init(main, mainLocation, dir, limit, Instant.now());
                 if (json()) {
                     Map<String, Object> out = new LinkedHashMap<>();

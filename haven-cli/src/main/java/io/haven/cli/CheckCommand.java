@@ -21,6 +21,10 @@ final class CheckCommand extends RepoCommand {
 
     @Override
     public Integer call() {
+        if (readData || subset != null) {
+            // read the repository itself, not the local copy of its metadata
+            main().noCache = true;
+        }
         try (Repository repo = openRepository()) {
             Checker.Subset sub = subset != null ? Checker.Subset.parse(subset, new java.security.SecureRandom())
                     : readData ? Checker.Subset.ALL : null;

@@ -73,10 +73,15 @@ final class TierCommand implements Runnable {
                 throw new HavenException(ErrorCode.USAGE, "--thaw-days must be at least 1");
             }
             try (Repository repo = openRepositoryNotCache("tier set")) {
-                TierPolicy p = new TierPolicy(1, repo.clock().instant().toString(), cold, after, hosts, tags, thawDays, retrieval)
-                        .validate();
-                // fail now, not at the first apply, when the cold location cannot be opened
-                Tiers.open(p, env(), repo.backend()).close();
+                TierPolicy p = new TierPolicy(1, repo.clock().instant().toString(), Tiers.normalize(cold, env()), after, hosts,
+                        tags, thawDays, retrieval).validate();
+                // fail now, not at the first apply, when the cold location cannot be used; mark it as this repository's
+                try (var tier = Tiers.open(p, env(), repo.backend(), repo.config().id())) {
+                    Tiers.checkApart(tier, repo.backend());
+                    if (tier instanceof io.haven.repository.tier.ArchiveBackendTier a) {
+                        a.claim();
+                    }
+                }
                 repo.saveTierPolicy(p);
                 if (json()) {
                     println(Output.toJson(policyJson(p)));

@@ -37,7 +37,7 @@ final class Tiers {
      * The cold tier {@code policy} names, for the repository reached through {@code repoBackend}
      * (whose S3 backend a storage class needs: the packs change class in place, in its bucket).
      */
-    static ColdTier open(TierPolicy policy, Env env, Backend repoBackend) {
+    static ColdTier open(TierPolicy policy, Env env, Backend repoBackend, String repositoryId) {
         String cold = policy.cold();
         if (isStorageClass(cold)) {
             if (repoBackend.local()) {
@@ -56,7 +56,37 @@ final class Tiers {
             }
             archive = new LocalBackend(env.resolve(path));
         }
-        return new ArchiveBackendTier(archive, Duration.ofDays(policy.thawDays()));
+        return new ArchiveBackendTier(archive, Duration.ofDays(policy.thawDays()), repositoryId);
+    }
+
+    /**
+     * The cold location as stored in the policy: a path becomes {@code local:} and absolute (the
+     * policy is read by every host and by cron jobs, from any working directory).
+     */
+    static String normalize(String cold, Env env) {
+        if (isStorageClass(cold) || cold.startsWith("s3:")) {
+            return cold;
+        }
+        String path = cold.startsWith("local:") ? cold.substring("local:".length()) : cold;
+        return "local:" + env.resolve(path);
+    }
+
+    /** Refuses a cold location that is the repository itself, inside it, or holds it. */
+    static void checkApart(ColdTier tier, Backend repoBackend) {
+        if (!(tier instanceof ArchiveBackendTier a)) {
+            return;
+        }
+        String cold = trimSlash(a.archive().location());
+        Backend warm = repoBackend instanceof TieredBackend t ? t.warm() : repoBackend;
+        String repo = trimSlash(warm.find(LocalBackend.class).map(LocalBackend::location).orElse(warm.location()));
+        if (cold.equals(repo) || cold.startsWith(repo + "/") || repo.startsWith(cold + "/")) {
+            throw new HavenException(ErrorCode.USAGE, "the cold tier " + cold + " overlaps the repository " + repo
+                    + "; it must be a location of its own");
+        }
+    }
+
+    private static String trimSlash(String s) {
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }
 
     /** {@code repo} over its cold tier when it has a tier policy; {@code repo} itself otherwise. */
@@ -65,6 +95,6 @@ final class Tiers {
         if (policy.isEmpty()) {
             return repo;
         }
-        return repo.withBackend(new TieredBackend(repo.backend(), open(policy.get(), env, repo.backend())));
+        return repo.withBackend(new TieredBackend(repo.backend(), open(policy.get(), env, repo.backend(), repo.config().id())));
     }
 }

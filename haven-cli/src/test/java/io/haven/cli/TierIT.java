@@ -25,6 +25,15 @@ class TierIT {
         Path archive = tmp.resolve("archive");
         HavenCli haven = new HavenCli(tmp.resolve("repo"), "tier password");
         cycle(haven, archive.toString(), () -> countFiles(archive.resolve("data")), false);
+        // the archive names its repository; the policy stores it absolute; it may not overlap the repository
+        assertThat(archive.resolve("haven-cold-tier")).exists();
+        JsonNode shown = JSON.readTree(haven.run("--json", "tier", "show").expect(0).out());
+        assertThat(shown.get("policy").get("cold").asText()).isEqualTo("local:" + archive);
+        assertThat(haven.run("tier", "set", "--cold", tmp.resolve("repo").toString()).expect(1).err()).contains("overlaps");
+        assertThat(haven.run("tier", "set", "--cold", tmp.resolve("repo/data").toString()).expect(1).err()).contains("overlaps");
+        HavenCli other = new HavenCli(tmp.resolve("other-repo"), "tier password");
+        other.run("init", "--kdf-memory", "8").expect(0);
+        assertThat(other.run("tier", "set", "--cold", archive.toString()).expect(1).err()).contains("belongs to another repository");
     }
 
     @Test

@@ -396,20 +396,53 @@ public final class Repository implements AutoCloseable {
             condemnedPacks.addAll(c.set().packs());
         }
         Index idx = loadIndexFiles(backend.list("index"), condemnedPacks);
-        if (backend instanceof io.haven.repository.backend.CachingBackend cache) {
+        var cache = backend.find(io.haven.repository.backend.CachingBackend.class);
+        if (cache.isPresent()) {
             List<String> treePacks = new ArrayList<>();
             for (int p = 0; p < idx.packCount(); p++) {
                 if (idx.packType(p) == BlobType.TREE) {
                     treePacks.add(idx.packName(p));
                 }
             }
-            cache.retain(BlobType.TREE.directory(), treePacks);
+            cache.get().retain(BlobType.TREE.directory(), treePacks);
         }
+        avoidUnsafePacks(idx);
         WriterRegistration r = registration;
         if (r != null) {
             r.condemnedSeen(sets.stream().map(CondemnedEntry::id).toList());
         }
         return idx;
+    }
+
+    /**
+     * New snapshots must not come to depend on packs that are cold (they would need a thaw) or
+     * that a site cache evicted (the main repository's prune may remove them): such blobs are
+     * stored again instead.
+     */
+    private void avoidUnsafePacks(Index idx) {
+        List<Integer> avoid = new ArrayList<>();
+        if (backend instanceof io.haven.repository.tier.TieredBackend tiered) {
+            Set<String> cold = tiered.coldNamesIfListed();
+            if (cold != null) {
+                for (int p = 0; p < idx.packCount(); p++) {
+                    if (cold.contains(idx.packName(p))) {
+                        avoid.add(p);
+                    }
+                }
+            }
+        }
+        if (backend instanceof io.haven.repository.cache.CacheBackend cacheRepo) {
+            Set<String> held = new HashSet<>(cacheRepo.localBackend().list("data"));
+            held.addAll(cacheRepo.localBackend().list("tree"));
+            for (int p = 0; p < idx.packCount(); p++) {
+                if (!held.contains(idx.packName(p))) {
+                    avoid.add(p);
+                }
+            }
+        }
+        if (!avoid.isEmpty()) {
+            idx.avoid(avoid);
+        }
     }
 
     /** Reads the named index files into a new index; packs in {@code condemnedPacks} are marked so. */
@@ -500,9 +533,9 @@ public final class Repository implements AutoCloseable {
             return openBlob(id, loc, backend.read(loc.packName(), loc.offset(), loc.length()), 0);
         } catch (HavenException e) {
             // a cached copy damaged after it was checked: drop it and read the repository's copy
-            if (e.code() == ErrorCode.CORRUPT && backend instanceof io.haven.repository.backend.CachingBackend cache
-                    && cache.isCached(loc.packName())) {
-                cache.invalidate(loc.packName());
+            var cache = backend.find(io.haven.repository.backend.CachingBackend.class);
+            if (e.code() == ErrorCode.CORRUPT && cache.isPresent() && cache.get().isCached(loc.packName())) {
+                cache.get().invalidate(loc.packName());
                 return openBlob(id, loc, backend.read(loc.packName(), loc.offset(), loc.length()), 0);
             }
             throw e;

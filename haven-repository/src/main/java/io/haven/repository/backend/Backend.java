@@ -30,6 +30,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * This backend, or the one a decorator wraps (followed inward), if it is a {@code type}.
+     * Decorators override it to look through themselves.
+     */
+    default <T extends Backend> java.util.Optional<T> find(Class<T> type) {
+        return type.isInstance(this) ? java.util.Optional.of(type.cast(this)) : java.util.Optional.empty();
+    }
+
+    /**
      * Names of all objects under {@code directory} (recursively; "" for all), relative to the
      * repository ({@code data/ab/ab12…}), in no particular order, excluding temporary names. A
      * missing directory has none.

@@ -109,6 +109,11 @@ public final class CachingBackend implements Backend {
     }
 
     @Override
+    public <T extends Backend> Optional<T> find(Class<T> type) {
+        return type.isInstance(this) ? Optional.of(type.cast(this)) : remote.find(type);
+    }
+
+    @Override
     public String location() {
         return remote.location();
     }

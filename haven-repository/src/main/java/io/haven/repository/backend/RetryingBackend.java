@@ -84,6 +84,11 @@ public final class RetryingBackend implements Backend {
     }
 
     @Override
+    public <T extends Backend> java.util.Optional<T> find(Class<T> type) {
+        return type.isInstance(this) ? java.util.Optional.of(type.cast(this)) : inner.find(type);
+    }
+
+    @Override
     public String location() {
         return inner.location();
     }

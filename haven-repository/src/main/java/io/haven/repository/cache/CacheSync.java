@@ -75,8 +75,14 @@ public final class CacheSync {
         SyncState state = cacheBackend.state();
         int synced = 0;
         int there = 0;
+        checkSameRepository();
         try (WriterRegistration reg = main.register("sync", host)) {
             Index mainIndex = main.index();
+            Set<String> condemned = new HashSet<>();
+            for (Repository.CondemnedEntry c : main.condemnedSets()) {
+                condemned.addAll(c.set().packs());
+                condemned.addAll(c.set().orphans());
+            }
             Set<String> mainSnapshots = new HashSet<>(main.backend().list("snapshots"));
             cache.reloadIndex();
             Index cacheIndex = cache.index();
@@ -100,7 +106,7 @@ public final class CacheSync {
                 if (byPack == null) {
                     byPack = cacheIndex.entriesByPack();
                 }
-                syncOne(s, cacheIndex, byPack, mainIndex, state, reg);
+                syncOne(s, cacheIndex, byPack, mainIndex, condemned, state, reg);
                 synced++;
             }
         } catch (InterruptedException e) {
@@ -111,17 +117,43 @@ public final class CacheSync {
         return new Result(synced, there, packsUploaded, bytesUploaded, indexFiles, evicted, (System.nanoTime() - started) / 1e9);
     }
 
-    private void syncOne(Repository.SnapshotEntry s, Index cacheIndex, int[][] byPack, Index mainIndex, SyncState state,
-            WriterRegistration reg) throws InterruptedException {
+    /** The main repository must be the one the cache was made for (same id): never upload elsewhere. */
+    private void checkSameRepository() {
+        io.haven.repository.Config mc;
+        try {
+            mc = io.haven.repository.Json.read(main.backend().read("config"), io.haven.repository.Config.class, "repository config");
+        } catch (HavenException e) {
+            throw new HavenException(e.code() == ErrorCode.NOT_FOUND ? ErrorCode.REPOSITORY_NOT_FOUND : e.code(),
+                    "the cache's main repository " + main.backend().location() + " cannot be read: " + e.getMessage(), e);
+        }
+        if (!mc.id().equals(cache.config().id())) {
+            throw new HavenException(ErrorCode.USAGE, "the repository at " + main.backend().location() + " (id "
+                    + mc.id().substring(0, 8) + ") is not the one this cache was made for (id " + cache.config().id().substring(0, 8)
+                    + "); nothing was uploaded");
+        }
+    }
+
+    private void syncOne(Repository.SnapshotEntry s, Index cacheIndex, int[][] byPack, Index mainIndex, Set<String> condemned,
+            SyncState state, WriterRegistration reg) throws InterruptedException {
         String sid = s.id().shortHex();
         BitSet used = new BitSet(cacheIndex.entryCount());
         Reachable.mark(cache, cacheIndex, used, BlobId.parse(s.snapshot().tree()), (what, id) -> new HavenException(
                 ErrorCode.CORRUPT, "cannot sync snapshot " + sid + ": it needs " + what + " " + id.shortHex()
                         + ", which the cache's index lacks; run 'haven check' on the cache"));
         BitSet packs = new BitSet(cacheIndex.packCount());
+        BitSet all = new BitSet(cacheIndex.packCount());
         for (int e = used.nextSetBit(0); e >= 0; e = used.nextSetBit(e + 1)) {
+            all.set(cacheIndex.entryPack(e));
             if (!mainIndex.containsUsable(cacheIndex.entry(e).id())) {
                 packs.set(cacheIndex.entryPack(e));
+            }
+        }
+        // packs the main repository already indexes under the same name are safe to evict here
+        for (int p = all.nextSetBit(0); p >= 0; p = all.nextSetBit(p + 1)) {
+            String name = cacheIndex.packName(p);
+            int there = mainIndex.packNumber(cacheIndex.packId(p));
+            if (!packs.get(p) && there >= 0 && !mainIndex.isCondemned(there) && !condemned.contains(name)) {
+                state.pack(name);
             }
         }
         List<PackRecord> records = new ArrayList<>();
@@ -129,6 +161,12 @@ public final class CacheSync {
         int done = 0;
         for (int p = packs.nextSetBit(0); p >= 0; p = packs.nextSetBit(p + 1)) {
             String name = cacheIndex.packName(p);
+            if (condemned.contains(name)) {
+                // a prune there is deleting this very pack (an orphan of an interrupted sync, or unused): do not rely on it
+                throw new HavenException(ErrorCode.BUSY, "a prune of the main repository is removing pack " + name
+                        + ", which snapshot " + sid + " needs; run 'haven cache sync' again when that prune has finished"
+                        + " (it uploads the pack again)");
+            }
             if (main.backend().stat(name).isEmpty()) {
                 byte[] bytes = cacheBackend.localBackend().read(name);
                 upload(name, bytes);

@@ -52,6 +52,7 @@ public final class Index {
     private int packs;
     private int[] packTable = new int[128];
     private final java.util.BitSet condemned = new java.util.BitSet();
+    private final java.util.BitSet avoided = new java.util.BitSet();
 
     /** Runs {@code read} under the read lock. */
     private <T> T read(java.util.function.Supplier<T> read) {
@@ -201,7 +202,7 @@ public final class Index {
                 return;
             }
             if (sameId(slot - 1, id)) {
-                if (condemned.get(packOf(slot - 1)) && !condemned.get(packOf(entry))) {
+                if (lastChoice(packOf(slot - 1)) && !lastChoice(packOf(entry))) {
                     table[i] = entry + 1;
                 }
                 return;
@@ -273,22 +274,32 @@ public final class Index {
             for (int p : packNos) {
                 condemned.set(p);
             }
-            for (int e = 0; e < entries; e++) {
-                if (condemned.get(packOf(e))) {
-                    continue;
-                }
-                BlobId id = BlobId.ofWords(word(e, 0), word(e, 1), word(e, 2), word(e, 3));
-                int mask = table.length - 1;
-                int i = spread(word(e, 0)) & mask;
-                while (table[i] != 0 && !sameId(table[i] - 1, id)) {
-                    i = (i + 1) & mask;
-                }
-                if (table[i] != 0 && condemned.get(packOf(table[i] - 1))) {
-                    table[i] = e + 1;
-                }
-            }
+            repoint();
         } finally {
             lock.unlockWrite(stamp);
+        }
+    }
+
+    /** Condemned and avoided packs' copies are the last choice of {@link #find}. */
+    private boolean lastChoice(int pack) {
+        return condemned.get(pack) || avoided.get(pack);
+    }
+
+    /** Points every blob whose preferred copy is a last choice at another copy, when it has one. */
+    private void repoint() {
+        for (int e = 0; e < entries; e++) {
+            if (lastChoice(packOf(e))) {
+                continue;
+            }
+            BlobId id = BlobId.ofWords(word(e, 0), word(e, 1), word(e, 2), word(e, 3));
+            int mask = table.length - 1;
+            int i = spread(word(e, 0)) & mask;
+            while (table[i] != 0 && !sameId(table[i] - 1, id)) {
+                i = (i + 1) & mask;
+            }
+            if (table[i] != 0 && lastChoice(packOf(table[i] - 1))) {
+                table[i] = e + 1;
+            }
         }
     }
 
@@ -317,11 +328,28 @@ public final class Index {
     }
 
     /** Whether the blob has a copy outside condemned packs: a writer may rely on it. */
+    /**
+     * Marks packs whose blobs new snapshots should not reuse although they are not condemned:
+     * packs in the cold tier (a new snapshot would need a thaw), and packs a site cache evicted
+     * (the main repository may drop them). Writers store such blobs again.
+     */
+    public void avoid(java.util.Collection<Integer> packNos) {
+        long stamp = lock.writeLock();
+        try {
+            for (int p : packNos) {
+                avoided.set(p);
+            }
+            repoint();
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
     public boolean containsUsable(BlobId id) {
         long stamp = lock.readLock();
         try {
             int e = findLocked(id);
-            return e >= 0 && !condemned.get(packOf(e));
+            return e >= 0 && !condemned.get(packOf(e)) && !avoided.get(packOf(e));
         } finally {
             lock.unlockRead(stamp);
         }

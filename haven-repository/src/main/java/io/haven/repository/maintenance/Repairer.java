@@ -58,11 +58,39 @@ public final class Repairer {
         progress.accept("reading the headers of " + packs.size() + " pack(s)");
         List<String> unreadable = Collections.synchronizedList(new ArrayList<>());
         Map<String, PackRecord> records = new HashMap<>();
+        // cold packs cannot be read without a thaw: keep what the current index says about them
+        Map<String, PackRecord> coldRecords = new HashMap<>();
+        if (repo.backend() instanceof io.haven.repository.tier.TieredBackend tiered) {
+            io.haven.repository.index.Index old = null;
+            int[][] byPack = null;
+            for (String name : packs) {
+                if (tiered.needsThaw(name)) {
+                    if (old == null) {
+                        repo.reloadIndex();
+                        old = repo.index();
+                        byPack = old.entriesByPack();
+                    }
+                    int p = old.packNumber(BlobId.parse(name.substring(name.lastIndexOf('/') + 1)));
+                    if (p >= 0) {
+                        coldRecords.put(name, old.packRecord(p, byPack[p]));
+                    } else {
+                        coldRecords.put(name, null);
+                    }
+                }
+            }
+        }
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), Thread.ofPlatform().daemon().name("haven-repair-", 0).factory());
         try {
             List<Future<PackRecord>> fs = new ArrayList<>();
             for (String name : packs) {
                 fs.add(pool.submit(() -> {
+                    if (coldRecords.containsKey(name)) {
+                        PackRecord r = coldRecords.get(name);
+                        if (r == null) {
+                            unreadable.add(name + ": in the cold tier and in no index file; thaw a snapshot that uses it and repair again");
+                        }
+                        return r;
+                    }
                     try {
                         var info = repo.backend().stat(name);
                         if (info.isEmpty()) {

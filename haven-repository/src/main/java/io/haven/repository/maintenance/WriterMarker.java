@@ -19,6 +19,7 @@ public record WriterMarker(int version, String kind, String host, long pid, Stri
 
     /** Whether this writer may still be running an operation of the maintenance kind (prune, repair). */
     public boolean isMaintenance() {
-        return !"backup".equals(kind);
+        // a cache sync writes like a backup (data, index, snapshot) and prune waits for it the same way
+        return !"backup".equals(kind) && !"sync".equals(kind);
     }
 }

@@ -118,13 +118,15 @@ final class PackReads {
         if (mine != null) {
             try {
                 mine.complete(repo.backend().read(w.packName, w.start, w.length));
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // also an Error (out of memory for a window): the threads waiting on it must not hang
                 synchronized (this) {
                     if (held.remove(w, mine)) {
                         heldBytes -= w.length;
                     }
                 }
                 mine.completeExceptionally(e);
+                throw e;
             }
         }
         byte[] bytes;

@@ -17,12 +17,63 @@ import java.util.Set;
  * returns.
  */
 public final class ArchiveBackendTier implements ColdTier {
+    /** The object in the archive that names the repository it belongs to. */
+    public static final String MARKER = "haven-cold-tier";
+
     private final Backend archive;
     private final Duration thawFor;
+    private final String repositoryId;
+    private volatile boolean verified;
 
-    public ArchiveBackendTier(Backend archive, Duration thawFor) {
+    /**
+     * @param repositoryId the repository this archive serves: the archive's {@link #MARKER} must
+     *     name it (written by {@link #claim}), or every use fails, so that a shared, wrong or
+     *     unmounted location never receives or loses packs; null skips the check (tests)
+     */
+    public ArchiveBackendTier(Backend archive, Duration thawFor, String repositoryId) {
         this.archive = archive;
         this.thawFor = thawFor;
+        this.repositoryId = repositoryId;
+    }
+
+    public ArchiveBackendTier(Backend archive, Duration thawFor) {
+        this(archive, thawFor, null);
+    }
+
+    /**
+     * Makes the archive this repository's: writes the marker, or checks it when there is one.
+     * USAGE when it belongs to another repository.
+     */
+    public void claim() {
+        if (repositoryId == null) {
+            return;
+        }
+        if (archive.stat(MARKER).isEmpty()) {
+            archive.write(MARKER, ("{\"repository\":\"" + repositoryId + "\"}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        verify();
+    }
+
+    private void verify() {
+        if (verified || repositoryId == null) {
+            return;
+        }
+        byte[] marker;
+        try {
+            marker = archive.read(MARKER);
+        } catch (HavenException e) {
+            if (e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            throw new HavenException(ErrorCode.IO, "the cold tier " + archive.location() + " has no " + MARKER
+                    + " naming this repository: is the archive volume mounted? (set it again with 'haven tier set' only if it is new)");
+        }
+        String text = new String(marker, java.nio.charset.StandardCharsets.UTF_8);
+        if (!text.contains("\"" + repositoryId + "\"")) {
+            throw new HavenException(ErrorCode.USAGE, "the cold tier " + archive.location() + " belongs to another repository ("
+                    + text.trim() + "); each repository needs its own cold location");
+        }
+        verified = true;
     }
 
     public Backend archive() {
@@ -36,16 +87,19 @@ public final class ArchiveBackendTier implements ColdTier {
 
     @Override
     public Set<String> list(String directory) {
+        verify();
         return new HashSet<>(archive.list(directory));
     }
 
     @Override
     public Optional<Backend.ObjectInfo> info(String name) {
+        verify();
         return archive.stat(name);
     }
 
     @Override
     public void freeze(String name, Backend warm) {
+        verify();
         byte[] bytes = warm.read(name);
         archive.write(name, bytes);
         long stored = archive.stat(name).map(Backend.ObjectInfo::size).orElse(-1L);
@@ -64,6 +118,7 @@ public final class ArchiveBackendTier implements ColdTier {
 
     @Override
     public void requestThaw(String name, Backend warm) {
+        verify();
         if (warm.stat(name).isEmpty()) {
             warm.write(name, archive.read(name));
         }
@@ -81,6 +136,7 @@ public final class ArchiveBackendTier implements ColdTier {
 
     @Override
     public void delete(String name) {
+        verify();
         archive.delete(name);
     }
 

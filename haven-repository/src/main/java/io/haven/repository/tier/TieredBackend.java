@@ -48,6 +48,18 @@ public final class TieredBackend implements Backend {
         return c;
     }
 
+    /**
+     * {@link #coldNames()}, or null when the cold tier cannot be listed now (an archive volume
+     * that is not mounted): for callers that can do without, such as a backup.
+     */
+    public Set<String> coldNamesIfListed() {
+        try {
+            return coldNames();
+        } catch (HavenException e) {
+            return null;
+        }
+    }
+
     public boolean isCold(String name) {
         return coldNames().contains(name);
     }
@@ -71,6 +83,11 @@ public final class TieredBackend implements Backend {
     @Override
     public boolean local() {
         return warm.local();
+    }
+
+    @Override
+    public <T extends Backend> Optional<T> find(Class<T> type) {
+        return type.isInstance(this) ? Optional.of(type.cast(this)) : warm.find(type);
     }
 
     @Override

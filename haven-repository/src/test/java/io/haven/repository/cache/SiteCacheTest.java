@@ -230,6 +230,52 @@ class SiteCacheTest {
         }
     }
 
+    @Test
+    void dataTheCacheEvictedIsStoredAgainByANewBackupRatherThanReferenced() throws IOException {
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), 1)) {
+            backup(cache, src, null);
+            sync(cache, new LocalBackend(main.repoDir));
+            assertThat(dataPacks(cacheDir)).isEmpty();
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), 0)) {
+            backup(cache, src, null);   // the same files: their blobs are only in evicted packs
+            assertThat(dataPacks(cacheDir)).hasSize(1);
+        }
+    }
+
+    @Test
+    void aSyncRefusesAMainRepositoryThatIsNotTheOneTheCacheWasMadeFor() throws IOException {
+        RepoFixture other = new RepoFixture(tmp.resolve("other"));
+        try (Repository cache = openCache()) {
+            backup(cache, src, null);
+            assertThatThrownBy(() -> sync(cache, new LocalBackend(other.repoDir)))
+                    .isInstanceOfSatisfying(HavenException.class, e -> assertThat(e.getMessage()).contains("not the one this cache was made for"));
+        }
+        assertThat(new LocalBackend(other.repoDir).list("data")).isEmpty();
+        assertThat(new LocalBackend(other.repoDir).list("snapshots")).isEmpty();
+    }
+
+    @Test
+    void aSyncDoesNotRelyOnAPackThatAPruneOfTheMainRepositoryIsDeleting() throws IOException {
+        try (Repository cache = openCache()) {
+            backup(cache, src, null);
+            // an interrupted sync left the data pack in main, unindexed; a prune condemned it as an orphan
+            String pack = dataPacks(cacheDir).get(0);
+            new LocalBackend(main.repoDir).write(pack, new LocalBackend(cacheDir).read(pack));
+            try (Repository m = main.open()) {
+                m.saveCondemnedSet(new io.haven.repository.maintenance.CondemnedSet(1, Instant.now().toString(), "hq", List.of(),
+                        List.of(pack)));
+            }
+            assertThatThrownBy(() -> sync(cache, new LocalBackend(main.repoDir)))
+                    .isInstanceOfSatisfying(HavenException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.BUSY);
+                        assertThat(e.getMessage()).contains("prune", pack);
+                    });
+            assertThat(new LocalBackend(main.repoDir).list("snapshots")).isEmpty();
+            assertThat(new SyncState(cacheDir).packSafe(pack)).isFalse();
+        }
+    }
+
     /** A disk that holds at most {@code quota} bytes of objects. */
     private static final class SmallDisk implements Backend {
         private final LocalBackend disk;

@@ -205,6 +205,51 @@ class TieringTest {
         }
     }
 
+    @Test
+    void aNewBackupOfDataThatWentColdStoresItAgainSoTheNewestSnapshotNeverNeedsAThaw() throws IOException {
+        try (Repository repo = openTiered(archive())) {
+            new Tiering(repo, POLICY, m -> { }).apply(false);
+        }
+        write(src.resolve("changes"), 400_000, 2);   // the old content is back
+        try (Repository repo = openTiered(archive())) {
+            backup(repo, src, now.get());
+            Repository.SnapshotEntry newest = repo.resolve("latest");
+            assertThat(new Tiering(repo, POLICY, m -> { }).thaw(newest, null, false).packsCold()).isZero();
+            assertThat(restore(repo, newest, tmp, src)).isEqualTo(contents(src));
+        }
+    }
+
+    @Test
+    void repairIndexKeepsColdPacksItCannotReadWithoutAThaw() {
+        try (Repository repo = openTiered(archive())) {
+            new Tiering(repo, POLICY, m -> { }).apply(false);
+            var r = new io.haven.repository.maintenance.Repairer(repo, "h", 2, m -> { }).rebuildIndex();
+            assertThat(r).isNotNull();
+            repo.reloadIndex();
+            assertThat(new Checker(repo, false, 2).run().errors()).isEmpty();
+            Tiering t = new Tiering(repo, POLICY, m -> { });
+            assertThat(t.thaw(oldest(repo), null, true).done()).isTrue();
+            assertThat(restore(repo, oldest(repo), tmp, src)).isEqualTo(oldContents);
+        }
+    }
+
+    @Test
+    void anArchiveMustCarryTheMarkerOfItsRepository() {
+        String id;
+        try (Repository repo = fixture.open()) {
+            id = repo.config().id();
+        }
+        ArchiveBackendTier unclaimed = new ArchiveBackendTier(new LocalBackend(archiveDir), Duration.ofDays(7), id);
+        assertThatThrownBy(() -> unclaimed.list("data")).hasMessageContaining("mounted");
+        unclaimed.claim();
+        assertThat(unclaimed.list("data")).isEmpty();
+        ArchiveBackendTier other = new ArchiveBackendTier(new LocalBackend(archiveDir), Duration.ofDays(7), "ab".repeat(16));
+        assertThatThrownBy(other::claim).isInstanceOfSatisfying(HavenException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.USAGE);
+            assertThat(e.getMessage()).contains("belongs to another repository");
+        });
+    }
+
     /** An archive that thaws only when told to, or fails to: S3 Glacier's behaviour, on local disk. */
     static final class SlowArchive implements ColdTier {
         final ArchiveBackendTier inner;
