@@ -71,8 +71,10 @@ public final class Database implements AutoCloseable {
         Throwable t = e;
         StringBuilder sb = new StringBuilder();
         while (t != null) {
-            if (t.getMessage() != null) {
-                sb.append(t.getMessage()).append("; ");
+            String m = t.getMessage();
+            if (m != null && sb.indexOf(m) < 0) {
+                // wrappers repeat their cause's message: keep each text once
+                sb.append(m).append("; ");
             }
             t = t.getCause();
         }

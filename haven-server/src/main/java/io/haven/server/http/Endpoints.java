@@ -74,7 +74,7 @@ public final class Endpoints {
             return reply(200, m);
         } catch (java.sql.SQLException | RuntimeException e) {
             m.put("status", "unavailable");
-            m.put("database", "failing: " + e.getMessage());
+            m.put("database", "failing"); // no details for unauthenticated callers
             m.put("version", version);
             return reply(503, m);
         }
