@@ -19,6 +19,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {InitCommand.class, BackupCommand.class, SnapshotsCommand.class, LsCommand.class,
                 RestoreCommand.class, DiffCommand.class, CheckCommand.class, ForgetCommand.class, PruneCommand.class,
                 RepairCommand.class, TierCommand.class, ThawCommand.class, CacheCommand.class, KeyCommand.class, DemoCommand.class,
+                ServerCommand.class, AdminCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

@@ -28,5 +28,11 @@ public enum ErrorCode {
     /** Another process holds the operation back (another prune is running); the message names it. */
     BUSY,
     /** The data is in the cold tier and must be thawed first; the message says what to run. */
-    COLD
+    COLD,
+    /** A server request carried no valid credentials (HTTP 401). */
+    UNAUTHENTICATED,
+    /** The caller is known but its role does not allow the operation (HTTP 403). */
+    FORBIDDEN,
+    /** The thing to create already exists (a user name, say; HTTP 409). */
+    CONFLICT
 }

@@ -1,0 +1,249 @@
+package io.haven.server;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.server.audit.AuditLog;
+import io.haven.server.auth.PasswordHasher;
+import io.haven.server.auth.Role;
+import io.haven.server.auth.Tokens;
+import io.haven.server.auth.Users;
+import io.haven.server.db.Database;
+import io.haven.server.http.Endpoints;
+import io.haven.server.http.Metrics;
+import io.haven.server.http.Router;
+import io.haven.server.tls.ServerTls;
+import java.net.URI;
+import java.util.Base64;
+import java.util.Optional;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The {@code haven server} process: one HTTPS port (Jetty 12, TLS 1.2/1.3 only, no plain-HTTP
+ * connector), the database, users, tokens and the audit log.
+ *
+ * <p>Start-up order: data directory → TLS material (CA created on first start, then reused) →
+ * database and migrations → first admin when there is no user → HTTPS listener. A failure at any
+ * step closes what was opened and throws a {@link HavenException}. {@link #close()} stops the
+ * listener first, then closes the database. Thread-safe.
+ */
+public final class HavenServer implements AutoCloseable {
+    /** The user name of the admin created at first start. */
+    public static final String FIRST_ADMIN = "admin";
+
+    private final ServerConfig config;
+    private final DataDirLock lock;
+    private final ServerTls tls;
+    private final Database db;
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final Router router;
+    private final String generatedAdminPassword;
+    private final boolean createdAdmin;
+    private boolean closed;
+
+    private HavenServer(ServerConfig config, DataDirLock lock, ServerTls tls, Database db, Server jetty, ServerConnector connector,
+            Router router, boolean createdAdmin, String generatedAdminPassword) {
+        this.config = config;
+        this.lock = lock;
+        this.tls = tls;
+        this.db = db;
+        this.jetty = jetty;
+        this.connector = connector;
+        this.router = router;
+        this.createdAdmin = createdAdmin;
+        this.generatedAdminPassword = generatedAdminPassword;
+    }
+
+    /**
+     * Starts the server and returns once it accepts connections.
+     *
+     * @throws HavenException IO when the data directory, database or port cannot be used, BUSY
+     *     when another server holds the embedded database
+     */
+    public static HavenServer start(ServerConfig config) {
+        createDataDir(config.dataDir());
+        DataDirLock lock = DataDirLock.acquire(config.dataDir());
+        try {
+            return start(config, lock);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static HavenServer start(ServerConfig config, DataDirLock lock) {
+        ServerTls tls = ServerTls.loadOrCreate(config.dataDir().resolve("tls"), config.certificateHosts(), config.clock(),
+                config.random());
+        Database db = Database.open(config.database());
+        try {
+            PasswordHasher hasher = new PasswordHasher(config.passwords(), config.random());
+            Users users = new Users(db.jdbi(), hasher, config.clock());
+            Tokens tokens = new Tokens(db.jdbi(), config.clock(), config.random());
+            AuditLog audit = new AuditLog(db.jdbi(), config.clock());
+            boolean createdAdmin = false;
+            String generated = null;
+            if (users.count() == 0) {
+                String pw = config.adminPassword();
+                if (pw == null) {
+                    byte[] raw = new byte[18];
+                    config.random().nextBytes(raw);
+                    pw = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+                    generated = pw;
+                }
+                users.create(FIRST_ADMIN, pw.toCharArray(), Role.ADMIN);
+                audit.record("haven server", "create first admin", "user:" + FIRST_ADMIN, "local", 201);
+                createdAdmin = true;
+            }
+            ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            Metrics metrics = new Metrics(config.clock().millis());
+            Endpoints endpoints = new Endpoints(db, users, tokens, audit, metrics, json, config.sessionTtl(), version());
+            Router router = new Router(endpoints.routes(), tokens, audit, metrics, json, System::nanoTime);
+
+            QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+            threads.setName("haven-http");
+            Server jetty = new Server(threads);
+            HttpConfiguration http = new HttpConfiguration();
+            http.setSendServerVersion(false);
+            http.setSendDateHeader(true);
+            SecureRequestCustomizer secure = new SecureRequestCustomizer();
+            secure.setSniHostCheck(false);
+            http.addCustomizer(secure);
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setSslContext(tls.sslContext());
+            ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+            ServerConnector connector = new ServerConnector(jetty, new SslConnectionFactory(ssl, HttpVersion.HTTP_1_1.asString()),
+                    new HttpConnectionFactory(http));
+            connector.setHost(config.host().startsWith("[") ? config.host().substring(1, config.host().length() - 1) : config.host());
+            connector.setPort(config.port());
+            connector.setIdleTimeout(60_000);
+            jetty.addConnector(connector);
+            jetty.setHandler(router);
+            jetty.setStopTimeout(5_000);
+            try {
+                jetty.start();
+            } catch (Exception e) {
+                try {
+                    jetty.stop();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw new HavenException(ErrorCode.IO, "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+            }
+            return new HavenServer(config, lock, tls, db, jetty, connector, router, createdAdmin, generated);
+        } catch (RuntimeException e) {
+            try {
+                db.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Creates the data directory, readable only by its owner (mode 0700), when it does not exist;
+     * an existing one is left as it is.
+     */
+    public static void createDataDir(java.nio.file.Path dir) {
+        try {
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                if (dir.getParent() != null) {
+                    java.nio.file.Files.createDirectories(dir.getParent());
+                }
+                if (java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                    java.nio.file.Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+                } else {
+                    java.nio.file.Files.createDirectory(dir);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new HavenException(ErrorCode.IO, "cannot create the data directory " + dir + ": " + e, e);
+        }
+    }
+
+    /** The port the server listens on (the real one when the config asked for 0). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** {@code https://HOST:PORT} with the configured host ({@code localhost} for a wildcard). */
+    public URI uri() {
+        String h = ServerConfig.isWildcard(config.host()) ? "localhost" : config.host();
+        if (h.contains(":") && !h.startsWith("[")) {
+            h = "[" + h + "]";
+        }
+        return URI.create("https://" + h + ":" + port());
+    }
+
+    public ServerTls tls() {
+        return tls;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** The routes served (for documentation checks). */
+    public Router router() {
+        return router;
+    }
+
+    /** Whether this start created the first admin. */
+    public boolean createdFirstAdmin() {
+        return createdAdmin;
+    }
+
+    /** The first admin's password when this start generated it (to be shown once). */
+    public Optional<String> generatedAdminPassword() {
+        return Optional.ofNullable(generatedAdminPassword);
+    }
+
+    /** Blocks until the server stops. */
+    public void join() throws InterruptedException {
+        jetty.join();
+    }
+
+    /** Stops the listener, then closes the database. A second call does nothing. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        HavenException failure = null;
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            failure = new HavenException(ErrorCode.IO, "cannot stop the HTTPS listener: " + e.getMessage(), e);
+        }
+        try {
+            db.close();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = new HavenException(ErrorCode.IO, "cannot close the database: " + e.getMessage(), e);
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        lock.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    static String version() {
+        String v = HavenServer.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}

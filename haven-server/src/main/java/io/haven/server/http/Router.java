@@ -1,0 +1,184 @@
+package io.haven.server.http;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.server.audit.AuditLog;
+import io.haven.server.auth.Tokens;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+
+/**
+ * The one Jetty handler: matches a {@link Route}, authenticates the bearer token, checks the
+ * role, runs the endpoint, turns failures into JSON errors ({@code {"error":{"code","message"}}}),
+ * writes an audit row for every mutating call (including refused ones), and records metrics.
+ *
+ * <p>Refusals: no or unknown token → 401 {@code unauthenticated}; a role too low → 403
+ * {@code forbidden}; unknown path → 404; known path, other method → 405. Endpoint failures map
+ * by {@link ErrorCode}; anything unexpected is a 500 whose message names no internals.
+ */
+public final class Router extends Handler.Abstract {
+    private static final int MAX_BODY = 1 << 20;
+
+    private final Map<String, Map<String, Route>> routes = new LinkedHashMap<>();
+    private final Tokens tokens;
+    private final AuditLog audit;
+    private final Metrics metrics;
+    private final ObjectMapper json;
+    private final LongSupplier nanoTime;
+
+    public Router(List<Route> routes, Tokens tokens, AuditLog audit, Metrics metrics, ObjectMapper json, LongSupplier nanoTime) {
+        for (Route r : routes) {
+            this.routes.computeIfAbsent(r.path(), p -> new LinkedHashMap<>()).put(r.method(), r);
+        }
+        this.tokens = tokens;
+        this.audit = audit;
+        this.metrics = metrics;
+        this.json = json;
+        this.nanoTime = nanoTime;
+    }
+
+    /** Every route, for documentation checks. */
+    public List<Route> routes() {
+        return routes.values().stream().flatMap(m -> m.values().stream()).toList();
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long start = nanoTime.getAsLong();
+        String method = request.getMethod().toUpperCase(Locale.ROOT);
+        String path = request.getHttpURI().getPath();
+        String address = Request.getRemoteAddr(request);
+        Map<String, Route> byMethod = routes.get(path);
+        Route route = byMethod == null ? null : byMethod.get(method);
+        String routeLabel = byMethod == null ? "unmatched" : path;
+        Reply reply;
+        Call call = null;
+        try {
+            if (byMethod == null) {
+                throw new HavenException(ErrorCode.NOT_FOUND, "no such endpoint: " + path + " (see /api/v1/openapi.json)");
+            }
+            if (route == null) {
+                reply = error(405, "method_not_allowed", method + " is not allowed on " + path + "; use "
+                        + String.join(" or ", byMethod.keySet()));
+            } else {
+                // public routes ignore credentials: a stale token must not block a login or a health check
+                Call.Principal principal = route.role() == null ? null : authenticate(request);
+                call = new Call(method, path, query(request), body(request), address, principal);
+                if (route.role() != null) {
+                    if (principal == null) {
+                        throw new HavenException(ErrorCode.UNAUTHENTICATED,
+                                "this endpoint needs credentials: send 'Authorization: Bearer TOKEN' (from POST /api/v1/login or an API token)");
+                    }
+                    if (!principal.user().role().includes(route.role())) {
+                        throw new HavenException(ErrorCode.FORBIDDEN, "user '" + principal.user().username() + "' (role "
+                                + principal.user().role().label() + ") may not " + method + " " + path + "; it needs the role "
+                                + route.role().label());
+                    }
+                }
+                reply = route.endpoint().handle(call);
+            }
+        } catch (HavenException e) {
+            reply = error(status(e.code()), e.code().name().toLowerCase(Locale.ROOT), e.getMessage());
+        } catch (JacksonException e) {
+            reply = error(400, "usage", "the request body is not the JSON this call takes: " + e.getOriginalMessage());
+        } catch (Exception e) {
+            reply = error(500, "internal", "internal error while serving " + method + " " + path);
+        }
+        if (route != null && route.mutating()) {
+            String actor = call == null ? null
+                    : call.principal() != null ? call.principal().user().username() : call.auditActor;
+            try {
+                audit.record(actor, method + " " + path, call == null ? null : call.auditTarget, address, reply.status());
+            } catch (RuntimeException e) {
+                reply = error(500, "internal", "the call ran but its audit record could not be written: " + e.getMessage());
+            }
+        }
+        response.setStatus(reply.status());
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.getHeaders().put("Strict-Transport-Security", "max-age=31536000");
+        response.getHeaders().put("X-Content-Type-Options", "nosniff");
+        if (reply.status() == 401) {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"haven\"");
+        }
+        metrics.record(method, routeLabel, reply.status(), nanoTime.getAsLong() - start);
+        response.write(true, ByteBuffer.wrap(reply.body()), callback);
+        return true;
+    }
+
+    private Call.Principal authenticate(Request request) {
+        String h = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (h == null) {
+            return null;
+        }
+        if (!h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new HavenException(ErrorCode.UNAUTHENTICATED, "only 'Authorization: Bearer TOKEN' is accepted");
+        }
+        return tokens.resolve(h.substring(7).trim())
+                .map(x -> new Call.Principal(x.user(), x.kind()))
+                .orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED,
+                        "the token is unknown, expired or revoked; log in again"));
+    }
+
+    private static Map<String, String> query(Request request) {
+        Fields f = Request.extractQueryParameters(request);
+        Map<String, String> m = new HashMap<>();
+        for (Fields.Field field : f) {
+            m.put(field.getName(), field.getValue());
+        }
+        return m;
+    }
+
+    private static byte[] body(Request request) throws IOException {
+        long declared = request.getLength();
+        if (declared > MAX_BODY) {
+            throw new HavenException(ErrorCode.USAGE, "the request body is larger than " + MAX_BODY + " bytes");
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] b = in.readNBytes(MAX_BODY + 1);
+            if (b.length > MAX_BODY) {
+                throw new HavenException(ErrorCode.USAGE, "the request body is larger than " + MAX_BODY + " bytes");
+            }
+            return b;
+        }
+    }
+
+    static int status(ErrorCode code) {
+        return switch (code) {
+            case USAGE -> 400;
+            case UNAUTHENTICATED, WRONG_PASSWORD -> 401;
+            case FORBIDDEN -> 403;
+            case NOT_FOUND, REPOSITORY_NOT_FOUND -> 404;
+            case CONFLICT, REPOSITORY_EXISTS -> 409;
+            case BUSY -> 503;
+            case CORRUPT, TARGET_UNUSABLE, UNSAFE_PATH, IO, INTERNAL, COLD -> 500;
+        };
+    }
+
+    private Reply error(int status, String code, String message) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", code);
+        inner.put("message", message);
+        try {
+            return new Reply(status, "application/json", json.writeValueAsBytes(Map.of("error", inner)));
+        } catch (JacksonException e) {
+            throw new HavenException(ErrorCode.INTERNAL, "cannot encode an error", e);
+        }
+    }
+}

@@ -1,0 +1,350 @@
+package io.haven.server.tls;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.IPAddress;
+
+/**
+ * The server's own certificate authority and its server certificate, kept as PEM files in one
+ * directory: {@code ca.crt}, {@code ca.key}, {@code server.crt}, {@code server.key}. Private keys
+ * are written with mode 0600 (temporary file, then atomic rename) and refused on load when
+ * others can read them.
+ *
+ * <p>{@link #loadOrCreate} creates the CA on first use and reuses it afterwards; the server
+ * certificate is re-issued from the same CA when it does not cover the hosts asked for or
+ * expires within 30 days, so a client that trusts the CA (or pinned its fingerprint) keeps
+ * working. Keys are ECDSA P-256; signatures SHA-256. Instances are immutable.
+ */
+public final class ServerTls {
+    private static final Duration CA_LIFETIME = Duration.ofDays(3650);
+    private static final Duration SERVER_LIFETIME = Duration.ofDays(825);
+    private static final Duration RENEW_BEFORE = Duration.ofDays(30);
+
+    private final Path dir;
+    private final X509Certificate ca;
+    private final X509Certificate server;
+    private final PrivateKey serverKey;
+    private final boolean createdCa;
+    private final boolean issuedServer;
+
+    private ServerTls(Path dir, X509Certificate ca, X509Certificate server, PrivateKey serverKey, boolean createdCa,
+            boolean issuedServer) {
+        this.dir = dir;
+        this.ca = ca;
+        this.server = server;
+        this.serverKey = serverKey;
+        this.createdCa = createdCa;
+        this.issuedServer = issuedServer;
+    }
+
+    /**
+     * Loads the CA and server certificate from {@code dir}, creating what is missing.
+     *
+     * @param hosts names and IP addresses the server certificate must cover (first one is its CN)
+     * @throws HavenException IO when the files cannot be read or written, CORRUPT when they do not
+     *     parse or do not belong together, USAGE when a private key is readable by others
+     */
+    public static ServerTls loadOrCreate(Path dir, List<String> hosts, InstantSource clock, SecureRandom random) {
+        if (hosts.isEmpty()) {
+            throw new HavenException(ErrorCode.USAGE, "the server certificate needs at least one host name");
+        }
+        try {
+            Files.createDirectories(dir);
+            Path caCrt = dir.resolve("ca.crt");
+            Path caKey = dir.resolve("ca.key");
+            boolean createdCa = false;
+            X509Certificate ca;
+            PrivateKey caPrivate;
+            if (Files.exists(caCrt) || Files.exists(caKey)) {
+                ca = readCertificate(caCrt);
+                caPrivate = readKey(caKey);
+            } else {
+                KeyPair kp = newKeyPair(random);
+                ca = selfSigned(kp, clock, random);
+                caPrivate = kp.getPrivate();
+                writePrivate(caKey, kp.getPrivate());
+                writePublic(caCrt, ca);
+                createdCa = true;
+            }
+            Path srvCrt = dir.resolve("server.crt");
+            Path srvKey = dir.resolve("server.key");
+            if (Files.exists(srvCrt) && Files.exists(srvKey)) {
+                X509Certificate server = readCertificate(srvCrt);
+                PrivateKey key = readKey(srvKey);
+                boolean fresh = server.getNotAfter().toInstant().isAfter(clock.instant().plus(RENEW_BEFORE));
+                boolean fromCa = server.getIssuerX500Principal().equals(ca.getSubjectX500Principal()) && signedBy(server, ca);
+                if (fresh && fromCa && covers(server, hosts)) {
+                    return new ServerTls(dir, ca, server, key, createdCa, false);
+                }
+            }
+            KeyPair kp = newKeyPair(random);
+            X509Certificate server = issue(ca, caPrivate, kp, hosts, clock, random);
+            writePrivate(srvKey, kp.getPrivate());
+            writePublic(srvCrt, server);
+            return new ServerTls(dir, ca, server, kp.getPrivate(), createdCa, true);
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.IO, "cannot read or write the server's certificates in " + dir + ": " + e, e);
+        } catch (GeneralSecurityException | OperatorCreationException e) {
+            throw new HavenException(ErrorCode.CORRUPT, "the server's certificates in " + dir + " are unusable: " + e, e);
+        }
+    }
+
+    public X509Certificate caCertificate() {
+        return ca;
+    }
+
+    public X509Certificate serverCertificate() {
+        return server;
+    }
+
+    public Path caCertificateFile() {
+        return dir.resolve("ca.crt");
+    }
+
+    /** Whether this call created the CA (first start). */
+    public boolean createdCa() {
+        return createdCa;
+    }
+
+    /** Whether this call issued a new server certificate. */
+    public boolean issuedServerCertificate() {
+        return issuedServer;
+    }
+
+    /** SHA-256 of the CA certificate's DER encoding, upper-case hex pairs joined by colons. */
+    public String caFingerprint() {
+        return fingerprint(ca);
+    }
+
+    public static String fingerprint(X509Certificate cert) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(cert.getEncoded());
+            return HexFormat.ofDelimiter(":").withUpperCase().formatHex(d);
+        } catch (GeneralSecurityException e) {
+            throw new HavenException(ErrorCode.INTERNAL, "cannot fingerprint a certificate: " + e, e);
+        }
+    }
+
+    /** A TLS context presenting the server certificate (with the CA in its chain). */
+    public SSLContext sslContext() {
+        try {
+            char[] pw = "haven".toCharArray();
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("server", serverKey, pw, new java.security.cert.Certificate[] {server, ca});
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, pw);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, null);
+            return ctx;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new HavenException(ErrorCode.INTERNAL, "cannot set up TLS: " + e, e);
+        }
+    }
+
+    // --- certificates
+
+    private static KeyPair newKeyPair(SecureRandom random) throws GeneralSecurityException {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"), random);
+        return g.generateKeyPair();
+    }
+
+    private static X509Certificate selfSigned(KeyPair kp, InstantSource clock, SecureRandom random)
+            throws GeneralSecurityException, OperatorCreationException, IOException {
+        Instant now = clock.instant();
+        byte[] id = new byte[4];
+        random.nextBytes(id);
+        X500Name name = new X500Name("CN=Haven server CA " + HexFormat.of().formatHex(id) + ",O=Haven");
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, serial(random),
+                Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(CA_LIFETIME)), name, kp.getPublic());
+        JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(kp.getPublic()));
+        return sign(b, kp.getPrivate());
+    }
+
+    private static X509Certificate issue(X509Certificate ca, PrivateKey caKey, KeyPair kp, List<String> hosts,
+            InstantSource clock, SecureRandom random) throws GeneralSecurityException, OperatorCreationException, IOException {
+        Instant now = clock.instant();
+        Instant notAfter = now.plus(SERVER_LIFETIME);
+        if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
+            notAfter = ca.getNotAfter().toInstant();
+        }
+        X500Name subject = new X500Name("CN=" + hosts.get(0).replaceAll("[,+=\"\\\\<>;]", "_") + ",O=Haven");
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(random),
+                Date.from(now.minus(Duration.ofHours(1))), Date.from(notAfter), subject, kp.getPublic());
+        JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+        b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+        List<GeneralName> names = new ArrayList<>();
+        for (String h : hosts) {
+            String host = unbracket(h);
+            names.add(IPAddress.isValid(host) ? new GeneralName(GeneralName.iPAddress, host)
+                    : new GeneralName(GeneralName.dNSName, host));
+        }
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
+        b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(kp.getPublic()));
+        b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
+        return sign(b, caKey);
+    }
+
+    private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey key)
+            throws OperatorCreationException, GeneralSecurityException {
+        ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").build(key);
+        return new JcaX509CertificateConverter().getCertificate(b.build(signer));
+    }
+
+    private static BigInteger serial(SecureRandom random) {
+        return new BigInteger(127, random).setBit(126);
+    }
+
+    private static boolean signedBy(X509Certificate cert, X509Certificate ca) {
+        try {
+            cert.verify(ca.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    private static boolean covers(X509Certificate cert, List<String> hosts) throws GeneralSecurityException {
+        Set<String> have = new HashSet<>();
+        var sans = cert.getSubjectAlternativeNames();
+        if (sans != null) {
+            for (List<?> san : sans) {
+                have.add(normalize(String.valueOf(san.get(1))));
+            }
+        }
+        for (String h : hosts) {
+            if (!have.contains(normalize(unbracket(h)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String unbracket(String h) {
+        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+    }
+
+    private static String normalize(String host) {
+        if (IPAddress.isValid(host)) {
+            try {
+                return InetAddress.getByName(host).getHostAddress(); // a literal: no lookup
+            } catch (IOException e) {
+                return host;
+            }
+        }
+        return host.toLowerCase(Locale.ROOT);
+    }
+
+    // --- files
+
+    private static X509Certificate readCertificate(Path file) throws IOException, GeneralSecurityException {
+        byte[] pem = Files.readAllBytes(file);
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
+    }
+
+    private static PrivateKey readKey(Path file) throws IOException, GeneralSecurityException {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            for (PosixFilePermission p : perms) {
+                if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
+                    throw new HavenException(ErrorCode.USAGE, "private key " + file + " is accessible to other users ("
+                            + PosixFilePermissions.toString(perms) + "); run 'chmod 600 " + file + "'");
+                }
+            }
+        }
+        String pem = Files.readString(file, StandardCharsets.US_ASCII);
+        String b64 = pem.replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
+        return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64)));
+    }
+
+    private static void writePublic(Path file, X509Certificate cert) throws IOException, GeneralSecurityException {
+        write(file, pem("CERTIFICATE", cert.getEncoded()), false);
+    }
+
+    private static void writePrivate(Path file, PrivateKey key) throws IOException {
+        write(file, pem("PRIVATE KEY", key.getEncoded()), true);
+    }
+
+    private static String pem(String type, byte[] der) {
+        String b64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
+        return "-----BEGIN " + type + "-----\n" + b64 + "\n-----END " + type + "-----\n";
+    }
+
+    private static void write(Path file, String text, boolean secret) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
+        } else {
+            Files.createFile(tmp);
+        }
+        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}
