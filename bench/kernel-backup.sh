@@ -141,6 +141,11 @@ trap 'echo "interrupted" >&2; exit 130' INT TERM
 bench_host_info
 TAR_VER="$(tar --version | head -n1)"
 
+if [[ $BACKEND == s3 ]]; then
+  S3_DATA="$WORK/s3data"
+  s3_server_start "$S3_DATA"
+fi
+
 declare -A VERSION
 if has_tool haven; then
   warm_src="$REPO_ROOT/docs"
@@ -157,11 +162,6 @@ SRC_MIB="$(awk -v b="$SRC_BYTES" 'BEGIN {printf "%.0f", b/1048576}')"
 avail_kib="$(df -Pk "$BENCH_DIR" | awk 'NR==2 {print $4}')"
 need_kib=$(( SRC_BYTES * 3 / 1024 ))   # repo + restore target + copy, roughly
 (( avail_kib > need_kib )) || die "not enough free space in $BENCH_DIR: $((avail_kib/1024)) MiB available, ~$((need_kib/1024)) MiB needed"
-
-if [[ $BACKEND == s3 ]]; then
-  S3_DATA="$WORK/s3data"
-  s3_server_start "$S3_DATA"
-fi
 
 # repo_location TOOL RUN: where TOOL's repository lives; repo_files: its files on this disk.
 repo_location() {

@@ -127,15 +127,22 @@ haven_prepare() {
   # on a small tree, so every timed run sees the state a user has after their first backup.
   # The runs get fresh per-tool caches (XDG_CACHE_HOME) because restic's and borg's
   # caches are per repository; Haven's JVM cache is per installation, so it lives apart.
-  export HAVEN_CACHE_DIR="$BENCH_DIR/haven-jvm-cache"
-  warm_repo="$BENCH_DIR/haven-warmup-repo"
+  # With S3 repositories (S3_ENDPOINT set by s3_server_start), the warm-up backs up to S3, so that
+  # the cache holds the AWS SDK's classes as it does for a user whose backups go to S3.
+  if [[ -n ${S3_ENDPOINT:-} ]]; then
+    export HAVEN_CACHE_DIR="$BENCH_DIR/haven-jvm-cache-s3"
+    warm_repo="s3:$S3_ENDPOINT/$S3_BUCKET/warmup-$$"
+  else
+    export HAVEN_CACHE_DIR="$BENCH_DIR/haven-jvm-cache"
+    warm_repo="$BENCH_DIR/haven-warmup-repo"
+    rm -rf "$warm_repo"
+  fi
   [[ -d ${BENCH_WARMUP_SRC:-} ]] && warm_src=$BENCH_WARMUP_SRC
-  rm -rf "$warm_repo"
   log "warming Haven's start-up cache (untimed: init, backup and list of a small tree)"
   run_quiet "haven warm-up init" "$LOG_DIR/haven-warmup.log" env HAVEN_REPO="$warm_repo" HAVEN_PASSWORD=warmup "${HAVEN_CMD[@]}" init
   run_quiet "haven warm-up backup" "$LOG_DIR/haven-warmup.log" env HAVEN_REPO="$warm_repo" HAVEN_PASSWORD=warmup "${HAVEN_CMD[@]}" backup "$warm_src"
   run_quiet "haven warm-up snapshots" "$LOG_DIR/haven-warmup.log" env HAVEN_REPO="$warm_repo" HAVEN_PASSWORD=warmup "${HAVEN_CMD[@]}" snapshots
-  rm -rf "$warm_repo"
+  [[ $warm_repo == s3:* ]] || rm -rf "$warm_repo"
 }
 
 # s3_server_start DATA_DIR: starts the benchmark's S3-compatible server (s3proxy 4.1.0 with its

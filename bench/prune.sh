@@ -102,15 +102,15 @@ else
 fi
 
 bench_host_info
+if [[ $BACKEND == s3 ]]; then
+  S3_DATA="$WORK/s3data"
+  s3_server_start "$S3_DATA"
+fi
 declare -A VERSION
 warm_src="$TREE/fs"; [[ -d $warm_src ]] || warm_src="$REPO_ROOT/docs"
 has_tool haven && haven_prepare "$warm_src"
 has_tool restic && VERSION[restic]="$(restic version | head -n1)"
 
-if [[ $BACKEND == s3 ]]; then
-  S3_DATA="$WORK/s3data"
-  s3_server_start "$S3_DATA"
-fi
 repo_location() {
   if [[ $BACKEND == s3 ]]; then printf 's3:%s/%s/%s' "$S3_ENDPOINT" "$S3_BUCKET" "$1"
   else printf '%s/%s-repo' "$WORK" "$1"; fi
