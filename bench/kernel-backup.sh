@@ -42,8 +42,6 @@ BENCH_QUICK_SUBDIR="${BENCH_QUICK_SUBDIR:-drivers/net}"
 HAVEN_DEFAULT=0
 [[ -z ${HAVEN:-} ]] && HAVEN_DEFAULT=1
 HAVEN="${HAVEN:-$REPO_ROOT/haven}"
-KERNEL_TARBALL=/usr/src/linux-source-6.1.tar.xz
-KERNEL_NAME=linux-source-6.1
 PASSWORD="haven-bench-password"
 
 SCRIPT_LIB="$SCRIPT_DIR/lib.sh"
@@ -83,18 +81,8 @@ need_pkgs=()
 [[ -x /usr/bin/time ]] || need_pkgs+=(time)
 has_tool restic && ! command -v restic >/dev/null && need_pkgs+=(restic)
 has_tool borg && ! command -v borg >/dev/null && need_pkgs+=(borgbackup)
-[[ -z ${BENCH_SRC:-} && ! -f $KERNEL_TARBALL ]] && need_pkgs+=(linux-source-6.1)
-if (( ${#need_pkgs[@]} )); then
-  SUDO=()
-  if [[ $(id -u) != 0 ]]; then
-    command -v sudo >/dev/null || die "need root (or sudo) to install: ${need_pkgs[*]}"
-    SUDO=(sudo)
-  fi
-  log "installing: ${need_pkgs[*]}"
-  "${SUDO[@]}" apt-get update -qq || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${need_pkgs[@]}" \
-    || die "apt-get install ${need_pkgs[*]} failed"
-fi
+kernel_needed && need_pkgs+=(linux-source-6.1)
+install_missing ${need_pkgs[@]+"${need_pkgs[@]}"}
 
 mkdir -p "$BENCH_DIR"
 BENCH_DIR="$(cd "$BENCH_DIR" && pwd)"
@@ -104,17 +92,7 @@ if [[ -n ${BENCH_SRC:-} ]]; then
   [[ -d $BENCH_SRC ]] || die "BENCH_SRC=$BENCH_SRC is not a directory"
   TREE="$(cd "$BENCH_SRC" && pwd)"
 else
-  TREE="$BENCH_DIR/$KERNEL_NAME"
-  MARKER="$BENCH_DIR/.$KERNEL_NAME.extracted"
-  if [[ ! -f $MARKER || ! -d $TREE ]]; then
-    log "extracting $KERNEL_TARBALL to $TREE (once)"
-    rm -rf "$TREE" "$BENCH_DIR/.extract"
-    mkdir -p "$BENCH_DIR/.extract"
-    tar -C "$BENCH_DIR/.extract" -xJf "$KERNEL_TARBALL" || die "extracting $KERNEL_TARBALL failed"
-    mv "$BENCH_DIR/.extract/$KERNEL_NAME" "$TREE"
-    rmdir "$BENCH_DIR/.extract"
-    touch "$MARKER"
-  fi
+  TREE="$(kernel_tree)"
 fi
 
 if [[ $QUICK == 1 ]]; then

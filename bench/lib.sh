@@ -87,6 +87,42 @@ mib() { [[ -n ${1:-} ]] && awk -v b="$1" 'BEGIN {printf "%.1f", b/1048576}'; }
 kib2mib() { [[ -n ${1:-} ]] && awk -v k="$1" 'BEGIN {printf "%.0f", k/1024}'; }
 div()  { [[ -n ${1:-} && -n ${2:-} ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a/b}'; }
 
+# install_missing PKG…: apt-get installs the packages given (as root, or through sudo); none: nothing.
+install_missing() {
+  (( $# )) || return 0
+  local sudo=()
+  if [[ $(id -u) != 0 ]]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to install: $*"
+    sudo=(sudo)
+  fi
+  log "installing: $*"
+  "${sudo[@]}" apt-get update -qq || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@" || die "apt-get install $* failed"
+}
+
+# kernel_tree: extracts /usr/src/linux-source-6.1.tar.xz to $BENCH_DIR/linux-source-6.1 once (a marker
+# file records a complete extraction) and prints the tree's path.
+KERNEL_TARBALL=/usr/src/linux-source-6.1.tar.xz
+KERNEL_NAME=linux-source-6.1
+kernel_tree() {
+  local tree="$BENCH_DIR/$KERNEL_NAME" marker="$BENCH_DIR/.$KERNEL_NAME.extracted"
+  if [[ ! -f $marker || ! -d $tree ]]; then
+    log "extracting $KERNEL_TARBALL to $tree (once)"
+    rm -rf "$tree" "$BENCH_DIR/.extract"
+    mkdir -p "$BENCH_DIR/.extract"
+    tar -C "$BENCH_DIR/.extract" -xJf "$KERNEL_TARBALL" || die "extracting $KERNEL_TARBALL failed"
+    mv "$BENCH_DIR/.extract/$KERNEL_NAME" "$tree"
+    rmdir "$BENCH_DIR/.extract"
+    touch "$marker"
+  fi
+  printf '%s' "$tree"
+}
+
+# kernel_needed: whether the kernel source package must be installed (no BENCH_SRC, no tarball, no extracted tree)
+kernel_needed() {
+  [[ -z ${BENCH_SRC:-} && ! -f $KERNEL_TARBALL && ! -f $BENCH_DIR/.$KERNEL_NAME.extracted ]]
+}
+
 # bench_host_info: sets DATE_ISO DATE_TAG NPROC CPU_MODEL KERNEL MEM_MIB FS_TYPE
 bench_host_info() {
   DATE_ISO="$(date -u +%Y-%m-%dT%H:%M:%SZ)"

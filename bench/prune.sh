@@ -44,8 +44,6 @@ fi
 HAVEN_DEFAULT=0
 [[ -z ${HAVEN:-} ]] && HAVEN_DEFAULT=1
 HAVEN="${HAVEN:-$REPO_ROOT/haven}"
-KERNEL_TARBALL=/usr/src/linux-source-6.1.tar.xz
-KERNEL_NAME=linux-source-6.1
 PASSWORD="haven-bench-password"
 
 # shellcheck source=bench/lib.sh
@@ -61,14 +59,9 @@ KEEP=$(( BENCH_SNAPSHOTS / 2 ))
 need_pkgs=()
 [[ -x /usr/bin/time ]] || need_pkgs+=(time)
 has_tool restic && ! command -v restic >/dev/null && need_pkgs+=(restic)
-[[ -z ${BENCH_SRC:-} && ! -f $KERNEL_TARBALL && ! -f $BENCH_DIR/.$KERNEL_NAME.extracted ]] && need_pkgs+=(linux-source-6.1)
+kernel_needed && need_pkgs+=(linux-source-6.1)
 command -v python3 >/dev/null || need_pkgs+=(python3)
-if (( ${#need_pkgs[@]} )); then
-  SUDO=(); [[ $(id -u) != 0 ]] && SUDO=(sudo)
-  log "installing: ${need_pkgs[*]}"
-  "${SUDO[@]}" apt-get update -qq || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${need_pkgs[@]}" || die "apt-get install failed"
-fi
+install_missing ${need_pkgs[@]+"${need_pkgs[@]}"}
 
 mkdir -p "$BENCH_DIR"
 BENCH_DIR="$(cd "$BENCH_DIR" && pwd)"
@@ -87,14 +80,7 @@ if [[ -n ${BENCH_SRC:-} ]]; then
   [[ -d $BENCH_SRC ]] || die "BENCH_SRC=$BENCH_SRC is not a directory"
   cp -a "$BENCH_SRC/." "$TREE/"
 else
-  KTREE="$BENCH_DIR/$KERNEL_NAME"
-  if [[ ! -f $BENCH_DIR/.$KERNEL_NAME.extracted || ! -d $KTREE ]]; then
-    log "extracting $KERNEL_TARBALL to $KTREE (once)"
-    rm -rf "$KTREE" "$BENCH_DIR/.extract"; mkdir -p "$BENCH_DIR/.extract"
-    tar -C "$BENCH_DIR/.extract" -xJf "$KERNEL_TARBALL" || die "extracting $KERNEL_TARBALL failed"
-    mv "$BENCH_DIR/.extract/$KERNEL_NAME" "$KTREE"; rmdir "$BENCH_DIR/.extract"
-    touch "$BENCH_DIR/.$KERNEL_NAME.extracted"
-  fi
+  KTREE="$(kernel_tree)"
   for d in $BENCH_PRUNE_DIRS; do
     [[ -d $KTREE/$d ]] || die "BENCH_PRUNE_DIRS: $KTREE/$d does not exist"
     cp -a "$KTREE/$d" "$TREE/"

@@ -34,6 +34,8 @@ public final class CacheBackend implements Backend {
     private final long maxSize;
     private volatile Backend main;
     private final Set<String> touched = ConcurrentHashMap.newKeySet();
+    /** Bytes the cache takes, as this process last counted them plus what it wrote since; -1 before the first count. */
+    private final java.util.concurrent.atomic.AtomicLong usedEstimate = new java.util.concurrent.atomic.AtomicLong(-1);
 
     /**
      * @param local the cache's own objects, stored in {@code dir}
@@ -176,7 +178,15 @@ public final class CacheBackend implements Backend {
             }
         }
         if (maxSize > 0 && name.startsWith("data/")) {
-            evictOverLimit();
+            // count the directory once, then keep the sum up to date: not a listing per pack written
+            if (usedEstimate.get() < 0) {
+                usedEstimate.set(usedBytes());   // includes what was just written
+            } else {
+                usedEstimate.addAndGet(length);
+            }
+            if (usedEstimate.get() > maxSize) {
+                evictOverLimit();
+            }
         }
     }
 
@@ -236,6 +246,7 @@ public final class CacheBackend implements Backend {
             local.delete(c.name());
             freed += c.size();
         }
+        usedEstimate.set(total - freed);
         return freed;
     }
 

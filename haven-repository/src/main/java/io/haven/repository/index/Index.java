@@ -269,10 +269,14 @@ public final class Index {
      * the number of entries.
      */
     public void condemn(java.util.Collection<Integer> packNos) {
+        markLastChoice(condemned, packNos);
+    }
+
+    private void markLastChoice(java.util.BitSet set, java.util.Collection<Integer> packNos) {
         long stamp = lock.writeLock();
         try {
             for (int p : packNos) {
-                condemned.set(p);
+                set.set(p);
             }
             repoint();
         } finally {
@@ -327,29 +331,21 @@ public final class Index {
         return find(id) >= 0;
     }
 
-    /** Whether the blob has a copy outside condemned packs: a writer may rely on it. */
     /**
      * Marks packs whose blobs new snapshots should not reuse although they are not condemned:
      * packs in the cold tier (a new snapshot would need a thaw), and packs a site cache evicted
      * (the main repository may drop them). Writers store such blobs again.
      */
     public void avoid(java.util.Collection<Integer> packNos) {
-        long stamp = lock.writeLock();
-        try {
-            for (int p : packNos) {
-                avoided.set(p);
-            }
-            repoint();
-        } finally {
-            lock.unlockWrite(stamp);
-        }
+        markLastChoice(avoided, packNos);
     }
 
+    /** Whether the blob has a copy outside condemned and avoided packs: a writer may rely on it. */
     public boolean containsUsable(BlobId id) {
         long stamp = lock.readLock();
         try {
             int e = findLocked(id);
-            return e >= 0 && !condemned.get(packOf(e)) && !avoided.get(packOf(e));
+            return e >= 0 && !lastChoice(packOf(e));
         } finally {
             lock.unlockRead(stamp);
         }
