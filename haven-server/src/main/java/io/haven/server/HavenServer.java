@@ -14,7 +14,10 @@ import io.haven.server.http.Endpoints;
 import io.haven.server.http.Metrics;
 import io.haven.server.http.Router;
 import io.haven.server.tls.ServerTls;
+import io.haven.server.http.Route;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Base64;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpVersion;
@@ -47,12 +50,14 @@ public final class HavenServer implements AutoCloseable {
     private final Server jetty;
     private final ServerConnector connector;
     private final Router router;
+    private final ControlPlane control;
     private final String generatedAdminPassword;
     private final boolean createdAdmin;
     private boolean closed;
 
     private HavenServer(ServerConfig config, DataDirLock lock, ServerTls tls, Database db, Server jetty, ServerConnector connector,
-            Router router, boolean createdAdmin, String generatedAdminPassword) {
+            Router router, ControlPlane control, boolean createdAdmin, String generatedAdminPassword) {
+        this.control = control;
         this.config = config;
         this.lock = lock;
         this.tls = tls;
@@ -107,10 +112,16 @@ public final class HavenServer implements AutoCloseable {
             ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
             Metrics metrics = new Metrics(config.clock().millis());
             Endpoints endpoints = new Endpoints(db, users, tokens, audit, metrics, json, config.sessionTtl(), version());
-            Router router = new Router(endpoints.routes(), tokens, audit, metrics, json, System::nanoTime);
+            ControlPlane control = ControlPlane.create(config, db, tls, json);
+            List<Route> routes = new ArrayList<>(endpoints.routes());
+            routes.addAll(control.routes());
+            Router router = new Router(routes, tokens, control.agentEndpoints()::authenticate, audit, metrics, json, System::nanoTime);
 
             QueuedThreadPool threads = new QueuedThreadPool(64, 4);
             threads.setName("haven-http");
+            // agents' task polls wait on the server for up to 30 s: on virtual threads, a thousand
+            // waiting polls cost memory, not platform threads
+            threads.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
             Server jetty = new Server(threads);
             HttpConfiguration http = new HttpConfiguration();
             http.setSendServerVersion(false);
@@ -121,13 +132,15 @@ public final class HavenServer implements AutoCloseable {
             SslContextFactory.Server ssl = new SslContextFactory.Server();
             ssl.setSslContext(tls.sslContext());
             ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+            // agents present a client certificate from our CA; users and browsers present none
+            ssl.setWantClientAuth(true);
             ServerConnector connector = new ServerConnector(jetty, new SslConnectionFactory(ssl, HttpVersion.HTTP_1_1.asString()),
                     new HttpConnectionFactory(http));
             connector.setHost(config.host().startsWith("[") ? config.host().substring(1, config.host().length() - 1) : config.host());
             connector.setPort(config.port());
             connector.setIdleTimeout(60_000);
             jetty.addConnector(connector);
-            jetty.setHandler(router);
+            jetty.setHandler(control.handler(router));
             jetty.setStopTimeout(5_000);
             try {
                 jetty.start();
@@ -139,7 +152,8 @@ public final class HavenServer implements AutoCloseable {
                 }
                 throw new HavenException(ErrorCode.IO, "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
             }
-            return new HavenServer(config, lock, tls, db, jetty, connector, router, createdAdmin, generated);
+            control.start();
+            return new HavenServer(config, lock, tls, db, jetty, connector, router, control, createdAdmin, generated);
         } catch (RuntimeException e) {
             try {
                 db.close();
@@ -199,6 +213,11 @@ public final class HavenServer implements AutoCloseable {
         return router;
     }
 
+    /** The control plane: agents, inventory, jobs, scheduler. */
+    public ControlPlane control() {
+        return control;
+    }
+
     /** Whether this start created the first admin. */
     public boolean createdFirstAdmin() {
         return createdAdmin;
@@ -227,6 +246,7 @@ public final class HavenServer implements AutoCloseable {
         } catch (Exception e) {
             failure = new HavenException(ErrorCode.IO, "cannot stop the HTTPS listener: " + e.getMessage(), e);
         }
+        control.close();
         try {
             db.close();
         } catch (RuntimeException e) {

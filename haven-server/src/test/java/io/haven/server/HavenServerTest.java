@@ -216,7 +216,11 @@ class HavenServerTest {
         assertThat(documented).containsExactlyInAnyOrderElementsOf(served);
         for (Route route : server.router().routes()) {
             JsonNode op = doc.get("paths").get(route.path()).get(route.method().toLowerCase());
-            assertThat(op.has("security")).as(route.method() + " " + route.path()).isEqualTo(route.role() != null);
+            assertThat(op.has("security")).as(route.method() + " " + route.path()).isEqualTo(route.access() != Route.Access.PUBLIC);
+            if (op.has("security")) {
+                assertThat(op.get("security").get(0).has(route.access() == Route.Access.AGENT ? "agentCertificate" : "bearer"))
+                        .as(route.method() + " " + route.path()).isTrue();
+            }
         }
     }
 

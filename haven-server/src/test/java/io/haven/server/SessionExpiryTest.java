@@ -35,7 +35,7 @@ class SessionExpiryTest {
         ManualClock clock = new ManualClock();
         ServerConfig base = HavenServerTest.config(data).withSessionTtl(Duration.ofHours(1));
         ServerConfig config = new ServerConfig(base.dataDir(), base.host(), base.port(), base.certificateHosts(), base.database(),
-                base.adminPassword(), base.passwords(), base.sessionTtl(), clock, new SecureRandom());
+                base.adminPassword(), base.passwords(), base.sessionTtl(), clock, new SecureRandom(), base.control());
         try (HavenServer s = HavenServer.start(config)) {
             TestClient c = new TestClient(s.uri(), s.tls().caCertificateFile());
             String session = c.login("admin", HavenServerTest.ADMIN_PW);

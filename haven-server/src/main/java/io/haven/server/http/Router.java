@@ -35,17 +35,36 @@ import org.eclipse.jetty.util.Fields;
 public final class Router extends Handler.Abstract {
     private static final int MAX_BODY = 1 << 20;
 
+    /** Identifies an agent from its (CA-verified) client certificate; throws when it may not call. */
+    @FunctionalInterface
+    public interface AgentAuthenticator {
+        /**
+         * @throws HavenException UNAUTHENTICATED for an unknown certificate, FORBIDDEN for a
+         *     disabled or revoked agent
+         */
+        Call.AgentPrincipal authenticate(java.security.cert.X509Certificate certificate);
+    }
+
     private final Map<String, Map<String, Route>> routes = new LinkedHashMap<>();
+    private final List<String> templates = new java.util.ArrayList<>();
+    private final AgentAuthenticator agents;
     private final Tokens tokens;
     private final AuditLog audit;
     private final Metrics metrics;
     private final ObjectMapper json;
     private final LongSupplier nanoTime;
 
-    public Router(List<Route> routes, Tokens tokens, AuditLog audit, Metrics metrics, ObjectMapper json, LongSupplier nanoTime) {
+    public Router(List<Route> routes, Tokens tokens, AgentAuthenticator agents, AuditLog audit, Metrics metrics, ObjectMapper json,
+            LongSupplier nanoTime) {
         for (Route r : routes) {
-            this.routes.computeIfAbsent(r.path(), p -> new LinkedHashMap<>()).put(r.method(), r);
+            if (this.routes.computeIfAbsent(r.path(), p -> new LinkedHashMap<>()).put(r.method(), r) != null) {
+                throw new IllegalArgumentException("two routes for " + r.method() + " " + r.path());
+            }
+            if (r.templated() && !templates.contains(r.path())) {
+                templates.add(r.path());
+            }
         }
+        this.agents = agents;
         this.tokens = tokens;
         this.audit = audit;
         this.metrics = metrics;
@@ -64,9 +83,11 @@ public final class Router extends Handler.Abstract {
         String method = request.getMethod().toUpperCase(Locale.ROOT);
         String path = request.getHttpURI().getPath();
         String address = Request.getRemoteAddr(request);
-        Map<String, Route> byMethod = routes.get(path);
+        Map<String, String> params = new HashMap<>();
+        String template = match(path, params);
+        Map<String, Route> byMethod = template == null ? null : routes.get(template);
         Route route = byMethod == null ? null : byMethod.get(method);
-        String routeLabel = byMethod == null ? "unmatched" : path;
+        String routeLabel = byMethod == null ? "unmatched" : template;
         Reply reply;
         Call call = null;
         try {
@@ -78,9 +99,24 @@ public final class Router extends Handler.Abstract {
                         + String.join(" or ", byMethod.keySet()));
             } else {
                 // public routes ignore credentials: a stale token must not block a login or a health check
-                Call.Principal principal = route.role() == null ? null : authenticate(request);
-                call = new Call(method, path, query(request), body(request), address, principal);
-                if (route.role() != null) {
+                java.security.cert.X509Certificate cert = clientCertificate(request);
+                Call.Principal principal = null;
+                Call.AgentPrincipal agent = null;
+                if (route.access() == Route.Access.AGENT) {
+                    if (cert == null) {
+                        throw new HavenException(request.getHeaders().get(HttpHeader.AUTHORIZATION) != null ? ErrorCode.FORBIDDEN
+                                : ErrorCode.UNAUTHENTICATED, "this endpoint is for agents: it needs an enrolled agent's client "
+                                + "certificate (haven agent enroll); user tokens are not accepted here");
+                    }
+                    agent = agents.authenticate(cert);
+                } else if (route.access() == Route.Access.USER) {
+                    principal = authenticate(request);
+                    if (principal == null && cert != null) {
+                        throw new HavenException(ErrorCode.FORBIDDEN, "agents may not call user endpoints (" + method + " " + path + ")");
+                    }
+                }
+                call = new Call(method, path, query(request), body(request), address, principal, agent, params);
+                if (route.access() == Route.Access.USER) {
                     if (principal == null) {
                         throw new HavenException(ErrorCode.UNAUTHENTICATED,
                                 "this endpoint needs credentials: send 'Authorization: Bearer TOKEN' (from POST /api/v1/login or an API token)");
@@ -100,9 +136,10 @@ public final class Router extends Handler.Abstract {
         } catch (Exception e) {
             reply = error(500, "internal", "internal error while serving " + method + " " + path);
         }
-        if (route != null && route.mutating()) {
+        if (route != null && route.mutating() && route.audited()) {
             String actor = call == null ? null
-                    : call.principal() != null ? call.principal().user().username() : call.auditActor;
+                    : call.principal() != null ? call.principal().user().username()
+                    : call.agent() != null ? "agent:" + call.agent().name() : call.auditActor;
             try {
                 audit.record(actor, method + " " + path, call == null ? null : call.auditTarget, address, reply.status());
             } catch (RuntimeException e) {
@@ -120,6 +157,50 @@ public final class Router extends Handler.Abstract {
         metrics.record(method, routeLabel, reply.status(), nanoTime.getAsLong() - start);
         response.write(true, ByteBuffer.wrap(reply.body()), callback);
         return true;
+    }
+
+    /** The template path {@code path} matches (exact paths first), filling {@code params}; null when none. */
+    String match(String path, Map<String, String> params) {
+        if (routes.containsKey(path)) {
+            return path;
+        }
+        String[] got = path.split("/", -1);
+        for (String t : templates) {
+            String[] want = t.split("/", -1);
+            if (want.length != got.length) {
+                continue;
+            }
+            Map<String, String> found = new HashMap<>();
+            boolean ok = true;
+            for (int i = 0; i < want.length && ok; i++) {
+                if (want[i].startsWith("{") && want[i].endsWith("}")) {
+                    if (got[i].isEmpty()) {
+                        ok = false;
+                    } else {
+                        found.put(want[i].substring(1, want[i].length() - 1), java.net.URLDecoder.decode(got[i],
+                                java.nio.charset.StandardCharsets.UTF_8));
+                    }
+                } else {
+                    ok = want[i].equals(got[i]);
+                }
+            }
+            if (ok) {
+                params.putAll(found);
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static java.security.cert.X509Certificate clientCertificate(Request request) {
+        Object o = request.getAttribute(org.eclipse.jetty.io.EndPoint.SslSessionData.ATTRIBUTE);
+        if (o instanceof org.eclipse.jetty.io.EndPoint.SslSessionData ssl) {
+            java.security.cert.X509Certificate[] chain = ssl.peerCertificates();
+            if (chain != null && chain.length > 0) {
+                return chain[0];
+            }
+        }
+        return null;
     }
 
     private Call.Principal authenticate(Request request) {

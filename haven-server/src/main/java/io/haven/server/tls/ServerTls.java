@@ -76,11 +76,15 @@ public final class ServerTls {
     private final X509Certificate ca;
     private final X509Certificate server;
     private final PrivateKey serverKey;
+    private final PrivateKey caKey;
+    private final SecureRandom random;
     private final boolean createdCa;
     private final boolean issuedServer;
 
-    private ServerTls(Path dir, X509Certificate ca, X509Certificate server, PrivateKey serverKey, boolean createdCa,
-            boolean issuedServer) {
+    private ServerTls(Path dir, X509Certificate ca, PrivateKey caKey, X509Certificate server, PrivateKey serverKey,
+            SecureRandom random, boolean createdCa, boolean issuedServer) {
+        this.caKey = caKey;
+        this.random = random;
         this.dir = dir;
         this.ca = ca;
         this.server = server;
@@ -126,14 +130,14 @@ public final class ServerTls {
                 boolean fresh = server.getNotAfter().toInstant().isAfter(clock.instant().plus(RENEW_BEFORE));
                 boolean fromCa = server.getIssuerX500Principal().equals(ca.getSubjectX500Principal()) && signedBy(server, ca);
                 if (fresh && fromCa && covers(server, hosts)) {
-                    return new ServerTls(dir, ca, server, key, createdCa, false);
+                    return new ServerTls(dir, ca, caPrivate, server, key, random, createdCa, false);
                 }
             }
             KeyPair kp = newKeyPair(random);
             X509Certificate server = issue(ca, caPrivate, kp, hosts, clock, random);
             writePrivate(srvKey, kp.getPrivate());
             writePublic(srvCrt, server);
-            return new ServerTls(dir, ca, server, kp.getPrivate(), createdCa, true);
+            return new ServerTls(dir, ca, caPrivate, server, kp.getPrivate(), random, createdCa, true);
         } catch (IOException e) {
             throw new HavenException(ErrorCode.IO, "cannot read or write the server's certificates in " + dir + ": " + e, e);
         } catch (GeneralSecurityException | OperatorCreationException e) {
@@ -177,7 +181,46 @@ public final class ServerTls {
         }
     }
 
-    /** A TLS context presenting the server certificate (with the CA in its chain). */
+    /**
+     * Issues a client certificate (for an agent) for {@code publicKey}: subject {@code CN=cn,O=Haven},
+     * extended key usage clientAuth, signed by the CA, valid from an hour ago for {@code lifetime}
+     * (capped at the CA's own end).
+     */
+    public X509Certificate issueClient(java.security.PublicKey publicKey, String cn, Duration lifetime, InstantSource clock) {
+        try {
+            Instant now = clock.instant();
+            Instant notAfter = now.plus(lifetime);
+            if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
+                notAfter = ca.getNotAfter().toInstant();
+            }
+            X500Name subject = new X500Name("CN=" + cn.replaceAll("[,+=\"\\\\<>;]", "_") + ",O=Haven");
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(random),
+                    Date.from(now.minus(Duration.ofHours(1))), Date.from(notAfter), subject, publicKey);
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+            b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(publicKey));
+            b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
+            return sign(b, caKey);
+        } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
+            throw new HavenException(ErrorCode.INTERNAL, "cannot issue a client certificate: " + e, e);
+        }
+    }
+
+    /** A certificate as PEM text. */
+    public static String pem(X509Certificate cert) {
+        try {
+            return pem("CERTIFICATE", cert.getEncoded());
+        } catch (GeneralSecurityException e) {
+            throw new HavenException(ErrorCode.INTERNAL, "cannot encode a certificate: " + e, e);
+        }
+    }
+
+    /**
+     * A TLS context presenting the server certificate (with the CA in its chain) and trusting only
+     * this CA for client certificates (agents).
+     */
     public SSLContext sslContext() {
         try {
             char[] pw = "haven".toCharArray();
@@ -186,8 +229,14 @@ public final class ServerTls {
             ks.setKeyEntry("server", serverKey, pw, new java.security.cert.Certificate[] {server, ca});
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(ks, pw);
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("haven-ca", ca);
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), null, null);
+            ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
             return ctx;
         } catch (GeneralSecurityException | IOException e) {
             throw new HavenException(ErrorCode.INTERNAL, "cannot set up TLS: " + e, e);

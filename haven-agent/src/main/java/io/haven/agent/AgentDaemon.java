@@ -1,0 +1,254 @@
+package io.haven.agent;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.protocol.AgentApi;
+import io.haven.protocol.Messages;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code haven agent run}: the agent process. Makes only outbound HTTPS connections to its server
+ * (mutual TLS): heartbeats with host facts and the jobs it runs, a long-polled task request while
+ * it has a free slot, progress and log lines every two seconds for each running job, and the
+ * outcome when a job ends. When the server is away, the agent keeps running its jobs, keeps their
+ * results, and delivers them when the server is back (retrying with back-off). Each start is a new
+ * <em>instance</em>, so the server knows the previous process's jobs are gone.
+ */
+public final class AgentDaemon implements AutoCloseable {
+    /** Settings of the daemon. */
+    public record Options(int maxTasks, int threadsPerTask, Duration progressEvery, PrintStream log) {
+        public Options {
+            if (maxTasks < 1 || maxTasks > 64) {
+                throw new HavenException(ErrorCode.USAGE, "an agent runs 1 to 64 tasks at once, not " + maxTasks);
+            }
+        }
+    }
+
+    private record Running(Messages.Task task, TaskRunner runner, JobLog log, Thread thread, AtomicBoolean cancelled) {}
+
+    private final Identity identity;
+    private final Options options;
+    private final ServerClient client;
+    private final String instance = UUID.randomUUID().toString();
+    private final Map<Long, Running> running = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "haven-agent-timer");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile int heartbeatSeconds = 15;
+    private volatile String lastProblem;
+    private int beats;
+
+    public AgentDaemon(Identity identity, Options options) {
+        this.identity = identity;
+        this.options = options;
+        this.client = new ServerClient(identity.server(), identity.sslContext());
+    }
+
+    public String instance() {
+        return instance;
+    }
+
+    /** Runs until {@link #close()}; returns then. */
+    public void run() {
+        say("agent '" + identity.name() + "' (id " + identity.agentId() + ") connecting to " + identity.server() + ", up to "
+                + options.maxTasks() + " task(s) at once");
+        heartbeat();
+        scheduleHeartbeat();
+        timers.scheduleWithFixedDelay(this::reportProgress, options.progressEvery().toMillis(), options.progressEvery().toMillis(),
+                TimeUnit.MILLISECONDS);
+        while (!closed.get()) {
+            int free = options.maxTasks() - running.size();
+            if (free <= 0) {
+                sleep(Duration.ofMillis(200));
+                continue;
+            }
+            try {
+                Messages.TaskBatch batch = client.get(AgentApi.TASKS + "?free=" + free + "&wait=" + 25 + "&instance=" + instance,
+                        Messages.TaskBatch.class, Duration.ofSeconds(40));
+                ok();
+                for (Messages.Task t : batch.tasks() == null ? List.<Messages.Task>of() : batch.tasks()) {
+                    start(t);
+                }
+            } catch (ServerClient.Unreachable e) {
+                problem(e.getMessage());
+                sleep(Duration.ofSeconds(2));
+            } catch (HavenException e) {
+                problem("the server refused the task poll: " + e.getMessage());
+                sleep(Duration.ofSeconds(Math.max(2, heartbeatSeconds)));
+            }
+        }
+    }
+
+    private void scheduleHeartbeat() {
+        if (!closed.get()) {
+            timers.schedule(() -> {
+                heartbeat();
+                scheduleHeartbeat();
+            }, heartbeatSeconds, TimeUnit.SECONDS);
+        }
+    }
+
+    private void heartbeat() {
+        try {
+            Messages.HostFacts facts = beats++ % 4 == 0 ? HostProbe.facts() : null;
+            Messages.HeartbeatReply r = client.post(AgentApi.HEARTBEAT, new Messages.Heartbeat(instance, Version.get(), facts,
+                    options.maxTasks(), new ArrayList<>(running.keySet())), Messages.HeartbeatReply.class, Duration.ofSeconds(20));
+            ok();
+            if (r.heartbeatSeconds() > 0) {
+                heartbeatSeconds = r.heartbeatSeconds();
+            }
+            for (long id : r.cancel() == null ? List.<Long>of() : r.cancel()) {
+                cancel(id);
+            }
+        } catch (ServerClient.Unreachable e) {
+            problem(e.getMessage());
+        } catch (RuntimeException e) {
+            problem("heartbeat refused: " + e.getMessage());
+        }
+    }
+
+    private void start(Messages.Task t) {
+        JobLog log = new JobLog(t.jobId(), options.log());
+        TaskRunner runner = new TaskRunner(identity, t, log, options.threadsPerTask());
+        AtomicBoolean cancelled = new AtomicBoolean();
+        Thread th = new Thread(() -> execute(t, runner, log, cancelled), "haven-job-" + t.jobId());
+        running.put(t.jobId(), new Running(t, runner, log, th, cancelled));
+        say("job " + t.jobId() + ": " + t.type() + " started");
+        th.start();
+    }
+
+    private void execute(Messages.Task t, TaskRunner runner, JobLog log, AtomicBoolean cancelled) {
+        TaskRunner.Outcome outcome;
+        try {
+            outcome = runner.run();
+        } catch (RuntimeException | Error e) {
+            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (cancelled.get()) {
+                outcome = new TaskRunner.Outcome("cancelled", "cancelled on request (" + msg + ")", null);
+            } else {
+                log.error(msg);
+                outcome = new TaskRunner.Outcome("failed", msg, null);
+            }
+        }
+        if (cancelled.get() && !outcome.status().equals("cancelled")) {
+            outcome = new TaskRunner.Outcome("cancelled", "cancelled on request; " + outcome.message(), outcome.result());
+        }
+        deliver(t.jobId(), runner, log, outcome);
+    }
+
+    /** Sends a job's outcome until the server has it (or refuses it for good). */
+    private void deliver(long jobId, TaskRunner runner, JobLog log, TaskRunner.Outcome o) {
+        Duration wait = Duration.ofSeconds(1);
+        while (true) {
+            List<Messages.LogLine> lines = log.take();
+            try {
+                TaskRunner.Counters c = runner.counters();
+                client.post(AgentApi.progress(jobId), new Messages.Progress(c.bytesDone().getAsLong(), c.bytesTotal().getAsLong(),
+                        c.filesDone().getAsLong(), c.filesTotal().getAsLong(), List.of()), Messages.ProgressReply.class, Duration.ofSeconds(20));
+            } catch (RuntimeException e) {
+                // the outcome is what matters; counters are best effort
+            }
+            try {
+                client.post(AgentApi.finish(jobId), new Messages.Finish(o.status(), o.message(), o.result(), lines), Map.class,
+                        Duration.ofSeconds(30));
+                say("job " + jobId + ": " + o.status() + " — " + o.message());
+                break;
+            } catch (ServerClient.Unreachable e) {
+                log.putBack(lines);
+                problem("job " + jobId + " ended " + o.status() + "; will report when the server is back: " + e.getMessage());
+                if (closed.get()) {
+                    break;
+                }
+                sleep(wait);
+                wait = wait.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : wait.multipliedBy(2);
+            } catch (HavenException e) {
+                say("job " + jobId + ": the server did not take its outcome (" + o.status() + "): " + e.getMessage());
+                break;
+            }
+        }
+        running.remove(jobId);
+    }
+
+    private void reportProgress() {
+        for (Running r : running.values()) {
+            if (!r.thread().isAlive()) {
+                continue; // its outcome is being delivered
+            }
+            List<Messages.LogLine> lines = r.log().take();
+            try {
+                TaskRunner.Counters c = r.runner().counters();
+                Messages.ProgressReply reply = client.post(AgentApi.progress(r.task().jobId()), new Messages.Progress(
+                        c.bytesDone().getAsLong(), c.bytesTotal().getAsLong(), c.filesDone().getAsLong(), c.filesTotal().getAsLong(), lines),
+                        Messages.ProgressReply.class, Duration.ofSeconds(20));
+                if (reply.cancel()) {
+                    cancel(r.task().jobId());
+                }
+            } catch (ServerClient.Unreachable e) {
+                r.log().putBack(lines);
+            } catch (RuntimeException e) {
+                r.log().putBack(lines);
+                problem("progress of job " + r.task().jobId() + " refused: " + e.getMessage());
+            }
+        }
+    }
+
+    private void cancel(long jobId) {
+        Running r = running.get(jobId);
+        if (r != null && r.cancelled().compareAndSet(false, true)) {
+            r.log().warn("cancel requested: stopping");
+            r.thread().interrupt();
+        }
+    }
+
+    private void problem(String p) {
+        if (!p.equals(lastProblem)) {
+            lastProblem = p;
+            say(p);
+        }
+    }
+
+    private void ok() {
+        if (lastProblem != null) {
+            lastProblem = null;
+            say("connected to " + identity.server());
+        }
+    }
+
+    private void say(String line) {
+        if (options.log() != null) {
+            options.log().println("haven agent: " + line);
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops polling and heartbeats and interrupts running jobs. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            timers.shutdownNow();
+            for (Running r : running.values()) {
+                r.thread().interrupt();
+            }
+        }
+    }
+}

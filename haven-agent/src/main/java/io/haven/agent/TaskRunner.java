@@ -1,0 +1,234 @@
+package io.haven.agent;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.protocol.Messages;
+import io.haven.repository.Repository;
+import io.haven.repository.archiver.Archiver;
+import io.haven.repository.archiver.BackupCounters;
+import io.haven.repository.archiver.BackupOptions;
+import io.haven.repository.backend.Backend;
+import io.haven.repository.backend.RestBackend;
+import io.haven.repository.backend.RetryingBackend;
+import io.haven.repository.restorer.RestoreCounters;
+import io.haven.repository.restorer.RestoreOptions;
+import io.haven.repository.restorer.Restorer;
+import io.haven.repository.snapshot.Snapshot;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import java.util.stream.Stream;
+
+/**
+ * Runs one task on this host with the repository engine, reading and writing the repository only
+ * through the server's REST backend (append-only for agents). Reports counters through
+ * {@link #counters()} while it runs.
+ */
+final class TaskRunner {
+    /** Live counters of the running task. */
+    record Counters(LongSupplier bytesDone, LongSupplier bytesTotal, LongSupplier filesDone, LongSupplier filesTotal) {
+        static final Counters NONE = new Counters(() -> 0, () -> 0, () -> 0, () -> 0);
+    }
+
+    /** How a task ended. */
+    record Outcome(String status, String message, Map<String, Object> result) {}
+
+    private final Identity identity;
+    private final Messages.Task task;
+    private final JobLog log;
+    private final int threads;
+    private volatile Counters counters = Counters.NONE;
+
+    TaskRunner(Identity identity, Messages.Task task, JobLog log, int threads) {
+        this.identity = identity;
+        this.task = task;
+        this.log = log;
+        this.threads = threads;
+    }
+
+    Counters counters() {
+        return counters;
+    }
+
+    Outcome run() {
+        return switch (task.type()) {
+            case "backup" -> backup(task.backup());
+            case "restore" -> restore(task.restore());
+            default -> throw new HavenException(ErrorCode.USAGE, "this agent cannot run '" + task.type() + "' tasks; upgrade it");
+        };
+    }
+
+    private Repository open(long bytesPerSecond) {
+        Messages.RepositoryRef ref = task.repository();
+        if (ref == null) {
+            throw new HavenException(ErrorCode.USAGE, "the task names no repository");
+        }
+        Backend b = RetryingBackend.wrap(new RestBackend(identity.server().resolve(ref.url()), identity.sslContext(), Duration.ofMinutes(2)));
+        if (bytesPerSecond > 0) {
+            b = new ThrottledBackend(b, bytesPerSecond);
+        }
+        log.info("repository " + ref.name() + " via " + identity.server().resolve(ref.url()));
+        return Repository.open(b, ref.password().toCharArray(), InstantSource.system(), new SecureRandom());
+    }
+
+    private Outcome backup(Messages.BackupSpec s) {
+        List<Path> paths = s.paths().stream().map(Path::of).toList();
+        for (Path p : paths) {
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                log.warn("path " + p + " does not exist on this host");
+            }
+        }
+        try (Repository repo = open(s.bandwidthBytesPerSecond())) {
+            repo.register("backup", s.host());
+            Repository.SnapshotEntry parent = s.force() ? null : parent(repo, s.host(), paths);
+            log.info(parent == null ? "first backup of these paths (or --force): reading every file"
+                    : "incremental: comparing with snapshot " + parent.id().shortHex() + " of " + parent.snapshot().time());
+            BackupOptions o = new BackupOptions(paths, s.host(), System.getProperty("user.name"), uid(), gid(), s.tags(), s.excludes(),
+                    s.force(), null, threads, true, Version.get());
+            Archiver archiver = new Archiver(repo, o);
+            BackupCounters c = archiver.counters();
+            counters = new Counters(c::bytesDone, c::estimatedBytes, c::filesDone, c::estimatedFiles);
+            Archiver.Result r = archiver.run(parent);
+            Snapshot.Summary sum = r.snapshot().summary();
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("snapshot_id", r.snapshotId().hex());
+            out.put("parent", r.snapshot().parent());
+            out.put("files_new", sum.filesNew());
+            out.put("files_changed", sum.filesChanged());
+            out.put("files_unmodified", sum.filesUnmodified());
+            out.put("dirs", sum.dirs());
+            out.put("bytes_processed", sum.bytesProcessed());
+            out.put("bytes_added", sum.bytesAdded());
+            out.put("duration_seconds", sum.durationSeconds());
+            out.put("missed", sum.missed());
+            for (Snapshot.Missed m : sum.missed()) {
+                log.warn("missed " + m.path() + ": " + m.reason());
+            }
+            String msg = "snapshot " + r.snapshotId().shortHex() + ": " + sum.filesNew() + " new, " + sum.filesChanged() + " changed, "
+                    + sum.filesUnmodified() + " unmodified file(s); " + sum.bytesAdded() + " bytes added";
+            log.info(msg);
+            return new Outcome(sum.missed().isEmpty() ? "succeeded" : "partial", msg
+                    + (sum.missed().isEmpty() ? "" : "; " + sum.missed().size() + " path(s) missed"), out);
+        }
+    }
+
+    private static Repository.SnapshotEntry parent(Repository repo, String host, List<Path> paths) {
+        List<String> want = paths.stream().map(p -> p.toAbsolutePath().normalize().toString()).sorted().distinct().toList();
+        Repository.SnapshotEntry best = null;
+        for (Repository.SnapshotEntry e : repo.snapshots()) {
+            if (e.snapshot().host().equals(host) && e.snapshot().paths().stream().sorted().toList().equals(want)
+                    && (best == null || e.snapshot().time().compareTo(best.snapshot().time()) >= 0)) {
+                best = e;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * A restore. The target is checked (a directory or creatable, with room) before a byte is
+     * written; when the restore fails, what it created is removed: the whole target when it did
+     * not exist, else the entries at its top that were not there before. Files it replaced inside
+     * existing directories cannot be put back (the repository still holds them).
+     */
+    private Outcome restore(Messages.RestoreSpec s) {
+        Path target = Path.of(s.targetPath()).toAbsolutePath().normalize();
+        boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        Set<Path> before = new HashSet<>();
+        if (existed && Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> l = Files.list(target)) {
+                l.forEach(before::add);
+            } catch (IOException e) {
+                throw new HavenException(ErrorCode.TARGET_UNUSABLE, "cannot read the restore target " + target + ": " + e.getMessage(), e);
+            }
+        }
+        try (Repository repo = open(0)) {
+            Repository.SnapshotEntry entry = repo.resolve(s.snapshot());
+            Restorer restorer = new Restorer(repo, new RestoreOptions(target, s.sourcePath(), s.includes(), List.of(), false, false,
+                    Math.max(2, threads * 2)));
+            RestoreCounters c = restorer.counters();
+            counters = new Counters(c::bytesDone, c::totalBytes, c::filesDone, c::totalFiles);
+            log.info("restoring snapshot " + entry.id().shortHex() + " of " + entry.snapshot().time()
+                    + (s.sourcePath() == null ? "" : " path " + s.sourcePath()) + " into " + target);
+            Restorer.Result r = restorer.run(entry);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("snapshot_id", entry.id().hex());
+            out.put("target", target.toString());
+            out.put("files", r.files());
+            out.put("dirs", r.dirs());
+            out.put("bytes", r.bytes());
+            String msg = "restored " + r.files() + " file(s), " + r.bytes() + " bytes into " + target;
+            log.info(msg);
+            return new Outcome("succeeded", msg, out);
+        } catch (RuntimeException e) {
+            List<Path> removed = cleanUp(target, existed, before);
+            if (!removed.isEmpty()) {
+                log.warn("restore failed: removed what it had created (" + removed.size() + " top-level entr"
+                        + (removed.size() == 1 ? "y" : "ies") + (existed ? "" : ", and the target itself") + ")");
+            }
+            throw e;
+        }
+    }
+
+    private List<Path> cleanUp(Path target, boolean existed, Set<Path> before) {
+        List<Path> removed = new ArrayList<>();
+        try {
+            if (!existed) {
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    deleteTree(target);
+                    removed.add(target);
+                }
+            } else if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                try (Stream<Path> l = Files.list(target)) {
+                    for (Path p : l.filter(p -> !before.contains(p)).toList()) {
+                        deleteTree(p);
+                        removed.add(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            log.error("could not remove everything the failed restore created: " + e.getMessage());
+        }
+        return removed;
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> w = Files.walk(p)) {
+                for (Path x : w.sorted(Comparator.reverseOrder()).toList()) {
+                    x.toFile().setWritable(true);
+                    Files.deleteIfExists(x);
+                }
+            }
+        } else {
+            Files.deleteIfExists(p);
+        }
+    }
+
+    private static long uid() {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static long gid() {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:gid")).longValue();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.haven.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * The CLI's way into the server: JSON over HTTPS to {@code /api/v1}, trusting only the server's
+ * CA (saved at login), with a bearer token. Error replies become {@link HavenException}s with the
+ * server's message; an unreachable server is an IO error naming the address.
+ */
+final class ApiClient {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+
+    ApiClient(URI base, String caPem, String token) {
+        this.base = base;
+        this.token = token;
+        this.http = HttpClient.newBuilder().sslContext(trusting(caPem)).connectTimeout(Duration.ofSeconds(10))
+                .version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    static SSLContext trusting(String caPem) {
+        try {
+            X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII)));
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setCertificateEntry("haven-ca", ca);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new HavenException(ErrorCode.USAGE, "the saved server CA certificate is unusable (" + e.getMessage() + "); log in again");
+        }
+    }
+
+    URI base() {
+        return base;
+    }
+
+    JsonNode get(String path) {
+        return send("GET", path, null);
+    }
+
+    JsonNode post(String path, Object body) {
+        return send("POST", path, body);
+    }
+
+    static String q(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    JsonNode send(String method, String path, Object body) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            if (body != null) {
+                b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+            } else {
+                b.method(method, method.equals("POST") ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.noBody());
+            }
+            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            JsonNode n = r.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(r.body());
+            if (r.statusCode() >= 200 && r.statusCode() < 300) {
+                return n;
+            }
+            String msg = n.path("error").path("message").asText("HTTP " + r.statusCode());
+            throw new HavenException(switch (r.statusCode()) {
+                case 400 -> ErrorCode.USAGE;
+                case 401 -> ErrorCode.UNAUTHENTICATED;
+                case 403 -> ErrorCode.FORBIDDEN;
+                case 404 -> ErrorCode.NOT_FOUND;
+                case 409 -> ErrorCode.CONFLICT;
+                case 503 -> ErrorCode.BUSY;
+                default -> ErrorCode.IO;
+            }, r.statusCode() == 401 ? msg + " (haven login)" : msg);
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.IO, "cannot reach the Haven server at " + base + ": " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HavenException(ErrorCode.IO, "interrupted", e);
+        }
+    }
+}

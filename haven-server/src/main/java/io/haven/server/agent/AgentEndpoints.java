@@ -1,0 +1,209 @@
+package io.haven.server.agent;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.protocol.AgentApi;
+import io.haven.protocol.Codec;
+import io.haven.protocol.Messages;
+import io.haven.server.auth.Role;
+import io.haven.server.http.Api;
+import io.haven.server.http.Call;
+import io.haven.server.http.Reply;
+import io.haven.server.http.Route;
+import io.haven.server.inventory.Inventory;
+import io.haven.server.job.Jobs;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Agents as users see them ({@code /api/v1/agents…}: list, show, enrolment tokens, disable,
+ * enable, revoke, site and labels) and the agent-facing endpoints ({@code /api/v1/agent/…}:
+ * enrol, heartbeat, task poll, progress, finish). Agent-facing calls carry no user token: the
+ * client certificate identifies the agent, and an agent only ever sees and changes its own jobs.
+ */
+public final class AgentEndpoints {
+    /** User request: a one-time enrolment token. */
+    public record TokenRequest(String site, Map<String, String> labels, Integer expiresInMinutes) {}
+
+    /** User request: change an agent's site, labels or task slots. */
+    public record UpdateRequest(String site, Map<String, String> labels) {}
+
+    private final Agents agents;
+    private final Enrollment enrollment;
+    private final Inventory inventory;
+    private final Jobs jobs;
+    private final Api api;
+    private final int heartbeatSeconds;
+
+    public AgentEndpoints(Agents agents, Enrollment enrollment, Inventory inventory, Jobs jobs, Api api, int heartbeatSeconds) {
+        this.agents = agents;
+        this.enrollment = enrollment;
+        this.inventory = inventory;
+        this.jobs = jobs;
+        this.api = api;
+        this.heartbeatSeconds = heartbeatSeconds;
+    }
+
+    public List<Route> routes() {
+        return List.of(
+                new Route("GET", "/api/v1/agents", Role.VIEWER, c -> api.ok(Map.of("agents", agents.list().stream().map(this::view).toList()))),
+                new Route("GET", "/api/v1/agents/{agent}", Role.VIEWER, c -> api.ok(view(agents.get(c.param("agent"))))),
+                new Route("POST", "/api/v1/agents/{agent}", Role.ADMIN, this::update),
+                new Route("POST", "/api/v1/agents/{agent}/disable", Role.ADMIN, c -> state(c, Agents.State.DISABLED)),
+                new Route("POST", "/api/v1/agents/{agent}/enable", Role.ADMIN, c -> state(c, Agents.State.ACTIVE)),
+                new Route("POST", "/api/v1/agents/{agent}/revoke", Role.ADMIN, c -> state(c, Agents.State.REVOKED)),
+                new Route("POST", "/api/v1/enrollment-tokens", Role.ADMIN, this::token),
+                new Route("POST", AgentApi.ENROLL, null, this::enroll),
+                Route.agent("POST", AgentApi.HEARTBEAT, false, this::heartbeat),
+                Route.agent("GET", AgentApi.TASKS, false, this::tasks),
+                Route.agent("POST", AgentApi.PROGRESS, false, this::progress),
+                Route.agent("POST", AgentApi.FINISH, true, this::finish));
+    }
+
+    /** Identifies an agent from its client certificate (the CA already checked it during the handshake). */
+    public Call.AgentPrincipal authenticate(java.security.cert.X509Certificate cert) {
+        Agents.Agent a = agents.bySerial(Enrollment.serial(cert)).orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED,
+                "this client certificate belongs to no enrolled agent; enrol again (haven agent enroll)"));
+        if (a.state() != Agents.State.ACTIVE) {
+            throw new HavenException(ErrorCode.FORBIDDEN, "agent '" + a.name() + "' is " + a.state().label()
+                    + (a.state() == Agents.State.REVOKED ? "; its certificate is no longer accepted: enrol it again"
+                    : "; an admin can enable it (haven agent enable " + a.name() + ")"));
+        }
+        return new Call.AgentPrincipal(a.id(), a.name());
+    }
+
+    private Reply token(Call c) throws IOException {
+        TokenRequest r = api.readOr(c, TokenRequest.class, new TokenRequest(null, null, null));
+        Long site = r.site() == null ? null : inventory.site(r.site()).id();
+        Duration ttl = r.expiresInMinutes() == null ? Enrollment.DEFAULT_TTL : Duration.ofMinutes(r.expiresInMinutes());
+        Enrollment.Issued t = enrollment.createToken(site, r.labels(), c.principal().user().username(), ttl);
+        c.auditTarget("enrollment-token:" + t.id() + (r.site() == null ? "" : " site:" + r.site()));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", t.id());
+        m.put("token", t.token());
+        m.put("expiresAt", t.expiresAt().toString());
+        m.put("site", r.site());
+        m.put("caFingerprintSha256", t.pin());
+        return api.created(m);
+    }
+
+    private Reply enroll(Call c) throws IOException {
+        Messages.EnrollRequest r = Codec.read(c.body(), Messages.EnrollRequest.class);
+        c.auditActor("agent:" + r.name());
+        c.auditTarget("agent:" + r.name());
+        Messages.EnrollReply reply = enrollment.enroll(r, name -> inventory.site(name).id());
+        return api.created(reply);
+    }
+
+    private Reply update(Call c) throws IOException {
+        Agents.Agent a = agents.get(c.param("agent"));
+        UpdateRequest r = api.read(c, UpdateRequest.class);
+        c.auditTarget("agent:" + a.name());
+        if (r.site() != null) {
+            agents.setSite(a.id(), r.site().isBlank() ? null : inventory.site(r.site()).id());
+        }
+        if (r.labels() != null) {
+            agents.setLabels(a.id(), r.labels());
+        }
+        return api.ok(view(agents.get(a.name())));
+    }
+
+    private Reply state(Call c, Agents.State to) throws IOException {
+        Agents.Agent a = agents.get(c.param("agent"));
+        c.auditTarget("agent:" + a.name());
+        if (a.state() == Agents.State.REVOKED && to != Agents.State.REVOKED) {
+            throw new HavenException(ErrorCode.CONFLICT, "agent '" + a.name() + "' is revoked for good; enrol the host again");
+        }
+        agents.setState(a.id(), to);
+        return api.ok(view(agents.get(a.name())));
+    }
+
+    // --- agent-facing
+
+    private Reply heartbeat(Call c) throws IOException {
+        Messages.Heartbeat hb = Codec.read(c.body(), Messages.Heartbeat.class);
+        if (hb.instance() == null || hb.instance().isBlank()) {
+            throw new HavenException(ErrorCode.USAGE, "a heartbeat names the agent's instance");
+        }
+        agents.heartbeat(c.agent().id(), hb);
+        jobs.settleOtherInstances(c.agent().id(), hb.instance());
+        return api.ok(new Messages.HeartbeatReply(heartbeatSeconds, jobs.cancelRequested(c.agent().id(), hb.runningJobs())));
+    }
+
+    private Reply tasks(Call c) throws Exception {
+        int free = Api.intQuery(c, "free", 1, 64);
+        int wait = Api.intQuery(c, "wait", 0, AgentApi.MAX_WAIT_SECONDS);
+        String instance = c.query("instance");
+        if (instance == null || instance.isBlank()) {
+            throw new HavenException(ErrorCode.USAGE, "a task poll names the agent's instance (?instance=…)");
+        }
+        long id = c.agent().id();
+        agents.seen(id);
+        jobs.settleOtherInstances(id, instance);
+        long deadline = System.nanoTime() + Duration.ofSeconds(wait).toNanos();
+        while (true) {
+            long gen = jobs.signal().generation();
+            List<Jobs.Job> started = jobs.claimFor(id, instance, free, agents.offlineAfter());
+            if (!started.isEmpty()) {
+                List<Messages.Task> tasks = new ArrayList<>();
+                for (Jobs.Job j : started) {
+                    tasks.add(task(j));
+                }
+                return api.ok(new Messages.TaskBatch(tasks));
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return api.ok(new Messages.TaskBatch(List.of()));
+            }
+            // another server may queue work: look at the database again within two seconds
+            jobs.signal().await(gen, Duration.ofNanos(Math.min(left, Duration.ofSeconds(2).toNanos())));
+            agents.seen(id);
+        }
+    }
+
+    private Messages.Task task(Jobs.Job j) {
+        Messages.RepositoryRef repo = null;
+        if (j.repositoryId() != null) {
+            Inventory.Repo r = inventory.repository(j.repositoryId());
+            repo = new Messages.RepositoryRef(r.name(), AgentApi.REPOSITORY_PREFIX + r.name(), r.password());
+        }
+        jobs.log(j.id(), "info", "started on agent " + j.agent());
+        return new Messages.Task(j.id(), j.type(), repo, j.spec().backup(), j.spec().restore());
+    }
+
+    private Reply progress(Call c) throws IOException {
+        Messages.Progress p = Codec.read(c.body(), Messages.Progress.class);
+        boolean cancel = jobs.progress(c.agent().id(), c.longParam("id"), p);
+        return api.ok(new Messages.ProgressReply(cancel));
+    }
+
+    private Reply finish(Call c) throws IOException {
+        Messages.Finish f = Codec.read(c.body(), Messages.Finish.class);
+        c.auditTarget("job:" + c.param("id"));
+        Jobs.Job j = jobs.finish(c.agent().id(), c.longParam("id"), f);
+        return api.ok(Map.of("id", j.id(), "state", j.state().label()));
+    }
+
+    Map<String, Object> view(Agents.Agent a) {
+        Instant now = agents.clock().instant();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", a.id());
+        m.put("name", a.name());
+        m.put("site", a.site());
+        m.put("labels", a.labels());
+        m.put("state", a.state().label());
+        m.put("online", a.state() == Agents.State.ACTIVE && a.online(now, agents.offlineAfter()));
+        m.put("lastSeenAt", a.lastSeenAt() == null ? null : a.lastSeenAt().toString());
+        m.put("enrolledAt", a.enrolledAt().toString());
+        m.put("certificateExpiresAt", a.certExpiresAt().toString());
+        m.put("version", a.version());
+        m.put("maxTasks", a.maxTasks());
+        m.put("facts", a.facts());
+        return m;
+    }
+}

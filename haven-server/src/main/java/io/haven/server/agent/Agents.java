@@ -1,0 +1,176 @@
+package io.haven.server.agent;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.protocol.Codec;
+import io.haven.protocol.Messages;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The agents table: enrolled agents, their certificates' serial numbers, state, facts and last
+ * contact. An agent is <em>online</em> when it was heard from within {@link #offlineAfter()}.
+ * Thread-safe; every method is one short transaction.
+ */
+public final class Agents {
+    /** An agent's lifecycle state. */
+    public enum State {
+        ACTIVE, DISABLED, REVOKED;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        static State parse(String s) {
+            return valueOf(s.toUpperCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /** One agent as stored. */
+    public record Agent(long id, String name, Long siteId, String site, Map<String, String> labels, State state,
+            String certSerial, Instant certExpiresAt, Instant enrolledAt, Instant lastSeenAt, String instance, String version,
+            Messages.HostFacts facts, int maxTasks, boolean offlineNotified) {
+        public boolean online(Instant now, Duration offlineAfter) {
+            return lastSeenAt != null && lastSeenAt.isAfter(now.minus(offlineAfter));
+        }
+    }
+
+    private static final String SELECT = "SELECT a.*, s.name AS site_name FROM agents a LEFT JOIN sites s ON s.id = a.site_id ";
+
+    private final Jdbi jdbi;
+    private final InstantSource clock;
+    private final Duration offlineAfter;
+    private final ObjectMapper json = Codec.mapper();
+
+    public Agents(Jdbi jdbi, InstantSource clock, Duration offlineAfter) {
+        this.jdbi = jdbi;
+        this.clock = clock;
+        this.offlineAfter = offlineAfter;
+    }
+
+    public Duration offlineAfter() {
+        return offlineAfter;
+    }
+
+    public InstantSource clock() {
+        return clock;
+    }
+
+    /** Inserts an agent (inside the enrolment's transaction). CONFLICT when the name is taken. */
+    long insert(Handle h, String name, Long siteId, Map<String, String> labels, String serial, Instant expires,
+            Messages.HostFacts facts) {
+        if (h.createQuery("SELECT COUNT(*) FROM agents WHERE name = :n").bind("n", name).mapTo(Long.class).one() > 0) {
+            throw new HavenException(ErrorCode.CONFLICT, "an agent named '" + name + "' is enrolled already; "
+                    + "revoke it first (haven agent revoke " + name + ") or enrol with another --name");
+        }
+        return h.createUpdate("INSERT INTO agents (name, site_id, labels, state, cert_serial, cert_expires_at, enrolled_at, facts) "
+                        + "VALUES (:n, :s, :l, 'active', :serial, :exp, :now, :f)")
+                .bind("n", name).bind("s", siteId).bind("l", write(labels)).bind("serial", serial)
+                .bind("exp", expires.toEpochMilli()).bind("now", clock.millis()).bind("f", facts == null ? null : write(facts))
+                .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
+    }
+
+    public Optional<Agent> bySerial(String serial) {
+        return jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE a.cert_serial = :s").bind("s", serial).map((rs, c) -> row(rs)).findOne());
+    }
+
+    public Optional<Agent> find(long id) {
+        return jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE a.id = :id").bind("id", id).map((rs, c) -> row(rs)).findOne());
+    }
+
+    /** By id (all digits) or name; NOT_FOUND otherwise. */
+    public Agent get(String idOrName) {
+        Optional<Agent> a = jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE a.name = :n").bind("n", idOrName)
+                .map((rs, c) -> row(rs)).findOne());
+        if (a.isEmpty() && idOrName.matches("\\d{1,18}")) {
+            a = find(Long.parseLong(idOrName));
+        }
+        return a.orElseThrow(() -> new HavenException(ErrorCode.NOT_FOUND, "no agent named '" + idOrName + "'"));
+    }
+
+    public List<Agent> list() {
+        return jdbi.withHandle(h -> h.createQuery(SELECT + "ORDER BY a.name").map((rs, c) -> row(rs)).list());
+    }
+
+    /** Records a heartbeat; returns the instance the agent had before (null the first time). */
+    public String heartbeat(long id, Messages.Heartbeat hb) {
+        return jdbi.inTransaction(h -> {
+            String before = h.createQuery("SELECT instance FROM agents WHERE id = :id").bind("id", id).mapTo(String.class).findOne().orElse(null);
+            h.createUpdate("UPDATE agents SET last_seen_at = :now, instance = :i, version = :v, facts = COALESCE(:f, facts), "
+                            + "max_tasks = :m, offline_notified = FALSE WHERE id = :id")
+                    .bind("now", clock.millis()).bind("i", hb.instance()).bind("v", hb.version())
+                    .bind("f", hb.facts() == null ? null : write(hb.facts())).bind("m", Math.max(1, Math.min(64, hb.maxTasks())))
+                    .bind("id", id).execute();
+            return before;
+        });
+    }
+
+    /** Marks the agent as heard from now (each task poll does). */
+    public void seen(long id) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET last_seen_at = :now, offline_notified = FALSE WHERE id = :id")
+                .bind("now", clock.millis()).bind("id", id).execute());
+    }
+
+    public void setState(long id, State state) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET state = :s WHERE id = :id").bind("s", state.label()).bind("id", id).execute());
+    }
+
+    public void setSite(long id, Long siteId) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET site_id = :s WHERE id = :id").bind("s", siteId).bind("id", id).execute());
+    }
+
+    public void setLabels(long id, Map<String, String> labels) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET labels = :l WHERE id = :id").bind("l", write(labels)).bind("id", id).execute());
+    }
+
+    /**
+     * Agents that went offline and were not yet reported, marked reported in the same step (so
+     * one of several servers reports each once).
+     */
+    public List<Agent> takeNewlyOffline() {
+        long cutoff = clock.millis() - offlineAfter.toMillis();
+        List<Agent> gone = jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE a.state = 'active' AND a.offline_notified = FALSE "
+                + "AND a.last_seen_at IS NOT NULL AND a.last_seen_at < :c").bind("c", cutoff).map((rs, c) -> row(rs)).list());
+        return gone.stream().filter(a -> jdbi.withHandle(h -> h.createUpdate(
+                "UPDATE agents SET offline_notified = TRUE WHERE id = :id AND offline_notified = FALSE AND last_seen_at < :c")
+                .bind("id", a.id()).bind("c", cutoff).execute()) == 1).toList();
+    }
+
+    Agent row(ResultSet rs) throws SQLException {
+        long site = rs.getLong("site_id");
+        Long siteId = rs.wasNull() ? null : site;
+        long seen = rs.getLong("last_seen_at");
+        Instant lastSeen = rs.wasNull() ? null : Instant.ofEpochMilli(seen);
+        String facts = rs.getString("facts");
+        return new Agent(rs.getLong("id"), rs.getString("name"), siteId, rs.getString("site_name"), labels(rs.getString("labels")),
+                State.parse(rs.getString("state")), rs.getString("cert_serial"), Instant.ofEpochMilli(rs.getLong("cert_expires_at")),
+                Instant.ofEpochMilli(rs.getLong("enrolled_at")), lastSeen, rs.getString("instance"), rs.getString("version"),
+                facts == null ? null : Codec.read(facts.getBytes(java.nio.charset.StandardCharsets.UTF_8), Messages.HostFacts.class),
+                rs.getInt("max_tasks"), rs.getBoolean("offline_notified"));
+    }
+
+    Map<String, String> labels(String text) {
+        if (text == null || text.isEmpty()) {
+            return Map.of();
+        }
+        try {
+            return json.readValue(text, new TypeReference<Map<String, String>>() {});
+        } catch (java.io.IOException e) {
+            throw new HavenException(ErrorCode.CORRUPT, "stored labels are not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    String write(Object o) {
+        return new String(Codec.write(o == null ? Map.of() : o), java.nio.charset.StandardCharsets.UTF_8);
+    }
+}
