@@ -159,7 +159,8 @@ public final class Router extends Handler.Abstract {
         }
     }
 
-    static int status(ErrorCode code) {
+    /** The HTTP status of an error with {@code code}; the repository handler answers with the same mapping. */
+    public static int status(ErrorCode code) {
         return switch (code) {
             case USAGE -> 400;
             case UNAUTHENTICATED, WRONG_PASSWORD -> 401;
