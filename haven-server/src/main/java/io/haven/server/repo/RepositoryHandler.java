@@ -62,6 +62,8 @@ public final class RepositoryHandler extends Handler.Abstract {
     public static final long MAX_OBJECT = 512L << 20;
     /** How much of an object a GET reads from the backend at a time. */
     static final int WINDOW = 4 << 20;
+    /** The most of a refused body read (and thrown away) so that the client sees the refusal; beyond it the connection closes. */
+    static final long MAX_DISCARD = 64L << 20;
     private static final int LOCK_STRIPES = 64;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonFactory JSON_FACTORY = JSON.getFactory();
@@ -115,10 +117,36 @@ public final class RepositoryHandler extends Handler.Abstract {
             if (response.isCommitted()) {
                 callback.failed(t); // the headers are out: abort, so the client sees a truncated answer
             } else {
+                if (method.equals("PUT") || method.equals("POST")) {
+                    discardBody(request);
+                }
                 fail(response, callback, head, t);
             }
         }
         return true;
+    }
+
+    /**
+     * Reads and discards what is left of a refused request's body (at most {@value #MAX_DISCARD}
+     * bytes), so that a client still sending it reads the refusal instead of a reset connection.
+     * A client that sent {@code Expect: 100-continue} has sent no body and is not asked for it.
+     */
+    private static void discardBody(Request request) {
+        String expect = request.getHeaders().get(HttpHeader.EXPECT);
+        long length = request.getLength();
+        if (expect != null && expect.equalsIgnoreCase("100-continue") || length == 0 || length > MAX_DISCARD) {
+            return;
+        }
+        byte[] buffer = new byte[64 << 10];
+        long left = MAX_DISCARD;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            int n;
+            while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // the client is gone: nobody reads the refusal
+        }
     }
 
     // ---------------------------------------------------------------- routing and access

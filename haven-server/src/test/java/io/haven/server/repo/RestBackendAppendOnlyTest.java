@@ -128,6 +128,21 @@ class RestBackendAppendOnlyTest {
     }
 
     @Test
+    void aLargeBodyRefusedBeforeItIsReadStillGetsTheRefusal() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            // RestBackend asks for 100-continue: the server refuses before the body is sent
+            assertRefused(ErrorCode.FORBIDDEN, () -> agent.write("config", bytes(24 << 20, 6)), "HTTP 403", "config");
+            // a client that sends the body at once still reads the refusal: the server reads and discards the body
+            var raw = server.raw("PUT", "/repo/v1/main/objects/config",
+                    java.net.http.HttpRequest.BodyPublishers.ofByteArray(bytes(24 << 20, 6)));
+            assertThat(raw.statusCode()).isEqualTo(403);
+        }
+        assertThat(store.stat("config")).isEmpty();
+        agent.write(PACK, bytes(2 << 20, 1)); // with 100-continue, accepted
+        assertThat(store.read(PACK)).isEqualTo(bytes(2 << 20, 1));
+    }
+
+    @Test
     void readsAndListsWorkAsForFullAccess() {
         store.write("config", bytes(100, 8));
         store.write(PACK, bytes(2000, 9));
