@@ -228,13 +228,18 @@ class RepositoryHandlerTest {
     }
 
     @Test
-    void percentEncodedNamesAreDecodedSegmentBySegment() throws Exception {
+    void namesTravelPercentEncodedSegmentBySegment() throws Exception {
         String name = "keys/a b+c";
         store.write(name, "x".getBytes(StandardCharsets.UTF_8));
         assertThat(server.raw("GET", OBJECTS + "keys/a%20b%2Bc").body()).isEqualTo("x".getBytes(StandardCharsets.UTF_8));
         try (var client = server.client("main")) {
             assertThat(client.read(name)).isEqualTo("x".getBytes(StandardCharsets.UTF_8));
             assertThat(client.list("keys")).containsExactly(name);
+            for (String odd : List.of("keys/\u00fcber", "keys/a;b", "keys/q?x=1#f", "keys/(x)[y]{z}", "keys/a&b=c", "keys/~x")) {
+                client.write(odd, odd.getBytes(StandardCharsets.UTF_8));
+                assertThat(store.read(odd)).as(odd).isEqualTo(odd.getBytes(StandardCharsets.UTF_8));
+                assertThat(client.read(odd)).as(odd).isEqualTo(odd.getBytes(StandardCharsets.UTF_8));
+            }
         }
     }
 }

@@ -104,7 +104,8 @@ class RestBackendRefusalTest {
     @Test
     void invalidNamesAreRefusedByTheClientBeforeAnyRequest() {
         int before = server.access.calls();
-        for (String bad : List.of("../config", "/config", "data//x", "data/./x", "data\\x", "data/x\u0001", "data/x.tmp-1", "")) {
+        for (String bad : List.of("../config", "/config", "data//x", "data/./x", "data\\x", "data/x\u0001", "data/x.tmp-1", "data/100%",
+                "")) {
             assertThatThrownBy(() -> client.read(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("invalid object name");
             assertThatThrownBy(() -> client.write(bad, new byte[1])).as(bad).isInstanceOf(IllegalArgumentException.class);
