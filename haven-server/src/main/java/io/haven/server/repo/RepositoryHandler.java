@@ -113,7 +113,7 @@ public final class RepositoryHandler extends Handler.Abstract {
                 }
             }
             callback.succeeded();
-        } catch (Throwable t) {
+        } catch (Exception t) {
             if (response.isCommitted()) {
                 callback.failed(t); // the headers are out: abort, so the client sees a truncated answer
             } else {
@@ -278,8 +278,8 @@ public final class RepositoryHandler extends Handler.Abstract {
         long[] r = parseRange(range);
         long from = r[0];
         if (from >= size) {
-            response.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes */" + size);
-            throw new RangeNotSatisfiable("object " + name + " has " + size + " bytes; the range " + range + " starts past its end");
+            throw new RangeNotSatisfiable(size, "object " + name + " has " + size + " bytes; the range "
+                    + ObjectNames.printable(range, 100) + " starts past its end");
         }
         long to = Math.min(r[1], size - 1);
         response.setStatus(206);
@@ -458,12 +458,17 @@ public final class RepositoryHandler extends Handler.Abstract {
     }
 
     private static final class RangeNotSatisfiable extends StatusException {
-        RangeNotSatisfiable(String message) {
+        final long size;
+
+        RangeNotSatisfiable(long size, String message) {
             super(416, "range_not_satisfiable", message);
+            this.size = size;
         }
     }
 
-    private static void fail(Response response, Callback callback, boolean head, Throwable t) {
+    /** Answers {@code t} as a JSON error, replacing whatever status and headers the failed operation had set. */
+    private static void fail(Response response, Callback callback, boolean head, Exception t) {
+        response.reset();
         int status;
         String code;
         String message;
@@ -474,6 +479,9 @@ public final class RepositoryHandler extends Handler.Abstract {
                 message = s.getMessage();
                 if (s instanceof MethodNotAllowed m) {
                     response.getHeaders().put(HttpHeader.ALLOW, m.allow);
+                }
+                if (s instanceof RangeNotSatisfiable r) {
+                    response.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes */" + r.size);
                 }
             }
             case TransientBackendException e -> {

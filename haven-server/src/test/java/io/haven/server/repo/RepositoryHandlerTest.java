@@ -1,11 +1,16 @@
 package io.haven.server.repo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.haven.core.ErrorCode;
+import io.haven.repository.backend.FaultyBackend;
 import io.haven.repository.backend.LocalBackend;
+import io.haven.repository.backend.TransientBackendException;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -138,6 +143,34 @@ class RepositoryHandlerTest {
                 HttpRequest.BodyPublishers.ofByteArray(bytes(500, 5)));
         assertThat(conflict.statusCode()).isEqualTo(409);
         assertThat(error(conflict).get("code").asText()).isEqualTo("conflict");
+    }
+
+    @Test
+    void storageFailuresAre5xxBeforeTheAnswerStartsAndCutTheAnswerAfter() throws Exception {
+        byte[] data = bytes(2 * RepositoryHandler.WINDOW + 100, 11);
+        store.write(PACK, data);
+        FaultyBackend faulty = new FaultyBackend(store)
+                .plan(FaultyBackend.Op.READ_RANGE, FaultyBackend.transientError(), FaultyBackend.pass(),
+                        FaultyBackend.permanent(ErrorCode.IO), FaultyBackend.transientError())
+                .plan(FaultyBackend.Op.WRITE, FaultyBackend.permanent(ErrorCode.IO));
+        server.access.full("faulty", faulty);
+        String objects = "/repo/v1/faulty/objects/";
+
+        HttpResponse<byte[]> unavailable = server.raw("GET", objects + PACK);
+        assertThat(unavailable.statusCode()).isEqualTo(503);
+        assertThat(unavailable.headers().firstValue("Content-Length")).isPresent();
+        assertThat(error(unavailable).get("code").asText()).isEqualTo("unavailable");
+
+        assertThatThrownBy(() -> server.raw("GET", objects + PACK)).as("cut after the first window").isInstanceOf(IOException.class);
+
+        HttpResponse<byte[]> failed = server.raw("PUT", objects + "index/" + "7".repeat(64), HttpRequest.BodyPublishers.ofString("x"));
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(error(failed).get("code").asText()).isEqualTo("io");
+
+        try (var client = server.client("faulty")) {
+            assertThatThrownBy(() -> client.read(PACK)).isInstanceOf(TransientBackendException.class).hasMessageContaining("HTTP 503");
+        }
+        assertThat(faulty.unusedPlan()).isEmpty();
     }
 
     @Test
