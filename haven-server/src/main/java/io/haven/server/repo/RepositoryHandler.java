@@ -79,9 +79,6 @@ public final class RepositoryHandler extends Handler.Abstract {
         }
     }
 
-    /** What a request's path names. */
-    private record Target(String repository, boolean list, String name) {}
-
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         String path = request.getHttpURI().getPath();
@@ -91,7 +88,7 @@ public final class RepositoryHandler extends Handler.Abstract {
         String method = request.getMethod().toUpperCase(Locale.ROOT);
         boolean head = method.equals("HEAD");
         try {
-            Target target = parse(path);
+            RepositoryPath target = RepositoryPath.parse(path);
             RepositoryAccess.Grant grant = authorize(request, target.repository());
             if (target.list()) {
                 if (!method.equals("GET")) {
@@ -150,64 +147,6 @@ public final class RepositoryHandler extends Handler.Abstract {
     }
 
     // ---------------------------------------------------------------- routing and access
-
-    private static Target parse(String rawPath) {
-        String rest = rawPath.substring(PREFIX.length());
-        int slash = rest.indexOf('/');
-        if (slash <= 0) {
-            throw new HavenException(ErrorCode.NOT_FOUND, "no such endpoint: " + rawPath
-                    + " (use " + PREFIX + "REPOSITORY/list or " + PREFIX + "REPOSITORY/objects/NAME)");
-        }
-        String repository = decode(rest.substring(0, slash));
-        String after = rest.substring(slash + 1);
-        if (after.equals("list")) {
-            return new Target(repository, true, null);
-        }
-        if (after.startsWith("objects/")) {
-            return new Target(repository, false, joinSegments(after.substring("objects/".length())));
-        }
-        throw new HavenException(ErrorCode.NOT_FOUND, "no such endpoint: " + rawPath
-                + " (use " + PREFIX + "REPOSITORY/list or " + PREFIX + "REPOSITORY/objects/NAME)");
-    }
-
-    /** Decodes each '/'-separated segment of a raw path; a decoded '/' inside a segment stays a '/'. */
-    private static String joinSegments(String raw) {
-        String[] segments = raw.split("/", -1);
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < segments.length; i++) {
-            if (i > 0) {
-                b.append('/');
-            }
-            b.append(decode(segments[i]));
-        }
-        return b.toString();
-    }
-
-    /** Strict percent-decoding of one path segment as UTF-8 ('+' is a plus). */
-    static String decode(String s) {
-        if (s.indexOf('%') < 0) {
-            return s;
-        }
-        byte[] out = new byte[s.length()];
-        int n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '%') {
-                int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
-                int lo = hi >= 0 ? Character.digit(s.charAt(i + 2), 16) : -1;
-                if (lo < 0) {
-                    throw new HavenException(ErrorCode.USAGE, "bad percent-encoding in the path");
-                }
-                out[n++] = (byte) (hi << 4 | lo);
-                i += 2;
-            } else if (c < 0x80) {
-                out[n++] = (byte) c;
-            } else {
-                throw new HavenException(ErrorCode.USAGE, "unencoded non-ASCII character in the path");
-            }
-        }
-        return new String(out, 0, n, StandardCharsets.UTF_8);
-    }
 
     private RepositoryAccess.Grant authorize(Request request, String repository) {
         try {
