@@ -3,9 +3,11 @@ package io.haven.repository.backend;
 /**
  * The rule for object names that travel over the network ({@link RestBackend} and the server
  * that answers it check the same rule): relative, '/'-separated, at most {@value #MAX_LENGTH}
- * characters, no empty, {@code .} or {@code ..} segment, no backslash, no control character, and
- * no {@code .tmp-} (the mark of the local backend's temporary files, which listings skip). Every
- * name the repository format uses passes. Stateless and thread safe.
+ * characters, no empty, {@code .} or {@code ..} segment, no backslash, no control character, no
+ * {@code %}, and no {@code .tmp-} (the mark of the local backend's temporary files, which listings
+ * skip). Every name the repository format uses passes. The {@code %} is refused because an encoded
+ * percent sign ({@code %25}) in a URL path is ambiguous, and Jetty (like many proxies) refuses it.
+ * Stateless and thread safe.
  */
 public final class ObjectNames {
     /** The longest name accepted, in characters. */
@@ -46,6 +48,8 @@ public final class ObjectNames {
                 start = i + 1;
             } else if (c == '\\') {
                 return "contains a backslash";
+            } else if (c == '%') {
+                return "contains a '%'";
             } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
                 return "contains a control character";
             }

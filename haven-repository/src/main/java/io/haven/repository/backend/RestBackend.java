@@ -39,6 +39,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * <p>Design: one {@link HttpClient} (HTTP/1.1, the caller's {@link SSLContext}, no redirects),
  * one request per operation. Bodies go from and into single arrays: a write sends the caller's
  * buffer as it is, a read receives into an array of the announced length ({@link BodyCollector}).
+ * A write of 1 MiB or more sends {@code Expect: 100-continue} and its body only once the server
+ * has accepted the request, so a refused pack is not uploaded.
  *
  * <p>Timeouts: {@code timeout} bounds connecting, the wait for an answer's headers (for a write,
  * counted from the start of the request, plus one second per 128 KiB of body, so a slow uplink
@@ -65,6 +67,8 @@ public final class RestBackend implements Backend {
     private static final int MAX_OBJECT = Integer.MAX_VALUE - 16;
     private static final int MAX_ERROR_BODY = 64 << 10;
     private static final long UPLOAD_ALLOWANCE_BYTES_PER_SECOND = 128 << 10;
+    /** From this size on, a write asks for {@code 100 Continue} first, so a refusal costs no upload. */
+    static final int EXPECT_CONTINUE_FROM = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
@@ -227,6 +231,7 @@ public final class RestBackend implements Backend {
             throw new IllegalArgumentException("length " + length + " outside the " + data.length + "-byte buffer");
         }
         HttpRequest.Builder r = request(objectPath(name)).header("Content-Type", "application/octet-stream")
+                .expectContinue(length >= EXPECT_CONTINUE_FROM)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(data, 0, length));
         Duration wait = timeout.plusSeconds(length / UPLOAD_ALLOWANCE_BYTES_PER_SECOND);
         Answer a = send(r, wait, MAX_ERROR_BODY, "write", name);

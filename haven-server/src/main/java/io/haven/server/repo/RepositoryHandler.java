@@ -62,6 +62,8 @@ public final class RepositoryHandler extends Handler.Abstract {
     public static final long MAX_OBJECT = 512L << 20;
     /** How much of an object a GET reads from the backend at a time. */
     static final int WINDOW = 4 << 20;
+    /** The most of a refused body read (and thrown away) so that the client sees the refusal; beyond it the connection closes. */
+    static final long MAX_DISCARD = 64L << 20;
     private static final int LOCK_STRIPES = 64;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonFactory JSON_FACTORY = JSON.getFactory();
@@ -77,9 +79,6 @@ public final class RepositoryHandler extends Handler.Abstract {
         }
     }
 
-    /** What a request's path names. */
-    private record Target(String repository, boolean list, String name) {}
-
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         String path = request.getHttpURI().getPath();
@@ -89,7 +88,7 @@ public final class RepositoryHandler extends Handler.Abstract {
         String method = request.getMethod().toUpperCase(Locale.ROOT);
         boolean head = method.equals("HEAD");
         try {
-            Target target = parse(path);
+            RepositoryPath target = RepositoryPath.parse(path);
             RepositoryAccess.Grant grant = authorize(request, target.repository());
             if (target.list()) {
                 if (!method.equals("GET")) {
@@ -111,75 +110,43 @@ public final class RepositoryHandler extends Handler.Abstract {
                 }
             }
             callback.succeeded();
-        } catch (Throwable t) {
+        } catch (Exception t) {
             if (response.isCommitted()) {
                 callback.failed(t); // the headers are out: abort, so the client sees a truncated answer
             } else {
+                if (method.equals("PUT") || method.equals("POST")) {
+                    discardBody(request);
+                }
                 fail(response, callback, head, t);
             }
         }
         return true;
     }
 
+    /**
+     * Reads and discards what is left of a refused request's body (at most {@value #MAX_DISCARD}
+     * bytes), so that a client still sending it reads the refusal instead of a reset connection.
+     * A client that sent {@code Expect: 100-continue} has sent no body and is not asked for it.
+     */
+    private static void discardBody(Request request) {
+        String expect = request.getHeaders().get(HttpHeader.EXPECT);
+        long length = request.getLength();
+        if (expect != null && expect.equalsIgnoreCase("100-continue") || length == 0 || length > MAX_DISCARD) {
+            return;
+        }
+        byte[] buffer = new byte[64 << 10];
+        long left = MAX_DISCARD;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            int n;
+            while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // the client is gone: nobody reads the refusal
+        }
+    }
+
     // ---------------------------------------------------------------- routing and access
-
-    private static Target parse(String rawPath) {
-        String rest = rawPath.substring(PREFIX.length());
-        int slash = rest.indexOf('/');
-        if (slash <= 0) {
-            throw new HavenException(ErrorCode.NOT_FOUND, "no such endpoint: " + rawPath
-                    + " (use " + PREFIX + "REPOSITORY/list or " + PREFIX + "REPOSITORY/objects/NAME)");
-        }
-        String repository = decode(rest.substring(0, slash));
-        String after = rest.substring(slash + 1);
-        if (after.equals("list")) {
-            return new Target(repository, true, null);
-        }
-        if (after.startsWith("objects/")) {
-            return new Target(repository, false, joinSegments(after.substring("objects/".length())));
-        }
-        throw new HavenException(ErrorCode.NOT_FOUND, "no such endpoint: " + rawPath
-                + " (use " + PREFIX + "REPOSITORY/list or " + PREFIX + "REPOSITORY/objects/NAME)");
-    }
-
-    /** Decodes each '/'-separated segment of a raw path; a decoded '/' inside a segment stays a '/'. */
-    private static String joinSegments(String raw) {
-        String[] segments = raw.split("/", -1);
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < segments.length; i++) {
-            if (i > 0) {
-                b.append('/');
-            }
-            b.append(decode(segments[i]));
-        }
-        return b.toString();
-    }
-
-    /** Strict percent-decoding of one path segment as UTF-8 ('+' is a plus). */
-    static String decode(String s) {
-        if (s.indexOf('%') < 0) {
-            return s;
-        }
-        byte[] out = new byte[s.length()];
-        int n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '%') {
-                int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
-                int lo = hi >= 0 ? Character.digit(s.charAt(i + 2), 16) : -1;
-                if (lo < 0) {
-                    throw new HavenException(ErrorCode.USAGE, "bad percent-encoding in the path");
-                }
-                out[n++] = (byte) (hi << 4 | lo);
-                i += 2;
-            } else if (c < 0x80) {
-                out[n++] = (byte) c;
-            } else {
-                throw new HavenException(ErrorCode.USAGE, "unencoded non-ASCII character in the path");
-            }
-        }
-        return new String(out, 0, n, StandardCharsets.UTF_8);
-    }
 
     private RepositoryAccess.Grant authorize(Request request, String repository) {
         try {
@@ -250,8 +217,8 @@ public final class RepositoryHandler extends Handler.Abstract {
         long[] r = parseRange(range);
         long from = r[0];
         if (from >= size) {
-            response.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes */" + size);
-            throw new RangeNotSatisfiable("object " + name + " has " + size + " bytes; the range " + range + " starts past its end");
+            throw new RangeNotSatisfiable(size, "object " + name + " has " + size + " bytes; the range "
+                    + ObjectNames.printable(range, 100) + " starts past its end");
         }
         long to = Math.min(r[1], size - 1);
         response.setStatus(206);
@@ -430,12 +397,17 @@ public final class RepositoryHandler extends Handler.Abstract {
     }
 
     private static final class RangeNotSatisfiable extends StatusException {
-        RangeNotSatisfiable(String message) {
+        final long size;
+
+        RangeNotSatisfiable(long size, String message) {
             super(416, "range_not_satisfiable", message);
+            this.size = size;
         }
     }
 
-    private static void fail(Response response, Callback callback, boolean head, Throwable t) {
+    /** Answers {@code t} as a JSON error, replacing whatever status and headers the failed operation had set. */
+    private static void fail(Response response, Callback callback, boolean head, Exception t) {
+        response.reset();
         int status;
         String code;
         String message;
@@ -446,6 +418,9 @@ public final class RepositoryHandler extends Handler.Abstract {
                 message = s.getMessage();
                 if (s instanceof MethodNotAllowed m) {
                     response.getHeaders().put(HttpHeader.ALLOW, m.allow);
+                }
+                if (s instanceof RangeNotSatisfiable r) {
+                    response.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes */" + r.size);
                 }
             }
             case TransientBackendException e -> {
