@@ -49,6 +49,7 @@ public final class AgentDaemon implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile int heartbeatSeconds = 15;
     private volatile String lastProblem;
+    private volatile Thread runThread;
     private int beats;
 
     public AgentDaemon(Identity identity, Options options) {
@@ -63,6 +64,7 @@ public final class AgentDaemon implements AutoCloseable {
 
     /** Runs until {@link #close()}; returns then. */
     public void run() {
+        runThread = Thread.currentThread();
         say("agent '" + identity.name() + "' (id " + identity.agentId() + ") connecting to " + identity.server() + ", up to "
                 + options.maxTasks() + " task(s) at once");
         heartbeat();
@@ -246,6 +248,10 @@ public final class AgentDaemon implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             timers.shutdownNow();
+            Thread t = runThread;
+            if (t != null) {
+                t.interrupt(); // ends a waiting task poll
+            }
             for (Running r : running.values()) {
                 r.thread().interrupt();
             }

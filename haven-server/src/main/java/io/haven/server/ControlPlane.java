@@ -174,6 +174,11 @@ public final class ControlPlane implements AutoCloseable {
         loop.start();
     }
 
+    /** Answers waiting task polls at once, so the listener can stop without waiting for them. */
+    void stopPolls() {
+        jobs.signal().shutdown();
+    }
+
     @Override
     public void close() {
         loop.close();

@@ -241,6 +241,7 @@ public final class HavenServer implements AutoCloseable {
         }
         closed = true;
         HavenException failure = null;
+        control.stopPolls();
         try {
             jetty.stop();
         } catch (Exception e) {

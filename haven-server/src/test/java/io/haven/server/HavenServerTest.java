@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The real server on 127.0.0.1 with a free port and a temporary data directory, spoken to over HTTPS. */
-class HavenServerTest {
-    static final String ADMIN_PW = "admin-password-1";
-    static final PasswordHasher.Params FAST = new PasswordHasher.Params(1024, 1, 1);
+public class HavenServerTest {
+    public static final String ADMIN_PW = "admin-password-1";
+    public static final PasswordHasher.Params FAST = new PasswordHasher.Params(1024, 1, 1);
 
     @TempDir
     static Path data;
@@ -31,7 +31,7 @@ class HavenServerTest {
     static TestClient client;
     static String admin;
 
-    static ServerConfig config(Path dir) {
+    public static ServerConfig config(Path dir) {
         return ServerConfig.defaults(dir, "127.0.0.1", 0).withAdminPassword(ADMIN_PW).withPasswords(FAST);
     }
 

@@ -17,11 +17,11 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /** An HTTPS client that trusts only the server's own CA (read from its ca.crt). */
-final class TestClient {
+public final class TestClient {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    record Res(int status, String body, HttpResponse<String> raw) {
-        JsonNode json() {
+    public record Res(int status, String body, HttpResponse<String> raw) {
+        public JsonNode json() {
             try {
                 return JSON.readTree(body);
             } catch (IOException e) {
@@ -33,7 +33,7 @@ final class TestClient {
     private final HttpClient http;
     private final URI base;
 
-    TestClient(URI base, Path caCertificate) throws Exception {
+    public TestClient(URI base, Path caCertificate) throws Exception {
         this.base = base;
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
@@ -47,16 +47,16 @@ final class TestClient {
         this.http = HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(10)).build();
     }
 
-    Res get(String path, String token) throws Exception {
+    public Res get(String path, String token) throws Exception {
         return send(HttpRequest.newBuilder(base.resolve(path)).GET(), token);
     }
 
-    Res post(String path, String token, Object body) throws Exception {
+    public Res post(String path, String token, Object body) throws Exception {
         return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : JSON.writeValueAsString(body))), token);
     }
 
-    Res send(HttpRequest.Builder b, String token) throws Exception {
+    public Res send(HttpRequest.Builder b, String token) throws Exception {
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
@@ -64,7 +64,7 @@ final class TestClient {
         return new Res(r.statusCode(), r.body(), r);
     }
 
-    String login(String user, String password) throws Exception {
+    public String login(String user, String password) throws Exception {
         Res r = post("/api/v1/login", null, java.util.Map.of("username", user, "password", password));
         if (r.status() != 200) {
             throw new AssertionError("login of " + user + " failed: " + r.status() + " " + r.body());

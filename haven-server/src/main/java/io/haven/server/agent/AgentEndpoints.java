@@ -157,7 +157,7 @@ public final class AgentEndpoints {
                 return api.ok(new Messages.TaskBatch(tasks));
             }
             long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            if (left <= 0 || jobs.signal().isShutdown()) {
                 return api.ok(new Messages.TaskBatch(List.of()));
             }
             // another server may queue work: look at the database again within two seconds

@@ -15,6 +15,17 @@ public final class JobSignal {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private long generation;
+    private volatile boolean shutdown;
+
+    /** Ends every wait now and from now on (the server is stopping: polls answer at once). */
+    public void shutdown() {
+        shutdown = true;
+        signalAll();
+    }
+
+    public boolean isShutdown() {
+        return shutdown;
+    }
 
     public long generation() {
         lock.lock();
@@ -40,7 +51,7 @@ public final class JobSignal {
         long nanos = max.toNanos();
         lock.lock();
         try {
-            while (generation == seen && nanos > 0) {
+            while (generation == seen && nanos > 0 && !shutdown) {
                 nanos = changed.awaitNanos(nanos);
             }
         } finally {

@@ -221,6 +221,9 @@ public final class Jobs {
         if (me == null) {
             return true; // it polls, so it is online; its heartbeat row may lag
         }
+        if (me.running() >= me.max()) {
+            return false;
+        }
         return loads.stream().filter(l -> l.running() < l.max()).allMatch(l -> l.ratio() >= me.ratio());
     }
 

@@ -1,0 +1,417 @@
+package io.haven.server.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.haven.agent.AgentDaemon;
+import io.haven.agent.Enroller;
+import io.haven.agent.HostProbe;
+import io.haven.agent.Identity;
+import io.haven.agent.ServerClient;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.protocol.Messages;
+import io.haven.server.HavenServer;
+import io.haven.server.HavenServerTest;
+import io.haven.server.ServerConfig;
+import io.haven.server.TestClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The control plane on a real server (H2, HTTPS on loopback) with enrolled agents: raw ones whose
+ * every request the test makes, and real in-process agent daemons that run backups and restores.
+ */
+class ControlPlaneTest {
+    static final ServerConfig.Control FAST = new ServerConfig.Control(Duration.ofSeconds(1), Duration.ofMillis(200),
+            Duration.ofSeconds(4), 8 * 1024);
+
+    @TempDir
+    static Path dir;
+    static HavenServer server;
+    static TestClient client;
+    static String admin;
+    static String viewer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = HavenServer.start(HavenServerTest.config(dir.resolve("server")).withControl(FAST));
+        client = new TestClient(server.uri(), server.tls().caCertificateFile());
+        admin = client.login("admin", HavenServerTest.ADMIN_PW);
+        ok(client.post("/api/v1/users", admin, Map.of("username", "vera", "password", "viewer-password", "role", "viewer")), 201);
+        viewer = client.login("vera", "viewer-password");
+        ok(client.post("/api/v1/sites", admin, Map.of("name", "siteA")), 201);
+        ok(client.post("/api/v1/repositories", admin, Map.of("name", "main", "location", dir.resolve("repo").toString(),
+                "password", "repository-password")), 201);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    static JsonNode ok(TestClient.Res r, int status) {
+        assertThat(r.status()).as(r.body()).isEqualTo(status);
+        return r.json();
+    }
+
+    static String token() throws Exception {
+        return ok(client.post("/api/v1/enrollment-tokens", admin, Map.of("site", "siteA")), 201).get("token").asText();
+    }
+
+    static Identity enroll(String name) throws Exception {
+        return Enroller.enroll(server.uri(), token(), name, null, Map.of("role", "test"), HostProbe.facts(), dir.resolve("agents/" + name),
+                new SecureRandom());
+    }
+
+    /** A group with one policy (daily, so it does not fire by itself) holding these agents. */
+    static void group(String group, String... agents) throws Exception {
+        ok(client.post("/api/v1/groups", admin, Map.of("name", group)), 201);
+        if (agents.length > 0) {
+            ok(client.post("/api/v1/groups/" + group + "/members", admin, Map.of("agents", List.of(agents))), 200);
+        }
+        ok(client.post("/api/v1/policies", admin, Map.of("name", group + "-policy", "group", group, "repository", "main",
+                "schedule", "every 1d")), 201);
+    }
+
+    static void workload(String name, String agent, String pool, Path path) throws Exception {
+        Map<String, Object> w = new LinkedHashMap<>();
+        w.put("name", name);
+        w.put("agent", agent);
+        w.put("pool", pool);
+        w.put("paths", List.of(path.toString()));
+        ok(client.post("/api/v1/workloads", admin, w), 201);
+    }
+
+    static long backupNow(String workload) throws Exception {
+        return ok(client.post("/api/v1/workloads/" + workload + "/backup", admin, Map.of()), 202).get("id").asLong();
+    }
+
+    static JsonNode job(long id) throws Exception {
+        return ok(client.get("/api/v1/jobs/" + id, admin), 200);
+    }
+
+    static JsonNode await(Supplier<JsonNode> what, java.util.function.Predicate<JsonNode> until, Duration max) throws Exception {
+        long end = System.nanoTime() + max.toNanos();
+        JsonNode last = null;
+        while (System.nanoTime() < end) {
+            last = what.get();
+            if (until.test(last)) {
+                return last;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("condition not met within " + max + "; last: " + last);
+    }
+
+    static JsonNode awaitState(long id, String state) throws Exception {
+        return await(() -> {
+            try {
+                return job(id);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        }, j -> j.get("state").asText().equals(state), Duration.ofSeconds(60));
+    }
+
+    static Path tree(String name) throws Exception {
+        Path p = dir.resolve("data/" + name);
+        Files.createDirectories(p.resolve("sub"));
+        Files.writeString(p.resolve("a.txt"), "alpha " + name);
+        Files.write(p.resolve("sub/b.bin"), new byte[100_000]);
+        return p;
+    }
+
+    // --- enrolment and identity
+
+    @Test
+    void anEnrolmentTokenWorksOnceAndPinsTheServersCa() throws Exception {
+        String t = token();
+        Identity a = Enroller.enroll(server.uri(), t, "once-a", null, Map.of(), null, dir.resolve("agents/once-a"), new SecureRandom());
+        assertThat(a.agentId()).isPositive();
+        assertThat(Files.getPosixFilePermissions(a.dir().resolve("agent.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        assertThatThrownBy(() -> Enroller.enroll(server.uri(), t, "once-b", null, Map.of(), null, dir.resolve("agents/once-b"),
+                new SecureRandom())).isInstanceOf(HavenException.class).hasMessageContaining("unknown, used or expired");
+        String fresh = token();
+        String wrongPin = fresh.substring(0, fresh.lastIndexOf('.') + 1) + "A".repeat(43);
+        assertThatThrownBy(() -> Enroller.enroll(server.uri(), wrongPin, "once-c", null, Map.of(), null, dir.resolve("agents/once-c"),
+                new SecureRandom())).isInstanceOf(HavenException.class).hasMessageContaining("does not hold the CA the token pins");
+        // the pin check failed before the token was sent: the token still works
+        Identity c = Enroller.enroll(server.uri(), fresh, "once-c", null, Map.of(), null, dir.resolve("agents/once-c2"), new SecureRandom());
+        assertThat(c.name()).isEqualTo("once-c");
+        JsonNode shown = ok(client.get("/api/v1/agents/once-a", viewer), 200);
+        assertThat(shown.get("site").asText()).isEqualTo("siteA");
+        assertThat(shown.get("state").asText()).isEqualTo("active");
+    }
+
+    // --- refusals
+
+    @Test
+    void agentEndpointsRefuseUsersAndStrangers() throws Exception {
+        var none = client.get("/api/v1/agent/tasks?instance=x", null);
+        assertThat(none.status()).isEqualTo(401);
+        var user = client.get("/api/v1/agent/tasks?instance=x", admin);
+        assertThat(user.status()).isEqualTo(403);
+        assertThat(user.body()).contains("for agents");
+        var enrolWithoutToken = client.post("/api/v1/agent/enroll", null, Map.of("name", "x", "publicKey", "AAAA"));
+        assertThat(enrolWithoutToken.status()).isEqualTo(401);
+    }
+
+    @Test
+    void userEndpointsRefuseAgents() throws Exception {
+        Identity id = enroll("nosy");
+        ServerClient c = new ServerClient(server.uri(), id.sslContext());
+        assertThatThrownBy(() -> c.get("/api/v1/jobs", Map.class, Duration.ofSeconds(10))).isInstanceOf(HavenException.class)
+                .satisfies(e -> assertThat(((HavenException) e).code()).isEqualTo(ErrorCode.FORBIDDEN))
+                .hasMessageContaining("agents may not call user endpoints");
+        assertThatThrownBy(() -> c.post("/api/v1/enrollment-tokens", Map.of(), Map.class, Duration.ofSeconds(10)))
+                .isInstanceOf(HavenException.class).hasMessageContaining("agents may not call user endpoints");
+    }
+
+    @Test
+    void aViewerReadsJobsButCannotStartOrCancelOne() throws Exception {
+        enroll("vhost");
+        group("vgroup", "vhost");
+        workload("vfiles", "vhost", null, tree("v"));
+        var start = client.post("/api/v1/workloads/vfiles/backup", viewer, Map.of());
+        assertThat(start.status()).isEqualTo(403);
+        assertThat(start.body()).contains("needs the role operator");
+        long id = backupNow("vfiles");
+        assertThat(client.get("/api/v1/jobs/" + id, viewer).status()).isEqualTo(200);
+        assertThat(client.post("/api/v1/jobs/" + id + "/cancel", viewer, Map.of()).status()).isEqualTo(403);
+        assertThat(ok(client.post("/api/v1/jobs/" + id + "/cancel", admin, Map.of()), 200).get("state").asText()).isEqualTo("cancelled");
+        // refused calls are audited too
+        assertThat(client.get("/api/v1/audit?limit=50", admin).body()).contains("POST /api/v1/workloads/vfiles/backup");
+    }
+
+    @Test
+    void anAgentSeesAndChangesOnlyItsOwnJobs() throws Exception {
+        RawAgent a = new RawAgent(enroll("own-a"), server.uri());
+        RawAgent b = new RawAgent(enroll("own-b"), server.uri());
+        group("owngroup", "own-a", "own-b");
+        workload("own-files", "own-a", null, tree("own"));
+        a.heartbeat(1, List.of());
+        b.heartbeat(1, List.of());
+        long id = backupNow("own-files");
+        assertThat(b.poll(1, 0)).isEmpty();
+        List<Messages.Task> got = a.poll(1, 5);
+        assertThat(got).extracting(Messages.Task::jobId).containsExactly(id);
+        assertThat(got.get(0).repository().password()).isEqualTo("repository-password");
+        assertThatThrownBy(() -> b.progress(id, 10)).isInstanceOf(HavenException.class)
+                .satisfies(e -> assertThat(((HavenException) e).code()).isEqualTo(ErrorCode.NOT_FOUND));
+        assertThatThrownBy(() -> b.finish(id, "succeeded")).isInstanceOf(HavenException.class);
+        assertThat(a.progress(id, 10)).isFalse();
+        a.finish(id, "succeeded");
+        JsonNode j = job(id);
+        assertThat(j.get("state").asText()).isEqualTo("succeeded");
+        assertThat(j.get("agent").asText()).isEqualTo("own-a");
+        assertThat(ok(client.get("/api/v1/jobs/" + id + "/logs", viewer), 200).get("lines").toString()).contains("at 10");
+        assertThatThrownBy(() -> a.finish(id, "failed")).isInstanceOf(HavenException.class).hasMessageContaining("ended already");
+    }
+
+    @Test
+    void disabledAgentsAreRefusedUntilEnabledAndRevokedOnesForGood() throws Exception {
+        RawAgent a = new RawAgent(enroll("flaky"), server.uri());
+        a.heartbeat(1, List.of());
+        ok(client.post("/api/v1/agents/flaky/disable", admin, Map.of()), 200);
+        assertThatThrownBy(() -> a.heartbeat(1, List.of())).isInstanceOf(HavenException.class).hasMessageContaining("disabled");
+        ok(client.post("/api/v1/agents/flaky/enable", admin, Map.of()), 200);
+        a.heartbeat(1, List.of());
+        assertThat(client.post("/api/v1/agents/flaky/revoke", viewer, Map.of()).status()).isEqualTo(403);
+        ok(client.post("/api/v1/agents/flaky/revoke", admin, Map.of()), 200);
+        assertThatThrownBy(() -> a.heartbeat(1, List.of())).isInstanceOf(HavenException.class).hasMessageContaining("revoked");
+        assertThat(client.post("/api/v1/agents/flaky/enable", admin, Map.of()).status()).isEqualTo(409);
+    }
+
+    @Test
+    void anAgentReachesARepositoryOnlyWhileItRunsAJobThatUsesIt() throws Exception {
+        Identity id = enroll("repo-peek");
+        var backend = new io.haven.repository.backend.RestBackend(server.uri().resolve("/repo/v1/main"), id.sslContext(),
+                Duration.ofSeconds(10));
+        assertThatThrownBy(() -> backend.list("snapshots")).isInstanceOf(HavenException.class).hasMessageContaining("runs no job");
+        var anonymous = client.get("/repo/v1/main/list?dir=keys", admin);
+        assertThat(anonymous.status()).isEqualTo(401);
+    }
+
+    // --- scheduler rules
+
+    @Test
+    void aBackupNowWhoseAgentIsOfflineWaitsAndRunsWhenItReturnsThenRestoresElsewhere() throws Exception {
+        Identity host = enroll("late");
+        Identity other = enroll("other-host");
+        group("lategroup", "late");
+        Path data = tree("late");
+        workload("late-files", "late", null, data);
+        long id = backupNow("late-files");
+        Thread.sleep(1000);
+        assertThat(job(id).get("state").asText()).isEqualTo("queued");
+        try (Daemon d = new Daemon(host); Daemon o = new Daemon(other)) {
+            JsonNode done = awaitState(id, "succeeded");
+            assertThat(done.get("agent").asText()).isEqualTo("late");
+            assertThat(done.get("result").get("files_new").asInt()).isEqualTo(2);
+            // the second backup is incremental: nothing changed, nothing read
+            long again = backupNow("late-files");
+            JsonNode second = awaitState(again, "succeeded");
+            assertThat(second.get("result").get("files_unmodified").asInt()).isEqualTo(2);
+            assertThat(second.get("result").get("parent").asText()).isEqualTo(done.get("result").get("snapshot_id").asText());
+            JsonNode snaps = ok(client.get("/api/v1/snapshots?workload=late-files", viewer), 200).get("snapshots");
+            assertThat(snaps).hasSize(2);
+            // restore to another host and path
+            Path target = dir.resolve("restored-late");
+            long r = ok(client.post("/api/v1/restores", admin, Map.of("workload", "late-files", "agent", "other-host",
+                    "targetPath", target.toString())), 202).get("id").asLong();
+            JsonNode restored = awaitState(r, "succeeded");
+            assertThat(restored.get("agent").asText()).isEqualTo("other-host");
+            assertThat(Files.readString(target.resolve(data.toString().substring(1)).resolve("a.txt"))).isEqualTo("alpha late");
+            // a restore that cannot succeed removes what it created
+            Path blocked = dir.resolve("blocked");
+            Files.writeString(blocked, "a file where a directory should be");
+            long bad = ok(client.post("/api/v1/restores", admin, Map.of("workload", "late-files", "agent", "other-host",
+                    "targetPath", blocked.toString())), 202).get("id").asLong();
+            JsonNode failed = awaitState(bad, "failed");
+            assertThat(failed.get("message").asText()).contains("not a directory");
+            assertThat(Files.readString(blocked)).isEqualTo("a file where a directory should be");
+        }
+    }
+
+    @Test
+    void aScheduledBackupWhoseAgentIsOfflineIsRecordedMissed() throws Exception {
+        enroll("sleepy");
+        group("sleepygroup", "sleepy");
+        workload("sleepy-files", "sleepy", null, tree("sleepy"));
+        due("sleepygroup-policy", Instant.now().minusSeconds(60));
+        JsonNode missed = await(() -> jobsOf("sleepy-files"), js -> js.size() == 1, Duration.ofSeconds(10)).get(0);
+        assertThat(missed.get("state").asText()).isEqualTo("missed");
+        assertThat(missed.get("origin").asText()).isEqualTo("schedule");
+        assertThat(missed.get("message").asText()).contains("offline");
+    }
+
+    @Test
+    void ticksMissedWhileEveryServerWasDownRunOnce() throws Exception {
+        RawAgent a = new RawAgent(enroll("catchup"), server.uri());
+        a.heartbeat(1, List.of());
+        group("catchupgroup", "catchup");
+        workload("catchup-files", "catchup", null, tree("catchup"));
+        due("catchupgroup-policy", Instant.now().minus(Duration.ofDays(10)));
+        JsonNode js = await(() -> jobsOf("catchup-files"), x -> x.size() >= 1, Duration.ofSeconds(10));
+        Thread.sleep(1000); // several more rounds of the loop
+        server.control().loop().round();
+        js = jobsOf("catchup-files");
+        assertThat(js).hasSize(1);
+        assertThat(js.get(0).get("state").asText()).isEqualTo("queued");
+        JsonNode p = ok(client.get("/api/v1/policies/catchupgroup-policy", viewer), 200);
+        assertThat(Instant.parse(p.get("nextBackupAt").asText())).isAfter(Instant.now());
+    }
+
+    @Test
+    void pooledJobsGoToTheLeastLoadedAgentAndWaitWhenAllAreBusy() throws Exception {
+        RawAgent a = new RawAgent(enroll("pool-a"), server.uri());
+        RawAgent b = new RawAgent(enroll("pool-b"), server.uri());
+        a.heartbeat(2, List.of());
+        b.heartbeat(2, List.of());
+        group("pool", "pool-a", "pool-b");
+        workload("shared", null, "pool", tree("shared"));
+        long j1 = backupNow("shared");
+        assertThat(a.poll(1, 0)).extracting(Messages.Task::jobId).containsExactly(j1);
+        long j2 = backupNow("shared");
+        // a runs one of two, b none: b is less loaded, so a does not get the job
+        assertThat(a.poll(1, 0)).isEmpty();
+        assertThat(b.poll(1, 0)).extracting(Messages.Task::jobId).containsExactly(j2);
+        long j3 = backupNow("shared");
+        assertThat(a.poll(1, 0)).extracting(Messages.Task::jobId).containsExactly(j3);
+        // both full (2 of 2 and... b has 1 of 2): b takes the next one
+        long j4 = backupNow("shared");
+        assertThat(a.poll(1, 0)).isEmpty();
+        assertThat(b.poll(1, 0)).extracting(Messages.Task::jobId).containsExactly(j4);
+        // all busy: the next job waits in the queue
+        long j5 = backupNow("shared");
+        assertThat(a.poll(1, 0)).isEmpty();
+        assertThat(b.poll(1, 0)).isEmpty();
+        assertThat(job(j5).get("state").asText()).isEqualTo("queued");
+        // a slot frees up: the waiting job starts there, even while the agent is already polling
+        var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> a.poll(1, 10));
+        Thread.sleep(500);
+        a.finish(j1, "succeeded");
+        assertThat(waiting.get()).extracting(Messages.Task::jobId).containsExactly(j5);
+        for (long j : List.of(j2, j4)) {
+            b.finish(j, "succeeded");
+        }
+        a.finish(j3, "succeeded");
+        a.finish(j5, "partial");
+        assertThat(job(j5).get("state").asText()).isEqualTo("partial");
+    }
+
+    @Test
+    void anAgentThatRestartsGetsItsLostJobsSettledAndCancelReachesRunningJobs() throws Exception {
+        RawAgent a = new RawAgent(enroll("phoenix"), server.uri());
+        a.heartbeat(2, List.of());
+        group("phoenixgroup", "phoenix");
+        workload("phoenix-files", "phoenix", null, tree("phoenix"));
+        long lost = backupNow("phoenix-files");
+        assertThat(a.poll(1, 5)).hasSize(1);
+        a.instance = "restarted";
+        a.heartbeat(2, List.of());
+        JsonNode j = job(lost);
+        assertThat(j.get("state").asText()).isEqualTo("failed");
+        assertThat(j.get("message").asText()).contains("agent restarted");
+        long running = backupNow("phoenix-files");
+        assertThat(a.poll(1, 5)).hasSize(1);
+        ok(client.post("/api/v1/jobs/" + running + "/cancel", admin, Map.of()), 200);
+        assertThat(a.heartbeat(2, List.of(running)).cancel()).containsExactly(running);
+        assertThat(a.progress(running, 5)).isTrue();
+        a.finish(running, "cancelled");
+        assertThat(job(running).get("state").asText()).isEqualTo("cancelled");
+    }
+
+    static JsonNode jobsOf(String workload) {
+        try {
+            return ok(client.get("/api/v1/jobs?workload=" + workload, admin), 200).get("jobs");
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    static void due(String policy, Instant at) {
+        server.control().inventory().jdbi().useHandle(h -> h.createUpdate("UPDATE policies SET next_backup_at = :t WHERE name = :n")
+                .bind("t", at.toEpochMilli()).bind("n", policy).execute());
+    }
+
+    /** A real agent daemon in this process. */
+    static final class Daemon implements AutoCloseable {
+        final AgentDaemon daemon;
+        final Thread thread;
+
+        Daemon(Identity id) {
+            daemon = new AgentDaemon(id, new AgentDaemon.Options(2, 2, Duration.ofMillis(300), null));
+            thread = new Thread(daemon::run, "test-agent-" + id.name());
+            thread.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            daemon.close();
+            thread.join(10_000);
+        }
+    }
+
+    static List<String> names(JsonNode arr) {
+        List<String> out = new ArrayList<>();
+        arr.forEach(n -> out.add(n.get("name").asText()));
+        return out;
+    }
+}
