@@ -29,9 +29,14 @@ final class ServerCommand implements Callable<Integer> {
     @Mixin
     ServerOptions where;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8443",
-            description = "Address and port to listen on (HTTPS only); 0.0.0.0:8443 for every interface, port 0 for a free one; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Address and port to listen on (HTTPS only); 0.0.0.0:8443 for every interface, port 0 for a free one; default: 127.0.0.1:8443.")
     String listen;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Settings in YAML or JSON (listen, data, db, certHosts, agents.heartbeatSeconds, jobs.lostAfterMinutes, "
+                    + "scheduler.tickMillis, repositories.kdfMemoryKib); options given here win over the file.")
+    String configFile;
 
     @Option(names = "--cert-host", paramLabel = "NAME",
             description = "Another DNS name or IP address the server certificate must cover (repeatable).")
@@ -64,10 +69,21 @@ final class ServerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Main main = (Main) spec.root().userObject();
         Env env = main.env;
-        HostPort hp = HostPort.parse(listen);
+        ServerFile file = configFile == null ? ServerFile.EMPTY : ServerFile.read(env.resolve(configFile));
+        HostPort hp = HostPort.parse(listen != null ? listen : file.listen() != null ? file.listen() : "127.0.0.1:8443");
+        if (where.data == null && file.data() != null) {
+            where.data = file.data();
+        }
+        if (where.db == null && file.db() != null) {
+            where.db = file.db();
+        }
         Path data = where.dataDir(env);
         List<String> hosts = new ArrayList<>(ServerConfig.defaultCertificateHosts(hp.host()));
-        for (String h : certHosts) {
+        List<String> extra = new ArrayList<>(certHosts);
+        if (file.certHosts() != null) {
+            extra.addAll(file.certHosts());
+        }
+        for (String h : extra) {
             if (!hosts.contains(h)) {
                 hosts.add(h);
             }
@@ -75,7 +91,8 @@ final class ServerCommand implements Callable<Integer> {
         ServerConfig config = ServerConfig.defaults(data, hp.host(), hp.port())
                 .withDatabase(where.database(env, data))
                 .withCertificateHosts(hosts)
-                .withAdminPassword(env.get("HAVEN_ADMIN_PASSWORD"));
+                .withAdminPassword(env.get("HAVEN_ADMIN_PASSWORD"))
+                .withControl(file.control());
         HavenServer server = HavenServer.start(config);
         Thread hook = new Thread(server::close, "haven-server-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
