@@ -12,11 +12,17 @@ import io.haven.server.auth.Users;
 import io.haven.server.db.Database;
 import io.haven.server.http.Endpoints;
 import io.haven.server.http.Metrics;
+import io.haven.server.http.Route;
 import io.haven.server.http.Router;
+import io.haven.server.notify.NotificationEndpoints;
+import io.haven.server.notify.Notifier;
 import io.haven.server.tls.ServerTls;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -29,12 +35,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The {@code haven server} process: one HTTPS port (Jetty 12, TLS 1.2/1.3 only, no plain-HTTP
- * connector), the database, users, tokens and the audit log.
+ * connector), the database, users, tokens, the audit log and notifications.
  *
  * <p>Start-up order: data directory → TLS material (CA created on first start, then reused) →
- * database and migrations → first admin when there is no user → HTTPS listener. A failure at any
- * step closes what was opened and throws a {@link HavenException}. {@link #close()} stops the
- * listener first, then closes the database. Thread-safe.
+ * database and migrations → first admin when there is no user → notifier → HTTPS listener. A
+ * failure at any step closes what was opened and throws a {@link HavenException}.
+ * {@link #close()} stops the listener first, then drains the notifier, then closes the database.
+ * Thread-safe.
  */
 public final class HavenServer implements AutoCloseable {
     /** The user name of the admin created at first start. */
@@ -44,6 +51,7 @@ public final class HavenServer implements AutoCloseable {
     private final DataDirLock lock;
     private final ServerTls tls;
     private final Database db;
+    private final Notifier notifier;
     private final Server jetty;
     private final ServerConnector connector;
     private final Router router;
@@ -51,12 +59,13 @@ public final class HavenServer implements AutoCloseable {
     private final boolean createdAdmin;
     private boolean closed;
 
-    private HavenServer(ServerConfig config, DataDirLock lock, ServerTls tls, Database db, Server jetty, ServerConnector connector,
-            Router router, boolean createdAdmin, String generatedAdminPassword) {
+    private HavenServer(ServerConfig config, DataDirLock lock, ServerTls tls, Database db, Notifier notifier, Server jetty,
+            ServerConnector connector, Router router, boolean createdAdmin, String generatedAdminPassword) {
         this.config = config;
         this.lock = lock;
         this.tls = tls;
         this.db = db;
+        this.notifier = notifier;
         this.jetty = jetty;
         this.connector = connector;
         this.router = router;
@@ -85,6 +94,7 @@ public final class HavenServer implements AutoCloseable {
         ServerTls tls = ServerTls.loadOrCreate(config.dataDir().resolve("tls"), config.certificateHosts(), config.clock(),
                 config.random());
         Database db = Database.open(config.database());
+        Notifier notifier = null;
         try {
             PasswordHasher hasher = new PasswordHasher(config.passwords(), config.random());
             Users users = new Users(db.jdbi(), hasher, config.clock());
@@ -107,7 +117,13 @@ public final class HavenServer implements AutoCloseable {
             ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
             Metrics metrics = new Metrics(config.clock().millis());
             Endpoints endpoints = new Endpoints(db, users, tokens, audit, metrics, json, config.sessionTtl(), version());
-            Router router = new Router(endpoints.routes(), tokens, audit, metrics, json, System::nanoTime);
+            // payloads name the server by its URL, known once the port is bound
+            AtomicReference<String> name = new AtomicReference<>("https://" + config.host() + ":" + config.port());
+            notifier = new Notifier(db.jdbi(), config.clock(), Notifier.Settings.defaults(), name::get,
+                    problem -> System.err.println("haven server: notifications: " + problem.getMessage()), version());
+            List<Route> routes = new ArrayList<>(endpoints.routes());
+            routes.addAll(new NotificationEndpoints(notifier, json).routes());
+            Router router = new Router(routes, tokens, audit, metrics, json, System::nanoTime);
 
             QueuedThreadPool threads = new QueuedThreadPool(64, 4);
             threads.setName("haven-http");
@@ -139,8 +155,13 @@ public final class HavenServer implements AutoCloseable {
                 }
                 throw new HavenException(ErrorCode.IO, "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
             }
-            return new HavenServer(config, lock, tls, db, jetty, connector, router, createdAdmin, generated);
+            HavenServer server = new HavenServer(config, lock, tls, db, notifier, jetty, connector, router, createdAdmin, generated);
+            name.set(server.uri().toString());
+            return server;
         } catch (RuntimeException e) {
+            if (notifier != null) {
+                notifier.close();
+            }
             try {
                 db.close();
             } catch (RuntimeException suppressed) {
@@ -199,6 +220,14 @@ public final class HavenServer implements AutoCloseable {
         return router;
     }
 
+    /**
+     * Sends events to the notification channels; {@link Notifier#notify(io.haven.server.notify.Event)}
+     * never blocks or throws.
+     */
+    public Notifier notifier() {
+        return notifier;
+    }
+
     /** Whether this start created the first admin. */
     public boolean createdFirstAdmin() {
         return createdAdmin;
@@ -214,7 +243,7 @@ public final class HavenServer implements AutoCloseable {
         jetty.join();
     }
 
-    /** Stops the listener, then closes the database. A second call does nothing. */
+    /** Stops the listener, drains the notifier, then closes the database. A second call does nothing. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -227,6 +256,7 @@ public final class HavenServer implements AutoCloseable {
         } catch (Exception e) {
             failure = new HavenException(ErrorCode.IO, "cannot stop the HTTPS listener: " + e.getMessage(), e);
         }
+        notifier.close();
         try {
             db.close();
         } catch (RuntimeException e) {
