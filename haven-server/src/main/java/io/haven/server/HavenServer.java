@@ -12,14 +12,18 @@ import io.haven.server.auth.Users;
 import io.haven.server.db.Database;
 import io.haven.server.http.Endpoints;
 import io.haven.server.http.Metrics;
+import io.haven.server.http.Route;
 import io.haven.server.http.Router;
+import io.haven.server.notify.NotificationEndpoints;
+import io.haven.server.notify.Notifier;
 import io.haven.server.tls.ServerTls;
 import io.haven.server.http.Route;
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -32,12 +36,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The {@code haven server} process: one HTTPS port (Jetty 12, TLS 1.2/1.3 only, no plain-HTTP
- * connector), the database, users, tokens and the audit log.
+ * connector), the database, users, tokens, the audit log and notifications.
  *
  * <p>Start-up order: data directory → TLS material (CA created on first start, then reused) →
- * database and migrations → first admin when there is no user → HTTPS listener. A failure at any
- * step closes what was opened and throws a {@link HavenException}. {@link #close()} stops the
- * listener first, then closes the database. Thread-safe.
+ * database and migrations → first admin when there is no user → notifier → HTTPS listener. A
+ * failure at any step closes what was opened and throws a {@link HavenException}.
+ * {@link #close()} stops the listener first, then drains the notifier, then closes the database.
+ * Thread-safe.
  */
 public final class HavenServer implements AutoCloseable {
     /** The user name of the admin created at first start. */
@@ -47,6 +52,7 @@ public final class HavenServer implements AutoCloseable {
     private final DataDirLock lock;
     private final ServerTls tls;
     private final Database db;
+    private final Notifier notifier;
     private final Server jetty;
     private final ServerConnector connector;
     private final Router router;
@@ -55,13 +61,14 @@ public final class HavenServer implements AutoCloseable {
     private final boolean createdAdmin;
     private boolean closed;
 
-    private HavenServer(ServerConfig config, DataDirLock lock, ServerTls tls, Database db, Server jetty, ServerConnector connector,
-            Router router, ControlPlane control, boolean createdAdmin, String generatedAdminPassword) {
+    private HavenServer(ServerConfig config, DataDirLock lock, ServerTls tls, Database db, Notifier notifier, Server jetty,
+            ServerConnector connector, Router router, ControlPlane control, boolean createdAdmin, String generatedAdminPassword) {
         this.control = control;
         this.config = config;
         this.lock = lock;
         this.tls = tls;
         this.db = db;
+        this.notifier = notifier;
         this.jetty = jetty;
         this.connector = connector;
         this.router = router;
@@ -90,6 +97,7 @@ public final class HavenServer implements AutoCloseable {
         ServerTls tls = ServerTls.loadOrCreate(config.dataDir().resolve("tls"), config.certificateHosts(), config.clock(),
                 config.random());
         Database db = Database.open(config.database());
+        Notifier notifier = null;
         try {
             PasswordHasher hasher = new PasswordHasher(config.passwords(), config.random());
             Users users = new Users(db.jdbi(), hasher, config.clock());
@@ -112,8 +120,14 @@ public final class HavenServer implements AutoCloseable {
             ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
             Metrics metrics = new Metrics(config.clock().millis());
             Endpoints endpoints = new Endpoints(db, users, tokens, audit, metrics, json, config.sessionTtl(), version());
+            // payloads name the server by its URL, known once the port is bound
+            AtomicReference<String> name = new AtomicReference<>("https://" + config.host() + ":" + config.port());
+            notifier = new Notifier(db.jdbi(), config.clock(), Notifier.Settings.defaults(), name::get,
+                    problem -> System.err.println("haven server: notifications: " + problem.getMessage()), version());
             ControlPlane control = ControlPlane.create(config, db, tls, json);
+            control.addListener(new ControlNotifications(notifier, control));
             List<Route> routes = new ArrayList<>(endpoints.routes());
+            routes.addAll(new NotificationEndpoints(notifier, json).routes());
             routes.addAll(control.routes());
             Router router = new Router(routes, tokens, control.agentEndpoints()::authenticate, audit, metrics, json, System::nanoTime);
 
@@ -153,8 +167,13 @@ public final class HavenServer implements AutoCloseable {
                 throw new HavenException(ErrorCode.IO, "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
             }
             control.start();
-            return new HavenServer(config, lock, tls, db, jetty, connector, router, control, createdAdmin, generated);
+            HavenServer server = new HavenServer(config, lock, tls, db, notifier, jetty, connector, router, control, createdAdmin, generated);
+            name.set(server.uri().toString());
+            return server;
         } catch (RuntimeException e) {
+            if (notifier != null) {
+                notifier.close();
+            }
             try {
                 db.close();
             } catch (RuntimeException suppressed) {
@@ -218,6 +237,14 @@ public final class HavenServer implements AutoCloseable {
         return control;
     }
 
+    /**
+     * Sends events to the notification channels; {@link Notifier#notify(io.haven.server.notify.Event)}
+     * never blocks or throws.
+     */
+    public Notifier notifier() {
+        return notifier;
+    }
+
     /** Whether this start created the first admin. */
     public boolean createdFirstAdmin() {
         return createdAdmin;
@@ -233,7 +260,7 @@ public final class HavenServer implements AutoCloseable {
         jetty.join();
     }
 
-    /** Stops the listener, then closes the database. A second call does nothing. */
+    /** Stops the listener, drains the notifier, then closes the database. A second call does nothing. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -248,6 +275,7 @@ public final class HavenServer implements AutoCloseable {
             failure = new HavenException(ErrorCode.IO, "cannot stop the HTTPS listener: " + e.getMessage(), e);
         }
         control.close();
+        notifier.close();
         try {
             db.close();
         } catch (RuntimeException e) {

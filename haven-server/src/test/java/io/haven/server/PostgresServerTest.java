@@ -86,6 +86,14 @@ class PostgresServerTest {
             assertThat(c.post("/api/v1/users", admin, Map.of("username", "pg-user", "password", "pg-user-password")).status())
                     .isEqualTo(201);
             assertThat(c.get("/api/v1/audit?limit=5", admin).body()).contains("user:pg-user");
+            // V3: a channel, a recorded delivery (to a port where nothing listens), deletion keeping the record
+            assertThat(c.post("/api/v1/notifications/channels", admin, Map.of("name", "pg-hook", "kind", "webhook",
+                    "events", List.of("test"), "config", Map.of("url", "http://127.0.0.1:1/hook"))).status()).isEqualTo(201);
+            assertThat(c.post("/api/v1/notifications/test", admin, Map.of("name", "pg-hook")).json().get("status").asText())
+                    .isEqualTo("failed");
+            assertThat(c.post("/api/v1/notifications/channels/delete", admin, Map.of("name", "pg-hook")).status()).isEqualTo(200);
+            assertThat(c.get("/api/v1/notifications/deliveries", admin).json().get("deliveries").get(0).get("channel").asText())
+                    .isEqualTo("pg-hook");
         }
         try (HavenServer s = HavenServer.start(HavenServerTest.config(data).withDatabase(db))) {
             TestClient c = new TestClient(s.uri(), s.tls().caCertificateFile());
