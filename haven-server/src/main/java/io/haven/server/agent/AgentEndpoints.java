@@ -160,9 +160,9 @@ public final class AgentEndpoints {
             if (left <= 0 || jobs.signal().isShutdown()) {
                 return api.ok(new Messages.TaskBatch(List.of()));
             }
-            // another server may queue work: look at the database again within two seconds
-            jobs.signal().await(gen, Duration.ofNanos(Math.min(left, Duration.ofSeconds(2).toNanos())));
-            agents.seen(id);
+            // woken by this server's job changes, and by the control loop when it sees queued work
+            // another server added (one query per tick for all waiting polls, not one per poll)
+            jobs.signal().await(gen, Duration.ofNanos(Math.min(left, Duration.ofSeconds(10).toNanos())));
         }
     }
 

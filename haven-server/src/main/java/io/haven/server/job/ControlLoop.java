@@ -85,6 +85,7 @@ public final class ControlLoop implements AutoCloseable {
 
     /** One round (public for tests that drive the loop by hand). */
     public void round() {
+        jobs.watchQueue();
         jobs.settleLost(lostAfter);
         jobs.settleExpiredLeases();
         for (Agents.Agent a : agents.takeNewlyOffline()) {

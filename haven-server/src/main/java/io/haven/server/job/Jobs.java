@@ -172,6 +172,21 @@ public final class Jobs {
 
     // --- dispatch to agents
 
+    private volatile String lastQueue = "";
+
+    /**
+     * Wakes waiting task polls when the queue changed since the last look (jobs queued or started by
+     * another server sharing the database): one cheap query for all waiting polls.
+     */
+    public void watchQueue() {
+        String now = jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM jobs WHERE state = 'queued'")
+                .mapTo(String.class).one());
+        if (!now.equals(lastQueue)) {
+            lastQueue = now;
+            signal.signalAll();
+        }
+    }
+
     /**
      * Starts up to {@code free} queued jobs on this agent and returns them: jobs addressed to it,
      * and pooled jobs of groups it belongs to when no other eligible online agent with free capacity
