@@ -19,7 +19,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {InitCommand.class, BackupCommand.class, SnapshotsCommand.class, LsCommand.class,
                 RestoreCommand.class, DiffCommand.class, CheckCommand.class, ForgetCommand.class, PruneCommand.class,
                 RepairCommand.class, TierCommand.class, ThawCommand.class, CacheCommand.class, KeyCommand.class, DemoCommand.class,
-                ServerCommand.class, AdminCommand.class, LoginCommand.class, LogoutCommand.class, AgentCommand.class,
+                ServerCommand.class, AdminCommand.class, UpCommand.class, LoginCommand.class, LogoutCommand.class, AgentCommand.class,
                 InventoryCommands.Site.class, InventoryCommands.Group.class, InventoryCommands.Repo.class, InventoryCommands.Policy.class,
                 WorkloadCommands.Workload.class, WorkloadCommands.Snapshot.class, JobCommands.class,
                 CommandLine.HelpCommand.class})
