@@ -378,6 +378,41 @@ class ControlPlaneTest {
         assertThat(job(running).get("state").asText()).isEqualTo("cancelled");
     }
 
+    @Test
+    void failedJobsMissedSchedulesAndAgentsGoneOfflineAreNotified() throws Exception {
+        try (io.haven.server.notify.WebhookReceiver hook = new io.haven.server.notify.WebhookReceiver()) {
+            ok(client.post("/api/v1/notifications/channels", admin, Map.of("name", "ops-" + System.nanoTime(), "kind", "webhook",
+                    "events", List.of("job_failed", "schedule_missed", "agent_offline"), "config", Map.of("url", hook.url("/ops")))), 201);
+            RawAgent a = new RawAgent(enroll("noisy"), server.uri());
+            a.heartbeat(1, List.of());
+            enroll("absent");
+            group("noisygroup", "noisy", "absent");
+            workload("noisy-files", "noisy", null, tree("noisy"));
+            workload("absent-files", "absent", null, tree("absent"));
+            long id = backupNow("noisy-files");
+            assertThat(a.poll(1, 5)).hasSize(1);
+            a.finish(id, "failed");
+            due("noisygroup-policy", Instant.now().minusSeconds(5));
+            // noisy stops reporting: offline after three heartbeats (3 s here)
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            List<String> events = new ArrayList<>();
+            while (System.nanoTime() < end) {
+                events.clear();
+                for (var r : hook.received("/ops")) {
+                    JsonNode n = io.haven.protocol.Codec.mapper().readTree(r.body());
+                    events.add(n.get("event").asText() + " " + n.get("subject").asText());
+                }
+                if (events.stream().anyMatch(e -> e.startsWith("job_failed") && e.contains("job " + id + " "))
+                        && events.stream().anyMatch(e -> e.startsWith("schedule_missed") && e.contains("absent-files"))
+                        && events.stream().anyMatch(e -> e.startsWith("agent_offline") && e.contains("agent noisy"))) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+            throw new AssertionError("events received: " + events);
+        }
+    }
+
     static JsonNode jobsOf(String workload) {
         try {
             return ok(client.get("/api/v1/jobs?workload=" + workload, admin), 200).get("jobs");
