@@ -290,6 +290,31 @@ class ControlPlaneTest {
     }
 
     @Test
+    void retentionRunsAsAScheduledMaintenanceJobOnTheServer() throws Exception {
+        Identity host = enroll("keeper");
+        ok(client.post("/api/v1/groups", admin, Map.of("name", "keepgroup")), 201);
+        ok(client.post("/api/v1/groups/keepgroup/members", admin, Map.of("agents", List.of("keeper"))), 200);
+        ok(client.post("/api/v1/policies", admin, Map.of("name", "keep-one", "group", "keepgroup", "repository", "main",
+                "schedule", "every 1d", "retention", Map.of("keepLast", 1), "maintenanceSchedule", "every 1d")), 201);
+        Path data = tree("keeper");
+        workload("keeper-files", "keeper", null, data);
+        try (Daemon d = new Daemon(host)) {
+            awaitState(backupNow("keeper-files"), "succeeded");
+            Files.writeString(data.resolve("a.txt"), "changed");
+            awaitState(backupNow("keeper-files"), "succeeded");
+        }
+        assertThat(ok(client.get("/api/v1/snapshots?workload=keeper-files", viewer), 200).get("snapshots")).hasSize(2);
+        server.control().inventory().jdbi().useHandle(h -> h.createUpdate("UPDATE policies SET next_maintenance_at = :t WHERE name = 'keep-one'")
+                .bind("t", Instant.now().minusSeconds(1).toEpochMilli()).execute());
+        JsonNode m = await(() -> get("/api/v1/jobs?type=maintenance").get("jobs"),
+                js -> js.size() > 0 && js.get(0).get("state").asText().equals("succeeded"), Duration.ofSeconds(60)).get(0);
+        assertThat(m.get("result").get("snapshotsRemoved")).hasSize(1);
+        assertThat(ok(client.get("/api/v1/snapshots?workload=keeper-files", viewer), 200).get("snapshots")).hasSize(1);
+        assertThat(ok(client.get("/api/v1/jobs/" + m.get("id").asLong() + "/logs", viewer), 200).get("lines").toString())
+                .contains("workload:keeper-files: kept 1, removed 1").contains("prune");
+    }
+
+    @Test
     void aScheduledBackupWhoseAgentIsOfflineIsRecordedMissed() throws Exception {
         enroll("sleepy");
         group("sleepygroup", "sleepy");
@@ -410,6 +435,14 @@ class ControlPlaneTest {
                 Thread.sleep(200);
             }
             throw new AssertionError("events received: " + events);
+        }
+    }
+
+    static JsonNode get(String path) {
+        try {
+            return ok(client.get(path, admin), 200);
+        } catch (Exception e) {
+            throw new RuntimeException(e);
         }
     }
 
