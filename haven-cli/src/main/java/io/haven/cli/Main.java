@@ -21,7 +21,8 @@ import picocli.CommandLine.ScopeType;
                 RepairCommand.class, TierCommand.class, ThawCommand.class, CacheCommand.class, KeyCommand.class, DemoCommand.class,
                 ServerCommand.class, AdminCommand.class, UpCommand.class, LoginCommand.class, LogoutCommand.class, AgentCommand.class,
                 InventoryCommands.Site.class, InventoryCommands.Group.class, InventoryCommands.Repo.class, InventoryCommands.Policy.class,
-                WorkloadCommands.Workload.class, WorkloadCommands.Snapshot.class, JobCommands.class,
+                WorkloadCommands.Workload.class, WorkloadCommands.Snapshot.class, JobCommands.class, UserCommands.User.class,
+                UserCommands.Token.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

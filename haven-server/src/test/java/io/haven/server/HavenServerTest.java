@@ -261,4 +261,45 @@ public class HavenServerTest {
         }
         assertThat(server.tls().caFingerprint()).matches("([0-9A-F]{2}:){31}[0-9A-F]{2}");
     }
+
+    @Test
+    void tokensAreListedWithoutSecretsAndRevokedAtOnce() throws Exception {
+        var created = client.post("/api/v1/tokens", admin, Map.of("name", "ci-revoke")).json();
+        String t = created.get("token").asText();
+        assertThat(client.get("/api/v1/me", t).status()).isEqualTo(200);
+        var list = client.get("/api/v1/tokens", admin);
+        assertThat(list.body()).contains("ci-revoke").doesNotContain(t);
+        assertThat(client.post("/api/v1/tokens/" + created.get("id").asLong() + "/revoke", admin, Map.of()).status()).isEqualTo(200);
+        assertThat(client.get("/api/v1/me", t).status()).isEqualTo(401);
+        assertThat(client.post("/api/v1/tokens/" + created.get("id").asLong() + "/revoke", admin, Map.of()).status()).isEqualTo(404);
+    }
+
+    @Test
+    void logoutEndsTheSession() throws Exception {
+        String s = client.login("admin", ADMIN_PW);
+        assertThat(client.post("/api/v1/logout", s, Map.of()).status()).isEqualTo(200);
+        assertThat(client.get("/api/v1/me", s).status()).isEqualTo(401);
+    }
+
+    @Test
+    void usersChangePasswordsAndAdminsDisableUsersButNotTheLastAdmin() throws Exception {
+        assertThat(client.post("/api/v1/users", admin, Map.of("username", "pat", "password", "pat-password-1", "role", "operator")).status())
+                .isEqualTo(201);
+        String pat = client.login("pat", "pat-password-1");
+        assertThat(client.post("/api/v1/users/pat/password", pat, Map.of("password", "pat-password-2", "currentPassword", "wrong-one")).status())
+                .isEqualTo(403);
+        assertThat(client.post("/api/v1/users/admin/password", pat, Map.of("password", "taken-over-1")).status()).isEqualTo(403);
+        assertThat(client.post("/api/v1/users/pat/password", pat, Map.of("password", "pat-password-2", "currentPassword", "pat-password-1"))
+                .status()).isEqualTo(200);
+        assertThat(client.post("/api/v1/login", null, Map.of("username", "pat", "password", "pat-password-1")).status()).isEqualTo(401);
+        String pat2 = client.login("pat", "pat-password-2");
+        assertThat(client.post("/api/v1/users/pat/disable", admin, Map.of()).status()).isEqualTo(200);
+        assertThat(client.get("/api/v1/me", pat2).status()).isEqualTo(401);
+        assertThat(client.post("/api/v1/login", null, Map.of("username", "pat", "password", "pat-password-2")).status()).isEqualTo(401);
+        assertThat(client.post("/api/v1/users/pat/enable", admin, Map.of()).status()).isEqualTo(200);
+        assertThat(client.get("/api/v1/me", pat2).status()).isEqualTo(200);
+        var last = client.post("/api/v1/users/admin/disable", admin, Map.of());
+        assertThat(last.status()).isEqualTo(409);
+        assertThat(last.body()).contains("last enabled admin");
+    }
 }

@@ -86,12 +86,43 @@ public final class Tokens {
         Optional<Holder> holder = jdbi.withHandle(h -> h.createQuery(
                         "SELECT t.id AS token_id, u.id, u.username, u.role_name, u.created_at, u.disabled FROM tokens t "
                                 + "JOIN users u ON u.id = t.user_id WHERE t.token_hash = :h AND t.kind = :k "
-                                + "AND (t.expires_at IS NULL OR t.expires_at > :now) AND u.disabled = FALSE")
+                                + "AND (t.expires_at IS NULL OR t.expires_at > :now) AND t.revoked_at IS NULL AND u.disabled = FALSE")
                 .bind("h", hash(token)).bind("k", k.label()).bind("now", now)
                 .map((rs, ctx) -> new Holder(Users.row(rs), k, rs.getLong("token_id"))).findOne());
         holder.ifPresent(x -> jdbi.useHandle(h -> h.createUpdate("UPDATE tokens SET last_used_at = :now WHERE id = :id")
                 .bind("now", now).bind("id", x.tokenId()).execute()));
         return holder;
+    }
+
+    /** A token as listed: never its secret. */
+    public record Listed(long id, String username, Kind kind, String name, Instant createdAt, Instant expiresAt, Instant lastUsedAt,
+            Instant revokedAt) {}
+
+    /** API tokens (not sessions), of one user or of all, newest first. */
+    public java.util.List<Listed> list(String username) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT t.*, u.username FROM tokens t JOIN users u ON u.id = t.user_id "
+                        + "WHERE t.kind = 'api' AND (u.username = :u OR :all) ORDER BY t.id DESC")
+                .bind("u", username == null ? "" : username).bind("all", username == null)
+                .map((rs, c) -> new Listed(rs.getLong("id"), rs.getString("username"), Kind.API, rs.getString("name"),
+                        Instant.ofEpochMilli(rs.getLong("created_at")), instant(rs, "expires_at"), instant(rs, "last_used_at"),
+                        instant(rs, "revoked_at"))).list());
+    }
+
+    /** Revokes a token by id; false when there is none or it was revoked already. */
+    public boolean revoke(long id) {
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE tokens SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL")
+                .bind("now", clock.millis()).bind("id", id).execute()) == 1;
+    }
+
+    /** Drops session tokens that expired more than a day ago (they can never work again). */
+    public int purgeExpiredSessions() {
+        return jdbi.withHandle(h -> h.createUpdate("DELETE FROM tokens WHERE kind = 'session' AND expires_at < :cutoff")
+                .bind("cutoff", clock.millis() - 86_400_000L).execute());
+    }
+
+    private static Instant instant(java.sql.ResultSet rs, String col) throws java.sql.SQLException {
+        long v = rs.getLong(col);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
     }
 
     static String hash(String token) {

@@ -92,6 +92,37 @@ public final class Users {
         return ok && !row.get().user().disabled() ? Optional.of(row.get().user()) : Optional.empty();
     }
 
+    /** Sets a user's password. USAGE when it is too short. */
+    public void setPassword(long id, char[] password) {
+        if (password == null || password.length < PasswordHasher.MIN_LENGTH) {
+            throw new HavenException(ErrorCode.USAGE, "a password needs at least " + PasswordHasher.MIN_LENGTH + " characters");
+        }
+        String hash = hasher.hash(password);
+        jdbi.useHandle(h -> h.createUpdate("UPDATE users SET password_hash = :p WHERE id = :id").bind("p", hash).bind("id", id).execute());
+    }
+
+    /** Whether {@code password} is this user's (one hash check). */
+    public boolean checkPassword(long id, char[] password) {
+        String hash = jdbi.withHandle(h -> h.createQuery("SELECT password_hash FROM users WHERE id = :id").bind("id", id)
+                .mapTo(String.class).findOne().orElse(null));
+        return hasher.verify(password, hash);
+    }
+
+    /**
+     * Disables or enables a user. A disabled user cannot log in and their tokens stop working.
+     * CONFLICT when it would leave no enabled admin.
+     */
+    public User setDisabled(User u, boolean disabled) {
+        jdbi.useTransaction(h -> {
+            if (disabled && u.role() == Role.ADMIN && h.createQuery("SELECT COUNT(*) FROM users WHERE role_name = 'admin' AND disabled = FALSE "
+                    + "AND id <> :id").bind("id", u.id()).mapTo(Long.class).one() == 0) {
+                throw new HavenException(ErrorCode.CONFLICT, "'" + u.username() + "' is the last enabled admin; make another admin first");
+            }
+            h.createUpdate("UPDATE users SET disabled = :d WHERE id = :id").bind("d", disabled).bind("id", u.id()).execute();
+        });
+        return find(u.id()).orElseThrow();
+    }
+
     static User row(java.sql.ResultSet rs) throws java.sql.SQLException {
         return new User(rs.getLong("id"), rs.getString("username"), Role.parse(rs.getString("role_name")),
                 Instant.ofEpochMilli(rs.getLong("created_at")), rs.getBoolean("disabled"));

@@ -11,7 +11,7 @@ import java.util.Map;
  */
 public final class Call {
     /** Who is calling: the user and the kind of token presented. */
-    public record Principal(User user, Tokens.Kind via) {}
+    public record Principal(User user, Tokens.Kind via, long tokenId) {}
 
     /** An enrolled agent, identified by its client certificate. */
     public record AgentPrincipal(long id, String name) {}

@@ -61,6 +61,12 @@ public final class Endpoints {
                 new Route("GET", "/api/v1/users", Role.ADMIN, c -> ok(Map.of("users", users.list().stream().map(Endpoints::user).toList()))),
                 new Route("POST", "/api/v1/users", Role.ADMIN, this::createUser),
                 new Route("POST", "/api/v1/tokens", Role.ADMIN, this::createToken),
+                new Route("GET", "/api/v1/tokens", Role.ADMIN, this::listTokens),
+                new Route("POST", "/api/v1/tokens/{id}/revoke", Role.ADMIN, this::revokeToken),
+                new Route("POST", "/api/v1/logout", Role.VIEWER, this::logout),
+                new Route("POST", "/api/v1/users/{user}/disable", Role.ADMIN, c -> disable(c, true)),
+                new Route("POST", "/api/v1/users/{user}/enable", Role.ADMIN, c -> disable(c, false)),
+                new Route("POST", "/api/v1/users/{user}/password", Role.VIEWER, this::password),
                 new Route("GET", "/api/v1/audit", Role.ADMIN, this::audit));
     }
 
@@ -97,6 +103,7 @@ public final class Endpoints {
         User u = users.authenticate(r.username(), pw)
                 .orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED, "wrong user name or password"));
         Tokens.Issued t = tokens.issue(u, Tokens.Kind.SESSION, "login from " + c.address(), sessionTtl);
+        tokens.purgeExpiredSessions();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("token", t.token());
         m.put("tokenType", "Bearer");
@@ -146,6 +153,62 @@ public final class Endpoints {
         m.put("createdAt", t.createdAt().toString());
         m.put("expiresAt", t.expiresAt() == null ? null : t.expiresAt().toString());
         return reply(201, m);
+    }
+
+    /** {@code POST /api/v1/users/{user}/password} body: the new password, and the current one when changing one's own. */
+    public record PasswordRequest(String password, String currentPassword) {}
+
+    private Reply listTokens(Call c) throws IOException {
+        List<Map<String, Object>> out = tokens.list(c.query("username")).stream().map(t -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", t.id());
+            m.put("name", t.name());
+            m.put("username", t.username());
+            m.put("createdAt", t.createdAt().toString());
+            m.put("expiresAt", t.expiresAt() == null ? null : t.expiresAt().toString());
+            m.put("lastUsedAt", t.lastUsedAt() == null ? null : t.lastUsedAt().toString());
+            m.put("revokedAt", t.revokedAt() == null ? null : t.revokedAt().toString());
+            return m;
+        }).toList();
+        return ok(Map.of("tokens", out));
+    }
+
+    private Reply revokeToken(Call c) throws IOException {
+        long id = c.longParam("id");
+        c.auditTarget("token:" + id);
+        if (!tokens.revoke(id)) {
+            throw new HavenException(ErrorCode.NOT_FOUND, "no unrevoked token " + id);
+        }
+        return ok(Map.of("id", id, "revoked", true));
+    }
+
+    private Reply logout(Call c) throws IOException {
+        c.auditTarget("session");
+        tokens.revoke(c.principal().tokenId());
+        return ok(Map.of("loggedOut", true, "revokedTokenKind", c.principal().via().label()));
+    }
+
+    private Reply disable(Call c, boolean disabled) throws IOException {
+        User u = users.find(c.param("user")).orElseThrow(() -> new HavenException(ErrorCode.NOT_FOUND, "no user named '" + c.param("user") + "'"));
+        c.auditTarget("user:" + u.username());
+        return ok(user(users.setDisabled(u, disabled)));
+    }
+
+    private Reply password(Call c) throws IOException {
+        PasswordRequest r = read(c, PasswordRequest.class);
+        User caller = c.principal().user();
+        User u = users.find(c.param("user")).orElseThrow(() -> new HavenException(caller.role() == Role.ADMIN ? ErrorCode.NOT_FOUND
+                : ErrorCode.FORBIDDEN, caller.role() == Role.ADMIN ? "no user named '" + c.param("user") + "'"
+                : "only admins change other users' passwords"));
+        c.auditTarget("user:" + u.username());
+        if (u.id() != caller.id() && caller.role() != Role.ADMIN) {
+            throw new HavenException(ErrorCode.FORBIDDEN, "only admins change other users' passwords");
+        }
+        if (u.id() == caller.id() && (r.currentPassword() == null || !users.checkPassword(u.id(), r.currentPassword().toCharArray()))) {
+            throw new HavenException(ErrorCode.FORBIDDEN, "give your current password ('currentPassword') to change it");
+        }
+        users.setPassword(u.id(), r.password() == null ? null : r.password().toCharArray());
+        return ok(Map.of("username", u.username(), "passwordChanged", true));
     }
 
     private Reply audit(Call c) throws IOException {

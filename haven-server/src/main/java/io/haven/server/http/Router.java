@@ -212,7 +212,7 @@ public final class Router extends Handler.Abstract {
             throw new HavenException(ErrorCode.UNAUTHENTICATED, "only 'Authorization: Bearer TOKEN' is accepted");
         }
         return tokens.resolve(h.substring(7).trim())
-                .map(x -> new Call.Principal(x.user(), x.kind()))
+                .map(x -> new Call.Principal(x.user(), x.kind(), x.tokenId()))
                 .orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED,
                         "the token is unknown, expired or revoked; log in again"));
     }
