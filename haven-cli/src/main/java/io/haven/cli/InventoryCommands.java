@@ -54,7 +54,7 @@ final class InventoryCommands {
     }
 
     @Command(name = "group", mixinStandardHelpOptions = true, description = "Groups of hosts (policies attach to groups).",
-            subcommands = {GroupList.class, GroupCreate.class, GroupAdd.class, GroupRemove.class})
+            subcommands = {GroupList.class, GroupCreate.class, GroupAdd.class, GroupRemove.class, GroupDelete.class})
     static final class Group implements Runnable {
         @Override
         public void run() {
@@ -118,6 +118,19 @@ final class InventoryCommands {
         }
     }
 
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a group (admin); refused while a policy or pool uses it.")
+    static final class GroupDelete extends ApiCommand {
+        @Parameters(paramLabel = "GROUP")
+        String group;
+
+        @Override
+        public Integer call() {
+            JsonNode r = api().send("DELETE", "/api/v1/groups/" + ApiClient.q(group), null);
+            print(r, () -> println("group " + group + " deleted"));
+            return Main.EXIT_OK;
+        }
+    }
+
     @Command(name = "repository", mixinStandardHelpOptions = true, description = "Repositories the server holds for its agents.",
             subcommands = {RepoList.class, RepoCreate.class})
     static final class Repo implements Runnable {
@@ -160,7 +173,7 @@ final class InventoryCommands {
     }
 
     @Command(name = "policy", mixinStandardHelpOptions = true, description = "Backup policies (attached to groups).",
-            subcommands = {PolicyList.class, PolicyShow.class, PolicyCreate.class})
+            subcommands = {PolicyList.class, PolicyShow.class, PolicyCreate.class, PolicySet.class, PolicyDelete.class})
     static final class Policy implements Runnable {
         @Override
         public void run() {
@@ -175,6 +188,48 @@ final class InventoryCommands {
             JsonNode r = api().get("/api/v1/policies");
             table(r, r.get("policies"), List.of("NAME", "GROUP", "REPOSITORY", "SCHEDULE", "ZONE", "NEXT BACKUP"),
                     List.of(field("name"), field("group"), field("repository"), field("schedule"), field("timezone"), field("nextBackupAt")));
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true, description = "Change a policy (admin); only the options given change.")
+    static final class PolicySet extends ApiCommand {
+        @Parameters(paramLabel = "NAME")
+        String name;
+        @Option(names = "--schedule", paramLabel = "WHEN")
+        String schedule;
+        @Option(names = "--timezone", paramLabel = "ZONE")
+        String timezone;
+        @Option(names = "--exclude", paramLabel = "PATTERN", description = "Replaces the excludes (repeatable).")
+        List<String> excludes;
+        @Option(names = "--bwlimit", paramLabel = "RATE", description = "0 for none.")
+        String bwlimit;
+        @Option(names = "--maintenance", paramLabel = "WHEN")
+        String maintenance;
+
+        @Override
+        public Integer call() {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("schedule", schedule);
+            b.put("timezone", timezone);
+            b.put("excludes", excludes);
+            b.put("bandwidthLimit", bwlimit == null ? null : bwlimit.equals("0") ? 0L : DataSize.parse(bwlimit.replace("/s", "")).bytes());
+            b.put("maintenanceSchedule", maintenance);
+            JsonNode r = api().post("/api/v1/policies/" + ApiClient.q(name), b);
+            print(r, () -> println("policy " + r.get("name").asText() + " changed; next backup " + r.get("nextBackupAt").asText()));
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a policy (admin); its jobs stay in the history.")
+    static final class PolicyDelete extends ApiCommand {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() {
+            JsonNode r = api().send("DELETE", "/api/v1/policies/" + ApiClient.q(name), null);
+            print(r, () -> println("policy " + name + " deleted"));
             return Main.EXIT_OK;
         }
     }

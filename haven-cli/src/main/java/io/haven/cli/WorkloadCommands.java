@@ -18,7 +18,7 @@ final class WorkloadCommands {
     private WorkloadCommands() {}
 
     @Command(name = "workload", mixinStandardHelpOptions = true, description = "File-set workloads: paths on a host, backed up by policy.",
-            subcommands = {WlList.class, WlShow.class, WlCreate.class, WlBackup.class, WlRestore.class})
+            subcommands = {WlList.class, WlShow.class, WlCreate.class, WlDelete.class, WlBackup.class, WlRestore.class})
     static final class Workload implements Runnable {
         @Override
         public void run() {
@@ -73,6 +73,19 @@ final class WorkloadCommands {
             b.put("excludes", excludes);
             JsonNode r = api().post("/api/v1/workloads", b);
             print(r, () -> println("workload " + r.get("name").asText() + " created"));
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a workload (admin); its jobs and snapshots stay.")
+    static final class WlDelete extends ApiCommand {
+        @Parameters(paramLabel = "WORKLOAD")
+        String name;
+
+        @Override
+        public Integer call() {
+            JsonNode r = api().send("DELETE", "/api/v1/workloads/" + ApiClient.q(name), null);
+            print(r, () -> println("workload " + name + " deleted"));
             return Main.EXIT_OK;
         }
     }

@@ -207,7 +207,45 @@ public final class Inventory {
                 rs.getLong("repository_id"), rs.getString("repo_name"), read(rs.getString("spec"), PolicySpec.class), nextBackup, nextMaint);
     }
 
+    /** Replaces a policy's settings (and its next planned ticks, recomputed by the caller). */
+    public Policy updatePolicy(String name, PolicySpec spec, Instant nextBackup, Instant nextMaintenance) {
+        Policy p = policy(name);
+        jdbi.useHandle(h -> h.createUpdate("UPDATE policies SET spec = :s, next_backup_at = :nb, next_maintenance_at = :nm, updated_at = :now "
+                        + "WHERE id = :id")
+                .bind("s", json(spec)).bind("nb", nextBackup == null ? null : nextBackup.toEpochMilli())
+                .bind("nm", nextMaintenance == null ? null : nextMaintenance.toEpochMilli()).bind("now", clock.millis())
+                .bind("id", p.id()).execute());
+        return policy(name);
+    }
+
+    /** Deletes a policy; its jobs stay in the job history. */
+    public void deletePolicy(String name) {
+        Policy p = policy(name);
+        jdbi.useHandle(h -> h.createUpdate("DELETE FROM policies WHERE id = :id").bind("id", p.id()).execute());
+    }
+
+    /** Deletes a group; CONFLICT while a policy or a pooled workload uses it. */
+    public void deleteGroup(String name) {
+        Group g = group(name);
+        jdbi.useTransaction(h -> {
+            List<String> users = h.createQuery("SELECT name FROM policies WHERE group_id = :g UNION SELECT name FROM workloads "
+                    + "WHERE pool_group_id = :g").bind("g", g.id()).mapTo(String.class).list();
+            if (!users.isEmpty()) {
+                throw new HavenException(ErrorCode.CONFLICT, "group '" + name + "' is used by " + String.join(", ", users)
+                        + "; delete or change those first");
+            }
+            h.createUpdate("DELETE FROM group_members WHERE group_id = :g").bind("g", g.id()).execute();
+            h.createUpdate("DELETE FROM host_groups WHERE id = :g").bind("g", g.id()).execute();
+        });
+    }
+
     // --- workloads
+
+    /** Deletes a workload; its jobs stay in the job history and its snapshots in the repository. */
+    public void deleteWorkload(String name) {
+        Workload w = workload(name);
+        jdbi.useHandle(h -> h.createUpdate("DELETE FROM workloads WHERE id = :id").bind("id", w.id()).execute());
+    }
 
     private static final String WORKLOAD = "SELECT w.*, a.name AS agent_name, g.name AS pool_name FROM workloads w "
             + "LEFT JOIN agents a ON a.id = w.agent_id LEFT JOIN host_groups g ON g.id = w.pool_group_id ";

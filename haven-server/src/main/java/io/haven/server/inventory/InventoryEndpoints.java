@@ -68,6 +68,22 @@ public final class InventoryEndpoints {
                         .map(InventoryEndpoints::view).toList()))),
                 new Route("GET", "/api/v1/policies/{policy}", Role.VIEWER, c -> api.ok(view(inventory.policy(c.param("policy"))))),
                 new Route("POST", "/api/v1/policies", Role.ADMIN, this::createPolicy),
+                new Route("POST", "/api/v1/policies/{policy}", Role.ADMIN, this::updatePolicy),
+                new Route("DELETE", "/api/v1/policies/{policy}", Role.ADMIN, c -> {
+                    c.auditTarget("policy:" + c.param("policy"));
+                    inventory.deletePolicy(c.param("policy"));
+                    return api.ok(Map.of("deleted", c.param("policy")));
+                }),
+                new Route("DELETE", "/api/v1/groups/{group}", Role.ADMIN, c -> {
+                    c.auditTarget("group:" + c.param("group"));
+                    inventory.deleteGroup(c.param("group"));
+                    return api.ok(Map.of("deleted", c.param("group")));
+                }),
+                new Route("DELETE", "/api/v1/workloads/{workload}", Role.ADMIN, c -> {
+                    c.auditTarget("workload:" + c.param("workload"));
+                    inventory.deleteWorkload(c.param("workload"));
+                    return api.ok(Map.of("deleted", c.param("workload")));
+                }),
                 new Route("GET", "/api/v1/workloads", Role.VIEWER, c -> api.ok(Map.of("workloads", inventory.workloads().stream()
                         .map(InventoryEndpoints::view).toList()))),
                 new Route("GET", "/api/v1/workloads/{workload}", Role.VIEWER, c -> api.ok(view(inventory.workload(c.param("workload"))))),
@@ -125,6 +141,28 @@ public final class InventoryEndpoints {
         Instant nextMaint = spec.retention() == null || spec.retention().isEmpty() ? null
                 : ticks.next(spec.maintenanceSchedule(), spec.timezone(), now);
         return api.created(view(inventory.createPolicy(r.name(), r.group(), r.repository(), spec, nextBackup, nextMaint)));
+    }
+
+    /** {@code POST /api/v1/policies/{policy}}: the fields given replace the policy's; the others stay. */
+    public record PolicyUpdate(String schedule, String timezone, PolicySpec.Retention retention, List<String> excludes, Long bandwidthLimit,
+            String maintenanceSchedule) {}
+
+    private Reply updatePolicy(Call c) throws IOException {
+        Inventory.Policy p = inventory.policy(c.param("policy"));
+        c.auditTarget("policy:" + p.name());
+        PolicyUpdate u = api.read(c, PolicyUpdate.class);
+        PolicySpec old = p.spec();
+        PolicySpec spec = new PolicySpec(u.schedule() != null ? u.schedule() : old.schedule(), u.timezone() != null ? u.timezone() : old.timezone(),
+                u.retention() != null ? u.retention() : old.retention(), u.excludes() != null ? u.excludes() : old.excludes(),
+                u.bandwidthLimit() != null ? u.bandwidthLimit() : old.bandwidthLimit(),
+                u.maintenanceSchedule() != null ? u.maintenanceSchedule() : old.maintenanceSchedule());
+        Instant now = clock.instant();
+        boolean timing = u.schedule() != null || u.timezone() != null;
+        Instant nextBackup = timing ? ticks.next(spec.schedule(), spec.timezone(), now) : p.nextBackupAt();
+        Instant nextMaint = spec.retention() == null || spec.retention().isEmpty() ? null
+                : timing || u.maintenanceSchedule() != null || p.nextMaintenanceAt() == null
+                ? ticks.next(spec.maintenanceSchedule(), spec.timezone(), now) : p.nextMaintenanceAt();
+        return api.ok(view(inventory.updatePolicy(p.name(), spec, nextBackup, nextMaint)));
     }
 
     private Reply createWorkload(Call c) throws IOException {

@@ -315,6 +315,32 @@ class ControlPlaneTest {
     }
 
     @Test
+    void policiesChangeAndInventoryIsDeletedInTheRightOrder() throws Exception {
+        enroll("tidy");
+        group("tidygroup", "tidy");
+        workload("tidy-files", "tidy", null, tree("tidy"));
+        JsonNode before = ok(client.get("/api/v1/policies/tidygroup-policy", viewer), 200);
+        JsonNode after = ok(client.post("/api/v1/policies/tidygroup-policy", admin, Map.of("schedule", "0 3 * * *", "timezone",
+                "Europe/Berlin", "excludes", List.of("*.tmp"))), 200);
+        assertThat(after.get("schedule").asText()).isEqualTo("0 3 * * *");
+        assertThat(after.get("excludes").toString()).contains("*.tmp");
+        assertThat(after.get("repository").asText()).isEqualTo(before.get("repository").asText());
+        assertThat(after.get("nextBackupAt").asText()).isNotEqualTo(before.get("nextBackupAt").asText());
+        assertThat(client.post("/api/v1/policies/tidygroup-policy", admin, Map.of("schedule", "every 7x")).status()).isEqualTo(400);
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/v1/groups/tidygroup")).DELETE(), admin)
+                .status()).isEqualTo(409);
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/v1/workloads/tidy-files")).DELETE(), viewer)
+                .status()).isEqualTo(403);
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/v1/workloads/tidy-files")).DELETE(), admin)
+                .status()).isEqualTo(200);
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/v1/policies/tidygroup-policy")).DELETE(), admin)
+                .status()).isEqualTo(200);
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/v1/groups/tidygroup")).DELETE(), admin)
+                .status()).isEqualTo(200);
+        assertThat(client.get("/api/v1/workloads/tidy-files", admin).status()).isEqualTo(404);
+    }
+
+    @Test
     void aScheduledBackupWhoseAgentIsOfflineIsRecordedMissed() throws Exception {
         enroll("sleepy");
         group("sleepygroup", "sleepy");
