@@ -1,9 +1,7 @@
 package io.haven.server.job;
 
-import io.haven.protocol.Codec;
 import io.haven.server.agent.Agents;
 import io.haven.server.inventory.Inventory;
-import io.haven.server.inventory.PolicySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -175,9 +173,5 @@ public final class ControlLoop implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    static String json(PolicySpec s) {
-        return new String(Codec.write(s), java.nio.charset.StandardCharsets.UTF_8);
     }
 }

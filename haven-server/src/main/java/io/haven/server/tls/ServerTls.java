@@ -2,42 +2,30 @@ package io.haven.server.tls;
 
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
-import java.io.ByteArrayInputStream;
+import io.haven.core.tls.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -210,11 +198,7 @@ public final class ServerTls {
 
     /** A certificate as PEM text. */
     public static String pem(X509Certificate cert) {
-        try {
-            return pem("CERTIFICATE", cert.getEncoded());
-        } catch (GeneralSecurityException e) {
-            throw new HavenException(ErrorCode.INTERNAL, "cannot encode a certificate: " + e, e);
-        }
+        return Pem.certificate(cert);
     }
 
     /**
@@ -222,25 +206,7 @@ public final class ServerTls {
      * this CA for client certificates (agents).
      */
     public SSLContext sslContext() {
-        try {
-            char[] pw = "haven".toCharArray();
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry("server", serverKey, pw, new java.security.cert.Certificate[] {server, ca});
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(ks, pw);
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("haven-ca", ca);
-            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-            return ctx;
-        } catch (GeneralSecurityException | IOException e) {
-            throw new HavenException(ErrorCode.INTERNAL, "cannot set up TLS: " + e, e);
-        }
+        return Pem.context(serverKey, new X509Certificate[] {server, ca}, ca);
     }
 
     // --- certificates
@@ -345,55 +311,18 @@ public final class ServerTls {
     // --- files
 
     private static X509Certificate readCertificate(Path file) throws IOException, GeneralSecurityException {
-        byte[] pem = Files.readAllBytes(file);
-        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
+        return Pem.readCertificate(file);
     }
 
     private static PrivateKey readKey(Path file) throws IOException, GeneralSecurityException {
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            for (PosixFilePermission p : perms) {
-                if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
-                    throw new HavenException(ErrorCode.USAGE, "private key " + file + " is accessible to other users ("
-                            + PosixFilePermissions.toString(perms) + "); run 'chmod 600 " + file + "'");
-                }
-            }
-        }
-        String pem = Files.readString(file, StandardCharsets.US_ASCII);
-        String b64 = pem.replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
-        return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64)));
+        return Pem.readPrivateKey(file);
     }
 
-    private static void writePublic(Path file, X509Certificate cert) throws IOException, GeneralSecurityException {
-        write(file, pem("CERTIFICATE", cert.getEncoded()), false);
+    private static void writePublic(Path file, X509Certificate cert) throws IOException {
+        Pem.writeCertificate(file, cert);
     }
 
     private static void writePrivate(Path file, PrivateKey key) throws IOException {
-        write(file, pem("PRIVATE KEY", key.getEncoded()), true);
-    }
-
-    private static String pem(String type, byte[] der) {
-        String b64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
-        return "-----BEGIN " + type + "-----\n" + b64 + "\n-----END " + type + "-----\n";
-    }
-
-    private static void write(Path file, String text, boolean secret) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
-        } else {
-            Files.createFile(tmp);
-        }
-        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+        Pem.writePrivateKey(file, key);
     }
 }
