@@ -31,7 +31,9 @@ final class WorkloadCommands {
         @Override
         public Integer call() {
             JsonNode r = api().get("/api/v1/workloads");
-            table(r, r.get("workloads"), List.of("NAME", "AGENT", "POOL", "PATHS"), List.of(field("name"), field("agent"), field("pool"),
+            table(r, r.get("workloads"), List.of("NAME", "AGENT", "POOL", "LAST BACKUP", "LAST SUCCESS", "PATHS"), List.of(field("name"),
+                    field("agent"), field("pool"), n -> n.hasNonNull("lastBackupState") ? n.get("lastBackupState").asText() + " "
+                            + n.get("lastBackupAt").asText() : null, field("lastSuccessfulBackupAt"),
                     n -> String.join(",", ApiClient.JSON.convertValue(n.get("paths"), String[].class))));
             return Main.EXIT_OK;
         }

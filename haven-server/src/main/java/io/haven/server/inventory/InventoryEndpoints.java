@@ -84,9 +84,14 @@ public final class InventoryEndpoints {
                     inventory.deleteWorkload(c.param("workload"));
                     return api.ok(Map.of("deleted", c.param("workload")));
                 }),
-                new Route("GET", "/api/v1/workloads", Role.VIEWER, c -> api.ok(Map.of("workloads", inventory.workloads().stream()
-                        .map(InventoryEndpoints::view).toList()))),
-                new Route("GET", "/api/v1/workloads/{workload}", Role.VIEWER, c -> api.ok(view(inventory.workload(c.param("workload"))))),
+                new Route("GET", "/api/v1/workloads", Role.VIEWER, c -> {
+                    Map<Long, Inventory.Protection> p = inventory.protection();
+                    return api.ok(Map.of("workloads", inventory.workloads().stream().map(w -> view(w, p.get(w.id()))).toList()));
+                }),
+                new Route("GET", "/api/v1/workloads/{workload}", Role.VIEWER, c -> {
+                    Inventory.Workload w = inventory.workload(c.param("workload"));
+                    return api.ok(view(w, inventory.protection().get(w.id())));
+                }),
                 new Route("POST", "/api/v1/workloads", Role.ADMIN, this::createWorkload));
     }
 
@@ -227,6 +232,14 @@ public final class InventoryEndpoints {
         m.put("maintenanceSchedule", p.spec().maintenanceSchedule());
         m.put("nextBackupAt", p.nextBackupAt() == null ? null : p.nextBackupAt().toString());
         m.put("nextMaintenanceAt", p.nextMaintenanceAt() == null ? null : p.nextMaintenanceAt().toString());
+        return m;
+    }
+
+    static Map<String, Object> view(Inventory.Workload w, Inventory.Protection p) {
+        Map<String, Object> m = view(w);
+        m.put("lastBackupState", p == null ? null : p.lastState());
+        m.put("lastBackupAt", p == null ? null : p.lastAt().toString());
+        m.put("lastSuccessfulBackupAt", p == null || p.lastSuccessAt() == null ? null : p.lastSuccessAt().toString());
         return m;
     }
 

@@ -271,6 +271,9 @@ class ControlPlaneTest {
             assertThat(second.get("result").get("parent").asText()).isEqualTo(done.get("result").get("snapshot_id").asText());
             JsonNode snaps = ok(client.get("/api/v1/snapshots?workload=late-files", viewer), 200).get("snapshots");
             assertThat(snaps).hasSize(2);
+            JsonNode w = ok(client.get("/api/v1/workloads/late-files", viewer), 200);
+            assertThat(w.get("lastBackupState").asText()).isEqualTo("succeeded");
+            assertThat(w.get("lastSuccessfulBackupAt").asText()).isEqualTo(second.get("finishedAt").asText());
             // restore to another host and path
             Path target = dir.resolve("restored-late");
             long r = ok(client.post("/api/v1/restores", admin, Map.of("workload", "late-files", "agent", "other-host",
