@@ -10,10 +10,12 @@ import java.util.List;
  *
  * <p>Contract of {@link #update}: the change is atomic on the server (all of it or none of
  * it); it returns only after a direct query to the same server shows the new values and TTL;
- * it throws {@link DnsUpdateException} otherwise, and then the record is unchanged unless the
- * failure is {@link DnsUpdateException.Failure#NOT_APPLIED NOT_APPLIED} (the server said yes
- * and serves something else) or the answer to the update itself was lost (UNREACHABLE after
- * the update was sent, which the message says). Implementations are thread-safe.
+ * it throws {@link DnsUpdateException} otherwise. After a failure the record is unchanged,
+ * except in two cases: {@link DnsUpdateException.Failure#NOT_APPLIED NOT_APPLIED} (the server
+ * accepted the update and serves something else), and an UNREACHABLE or BAD_RESPONSE failure
+ * that came after the UPDATE was sent (its answer was lost or could not be trusted), whose
+ * message says that the update may or may not have been applied. Implementations are
+ * thread-safe.
  */
 public interface DnsUpdater {
     /**

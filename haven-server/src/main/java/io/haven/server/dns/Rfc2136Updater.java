@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -43,8 +44,9 @@ import org.xbill.DNS.Update;
  * {@link DnsUpdater} by RFC 2136 dynamic update, signed with TSIG (RFC 8945), over TCP, with
  * dnsjava.
  *
- * <p>Design: one update is four exchanges with the zone's server, each signed with the
- * change's key and each over its own TCP connection, all within the change's timeout:
+ * <p>Design: one update is four exchanges with the zone's server over TCP, each signed with
+ * the change's key, all within the change's timeout (dnsjava may carry them, and those of
+ * concurrent updates to the same server, on one open connection, matched by message id):
  * <ol>
  * <li>a query for the zone's SOA, to tell "no such zone here" and "not authoritative" apart
  *     from other failures before anything is changed;
@@ -56,8 +58,9 @@ import org.xbill.DNS.Update;
  * Queries go straight to the server with recursion off and must carry the AA flag, so no cache
  * stands between Haven and the zone's data. Every answer must carry a TSIG signature that
  * verifies with the key; an unsigned answer is refused (it could be forged). TCP rather than
- * UDP: a lost UDP answer to an UPDATE would leave Haven guessing, a stopped server shows at once
- * as a refused connection, and no answer is ever truncated.
+ * UDP: a stopped server shows at once as a refused connection instead of a silent timeout, a
+ * lost packet is sent again by TCP instead of costing the whole timeout, and no answer is ever
+ * truncated.
  *
  * <p>Time comes from the {@link InstantSource} given at construction: it stamps the TSIG
  * signatures (the server refuses them when the two clocks are more than 5 minutes apart) and
@@ -66,10 +69,12 @@ import org.xbill.DNS.Update;
  * <p>Thread-safe: each call uses its own resolver; calls may run in parallel.
  */
 public final class Rfc2136Updater implements DnsUpdater {
+    private static final String UNCERTAIN =
+            ". The update was sent, so it may or may not have been applied: query the server to see which";
     private final InstantSource clock;
 
     public Rfc2136Updater(InstantSource clock) {
-        this.clock = clock;
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     @Override
@@ -160,8 +165,7 @@ public final class Rfc2136Updater implements DnsUpdater {
         /** Sends {@code message} (signed) and waits for its answer until the deadline. */
         Message send(Message message, String what) {
             boolean isUpdate = message instanceof Update;
-            String uncertain = isUpdate
-                    ? ". The update was sent, so it may or may not have been applied: query the server to see which" : "";
+            String uncertain = isUpdate ? UNCERTAIN : "";
             Duration left = Duration.between(clock.instant(), deadline);
             if (left.compareTo(Duration.ofMillis(1)) < 0) {
                 throw fail(Failure.UNREACHABLE, "the timeout of " + seconds(change.timeout()) + " ran out before " + what
@@ -284,7 +288,7 @@ public final class Rfc2136Updater implements DnsUpdater {
         }
 
         void checkUpdateAnswer(Message a) {
-            checkSignature(a);
+            checkSignature(a, UNCERTAIN);
             int rcode = a.getRcode();
             String key = "key " + change.key().name();
             switch (rcode) {
@@ -320,6 +324,10 @@ public final class Rfc2136Updater implements DnsUpdater {
 
         /** Refuses answers that report a TSIG error, are unsigned, or whose signature does not verify. */
         void checkSignature(Message a) {
+            checkSignature(a, "");
+        }
+
+        void checkSignature(Message a, String uncertain) {
             TSIGRecord t = a.getTSIG();
             String key = "the TSIG key " + change.key().name() + " (" + change.key().algorithm() + ")";
             if (t != null && t.getError() != Rcode.NOERROR) {
@@ -336,11 +344,11 @@ public final class Rfc2136Updater implements DnsUpdater {
             }
             if (t == null) {
                 throw fail(Failure.BAD_RESPONSE, "the server's answer (" + Rcode.string(a.getRcode()) + ") is not signed with "
-                        + key + "; the server may not support TSIG, or the answer is forged");
+                        + key + "; the server may not support TSIG, or the answer is forged" + uncertain);
             }
             if (!a.isVerified()) {
                 throw fail(Failure.BAD_RESPONSE, "the signature of the server's answer does not verify with " + key
-                        + "; the answer may be forged");
+                        + "; the answer may be forged" + uncertain);
             }
         }
 
