@@ -27,8 +27,16 @@ final class RestoreCommand extends RepoCommand {
     @Option(names = {"--exclude", "-e"}, paramLabel = "PATTERN", description = "Skip matching entries (glob; repeatable).")
     List<String> excludes = new ArrayList<>();
 
-    @Option(names = "--dry-run", description = "Check and report what would be restored; write nothing.")
+    @Option(names = "--dry-run", description = "Check and report what would be restored (with --sync: list what would be written, deleted or get its metadata set); write nothing.")
     boolean dryRun;
+
+    @Option(names = "--sync", description = "Make DIR equal to the snapshot (path): write only files that differ, set metadata that"
+            + " differs, delete what the snapshot does not have. Not with --include/--exclude.")
+    boolean sync;
+
+    @Option(names = "--verify", description = "With --sync: compare file content by hashing the files in DIR against the snapshot's"
+            + " chunk ids instead of trusting size and modification time.")
+    boolean verify;
 
     @Option(names = "--owner-by-name", description = "Map owners by user and group name instead of numeric id.")
     boolean ownerByName;
@@ -55,12 +63,14 @@ final class RestoreCommand extends RepoCommand {
         try (Repository repo = openRepository()) {
             Repository.SnapshotEntry entry = repo.resolve(snap);
             RestoreOptions options = new RestoreOptions(env().resolve(target), sub, includes, excludes, dryRun, ownerByName,
-                    threads != null ? threads : 2 * threads());
+                    threads != null ? threads : 2 * threads(), sync, verify);
             Restorer restorer = new Restorer(repo, options);
             if (!dryRun && repo.backend() instanceof io.haven.repository.tier.TieredBackend) {
-                // thaw only what this restore reads: its path, includes and excludes applied
+                // thaw only what this restore reads: its path, includes and excludes applied; a sync:
+                // only the files it will write
                 ThawCommand.thawFor(this, repo, entry, restorer.dataNeeded(entry), waitForThaw, thawTimeout,
-                        "haven restore " + what + " --target " + target + " --wait");
+                        "haven restore " + what + " --target " + target + (sync ? " --sync" : "") + (verify ? " --verify" : "")
+                                + " --wait");
             }
             RestoreCounters c = restorer.counters();
             Restorer.Result r;
@@ -79,9 +89,36 @@ final class RestoreCommand extends RepoCommand {
                 out.put("others", r.others());
                 out.put("hardlinks", r.hardlinks());
                 out.put("bytes", r.bytes());
+                out.put("sync", sync);
+                out.put("verify", verify);
+                out.put("files_written", r.filesWritten());
+                out.put("files_kept", r.filesKept());
+                out.put("bytes_written", r.bytesWritten());
+                out.put("deleted", r.deleted());
+                out.put("metadata_updated", r.metadataUpdated());
+                if (sync && dryRun) {
+                    List<Map<String, Object>> changes = new ArrayList<>();
+                    for (Restorer.Change ch : r.changes()) {
+                        changes.add(Map.of("kind", String.valueOf(ch.kind()), "path", ch.path()));
+                    }
+                    out.put("changes", changes);
+                }
                 out.put("duration_seconds", r.durationSeconds());
                 out.put("warnings", r.warnings());
                 println(Output.toJson(out));
+            } else if (sync) {
+                for (Restorer.Change ch : r.changes()) {
+                    println(ch.kind() + " " + ch.path());
+                }
+                println((dryRun ? "would sync " : "synced ") + String.format("%,d files: %,d %s (%s), %,d kept; %,d %s %s;"
+                        + " metadata %s on %,d", r.files(), r.filesWritten(), dryRun ? "to write" : "written",
+                        DataSize.format(r.bytesWritten()), r.filesKept(), r.deleted(), r.deleted() == 1 ? "entry" : "entries",
+                        dryRun ? "to delete" : "deleted", dryRun ? "to set again" : "set again", r.metadataUpdated())
+                        + " from snapshot " + entry.id().shortHex() + (dryRun ? " into " : " to ") + options.target()
+                        + (dryRun ? "" : " in " + Output.duration(r.durationSeconds())));
+                for (String w : r.warnings()) {
+                    println("  note: " + w);
+                }
             } else {
                 println((dryRun ? "would restore " : "restored ") + String.format("%,d files (%s), %,d directories, %,d symlinks, %,d other",
                         r.files(), DataSize.format(r.bytes()), r.dirs(), r.symlinks(), r.others())

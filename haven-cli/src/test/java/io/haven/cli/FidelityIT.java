@@ -56,6 +56,74 @@ class FidelityIT {
         assertThat(r.out()).contains("restored");
     }
 
+    /**
+     * The disaster-recovery copy kept up to date: restore, change the source, back up again, and
+     * sync the restored copy: it then equals the source again, unchanged files untouched.
+     */
+    @Test
+    void syncRestoreBringsARestoredCopyUpToDate() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        build(src);
+        HavenCli haven = new HavenCli(tmp.resolve("repo"), "fidelity");
+        haven.run("init", "--kdf-memory", "8").expect(0);
+        haven.run("backup", src.toString()).expect(0);
+        Path target = tmp.resolve("restored");
+        haven.run("restore", "latest:" + src, "--target", target.toString()).expect(0);
+
+        // same size, other content and time; a mode change only; deleted; a directory replaced
+        // by a file; a symlink retargeted; a hard-link pair split; added, also in a read-only directory
+        Files.writeString(src.resolve("text.txt"), "HELLO\n".repeat(1000));
+        Files.setLastModifiedTime(src.resolve("text.txt"), FileTime.from(T.plusSeconds(3600)));
+        Files.setAttribute(src.resolve("setuid"), "unix:mode", 0755);
+        Files.delete(src.resolve("empty-file"));
+        Files.delete(src.resolve("empty-dir"));
+        Files.writeString(src.resolve("empty-dir"), "a file now");
+        Files.delete(src.resolve("link-absolute"));
+        Files.createSymbolicLink(src.resolve("link-absolute"), Path.of("/etc/passwd"));
+        Files.delete(src.resolve("hard-b"));
+        Files.writeString(src.resolve("hard-b"), "other content");
+        Files.writeString(src.resolve("added.txt"), "added");
+        Path ro = src.resolve("read-only-dir");
+        Files.setAttribute(ro, "unix:mode", 0755);
+        Files.writeString(ro.resolve("added-inside.txt"), "added inside");
+        Files.setAttribute(ro, "unix:mode", 0555);
+        haven.run("backup", src.toString()).expect(0);
+
+        HavenCli.Result dry = haven.run("restore", "latest:" + src, "--target", target.toString(), "--sync", "--dry-run").expect(0);
+        assertThat(dry.out()).contains("- " + target.resolve("empty-file"), "- " + target.resolve("empty-dir") + "/",
+                "+ " + target.resolve("empty-dir"), "+ " + target.resolve("added.txt"), "+ " + target.resolve("text.txt"),
+                "+ " + target.resolve("link-absolute"), "M " + target.resolve("setuid"), "would sync");
+        assertThat(dry.out()).doesNotContain(target.resolve("random.bin").toString());
+        assertThat(target.resolve("added.txt")).doesNotExist();
+        assertThat(target.resolve("empty-file")).exists();
+
+        haven.run("restore", "latest:" + src, "--target", target.toString(), "--sync", "--include", "*.txt").expect(1);
+
+        HavenCli.Result r;
+        // held open, a replaced file keeps its inode number: an equal number means the same file
+        try (FileChannel random = FileChannel.open(target.resolve("random.bin"));
+                FileChannel sparse = FileChannel.open(target.resolve("sparse.img"))) {
+            long randomIno = FileStat.of(target.resolve("random.bin")).ino();
+            long sparseIno = FileStat.of(target.resolve("sparse.img")).ino();
+            r = haven.run("restore", "--json", "latest:" + src, "--target", target.toString(), "--sync").expect(0);
+            assertThat(FileStat.of(target.resolve("random.bin")).ino()).isEqualTo(randomIno);
+            assertThat(FileStat.of(target.resolve("sparse.img")).ino()).isEqualTo(sparseIno);
+        }
+        List<String> differences = new ArrayList<>();
+        compare(src, target, differences);
+        assertThat(differences).as("differences between source and synced copy").isEmpty();
+        assertThat(FileStat.of(target.resolve("hard-a")).ino()).isNotEqualTo(FileStat.of(target.resolve("hard-b")).ino());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        // text.txt, empty-dir, hard-b, added.txt, read-only-dir/added-inside.txt
+        assertThat(json.get("files_written").asLong()).isEqualTo(5);
+        assertThat(json.get("files_kept").asLong()).isEqualTo(json.get("files").asLong() - 5);
+        // empty-file, the directory empty-dir
+        assertThat(json.get("deleted").asLong()).isEqualTo(2);
+        assertThat(json.get("bytes_written").asLong()).isEqualTo(6000 + 10 + 13 + 5 + 12);
+        assertThat(json.get("metadata_updated").asLong()).isGreaterThanOrEqualTo(1);
+        assertThat(json.get("sync").asBoolean()).isTrue();
+    }
+
     /** Makes the tree; returns a list of what it holds, for the record. */
     private static List<String> build(Path src) throws Exception {
         List<String> made = new ArrayList<>();

@@ -51,6 +51,22 @@ public final class Xattrs {
         return out;
     }
 
+    /** Removes the named attributes (full names, {@code user.} namespace only; others are left). */
+    public static void remove(Path p, List<String> names) throws IOException {
+        if (names.isEmpty()) {
+            return;
+        }
+        UserDefinedFileAttributeView v = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class);
+        if (v == null) {
+            return;
+        }
+        for (String n : names) {
+            if (n.startsWith(NS)) {
+                v.delete(n.substring(NS.length()));
+            }
+        }
+    }
+
     /** Writes the attributes this platform can write; returns the names it could not. */
     public static List<String> write(Path p, List<Xattr> xattrs) throws IOException {
         List<String> skipped = new ArrayList<>();

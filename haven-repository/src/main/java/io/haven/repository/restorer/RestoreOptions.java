@@ -13,9 +13,14 @@ import java.util.List;
  * @param includes restore only entries matching (or inside, or on the way to) these patterns
  * @param excludes skip entries matching these patterns, and all inside them
  * @param ownerByName map owners by user and group name instead of numeric id
+ * @param sync make the target equal to the snapshot (path) by changing only what differs:
+ *     files already there with the same size and modification time are kept, entries the
+ *     snapshot does not have are deleted (see docs/fidelity.md, "Sync restore")
+ * @param verify with {@code sync}: decide whether a file is unchanged by hashing its chunks
+ *     against the snapshot's chunk ids instead of by its modification time
  */
 public record RestoreOptions(Path target, String subpath, List<String> includes, List<String> excludes, boolean dryRun,
-        boolean ownerByName, int threads) {
+        boolean ownerByName, int threads, boolean sync, boolean verify) {
     public RestoreOptions {
         if (target == null) {
             throw new HavenException(ErrorCode.USAGE, "a restore needs a target directory (--target DIR)");
@@ -27,5 +32,26 @@ public record RestoreOptions(Path target, String subpath, List<String> includes,
         if (threads < 1) {
             throw new HavenException(ErrorCode.USAGE, "threads must be at least 1");
         }
+        if (verify && !sync) {
+            throw new HavenException(ErrorCode.USAGE, "--verify applies to a sync restore only (add --sync)");
+        }
+        if (sync && (!includes.isEmpty() || !excludes.isEmpty())) {
+            // a sync deletes what the snapshot does not have; with filters, "not in the snapshot"
+            // and "filtered out" cannot be told apart
+            throw new HavenException(ErrorCode.USAGE, "a sync restore cannot be combined with --include or --exclude:"
+                    + " it deletes what the snapshot does not have, and filtered-out entries would count as such;"
+                    + " sync a path instead (SNAPSHOT:PATH)");
+        }
+    }
+
+    /** A full restore: every entry is written, nothing is deleted. */
+    public RestoreOptions(Path target, String subpath, List<String> includes, List<String> excludes, boolean dryRun,
+            boolean ownerByName, int threads) {
+        this(target, subpath, includes, excludes, dryRun, ownerByName, threads, false, false);
+    }
+
+    /** These options as a sync restore, verifying content by hashing when {@code verify}. */
+    public RestoreOptions withSync(boolean verify) {
+        return new RestoreOptions(target, subpath, includes, excludes, dryRun, ownerByName, threads, true, verify);
     }
 }

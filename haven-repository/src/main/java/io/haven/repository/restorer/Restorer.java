@@ -6,26 +6,35 @@ import io.haven.core.HavenException;
 import io.haven.repository.BlobId;
 import io.haven.repository.Repository;
 import io.haven.repository.fs.FileNames;
+import io.haven.repository.fs.FileStat;
 import io.haven.repository.fs.PathPatterns;
 import io.haven.repository.fs.Xattrs;
 import io.haven.repository.index.Index;
 import io.haven.repository.tree.Node;
 import io.haven.repository.tree.NodeType;
 import io.haven.repository.tree.Tree;
+import io.haven.repository.tree.Xattr;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Instant;
@@ -34,6 +43,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +54,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 
 /**
  * Restores a snapshot (or a path in it) into a target directory.
@@ -55,10 +66,18 @@ import java.util.concurrent.Future;
  * post-order, so read-only directories get their mode after their contents. Nothing is ever
  * written through a symlink: existing symlinks in the way are replaced, files are opened with
  * {@code O_NOFOLLOW}.
+ *
+ * <p>A sync restore ({@link RestoreOptions#sync()}) compares the plan with what the target
+ * holds before writing: files with the snapshot's size and modification time (or, verifying,
+ * chunk ids) are kept, symlinks and special files that match are kept, kept entries whose
+ * metadata differs get it set again, entries of another type and entries the snapshot does not
+ * have are deleted (directories with all inside, through {@code openat}/{@code unlinkat}, never
+ * following a symlink), and only the remaining files are written, so only their data is read.
  */
 public final class Restorer {
     private static final int BLOCK = 4096;
     private static final byte[] ZEROS = new byte[BLOCK];
+    private static final String USER_NS = "user.";
 
     private final Repository repo;
     private final RestoreOptions options;
@@ -76,60 +95,149 @@ public final class Restorer {
         return counters;
     }
 
-    /** What a restore did (or, for a dry run, would do). */
+    /**
+     * What a restore did (or, for a dry run, would do).
+     *
+     * @param files regular files in the snapshot (path), as are dirs, symlinks, others and bytes
+     * @param hardlinks files linked to another rather than written
+     * @param filesWritten files written or linked (a full restore: all of them)
+     * @param filesKept a sync: files left in place because they already held the content
+     * @param deleted a sync: entries deleted from the target, every entry of a deleted tree counted
+     * @param bytesWritten bytes of file content written (a hard-link group's once)
+     * @param metadataUpdated a sync: entries kept in place whose metadata was set again
+     * @param changes a sync dry run: what would change, deletions first; otherwise empty
+     */
     public record Result(long files, long dirs, long symlinks, long others, long bytes, long hardlinks,
-            List<String> warnings, double durationSeconds) {}
+            List<String> warnings, double durationSeconds, long filesWritten, long filesKept, long deleted,
+            long bytesWritten, long metadataUpdated, List<Change> changes) {}
 
-    /** One planned entry: where it goes, what it is, and its path in the snapshot. */
-    private record Entry(Path path, Node node, String snapshotPath) {}
+    /**
+     * One change of a sync: {@code +} written (created, rewritten or linked), {@code M} kept with
+     * its metadata set again, {@code -} deleted (a directory with everything in it). Paths are
+     * in the target; directories end in {@code /}.
+     */
+    public record Change(char kind, String path) {}
+
+    private enum Action { WRITE, LINK, KEEP }
+
+    /** One planned entry: where it goes, what it is, its path in the snapshot, and what to do. */
+    private static final class Entry {
+        private final Path path;
+        private final Node node;
+        private final String snapshotPath;
+        /** A sync: what the target has at the path, when of the same type. */
+        FileStat existing;
+        Action action = Action.WRITE;
+        /** LINK: the entry whose file this one is linked to. */
+        Entry linkTo;
+        /** KEEP: the metadata differs and is set again. */
+        boolean metadata;
+
+        Entry(Path path, Node node, String snapshotPath) {
+            this.path = path;
+            this.node = node;
+            this.snapshotPath = snapshotPath;
+        }
+
+        Path path() {
+            return path;
+        }
+
+        Node node() {
+            return node;
+        }
+
+        String snapshotPath() {
+            return snapshotPath;
+        }
+    }
+
+    /** What a sync found in the target besides the planned entries: what to delete. */
+    private static final class Sync {
+        /** Entries to delete, by the directory holding them. */
+        final Map<Path, List<Path>> deletions = new HashMap<>();
+        /** Regular files with other links among the deletions: (device, inode) → links deleted. */
+        final Map<List<Long>, Integer> deletedLinks = new HashMap<>();
+        final List<Change> changes = new ArrayList<>();
+        long deleteCount;
+        /** The target itself is restored from a directory (SNAPSHOT:PATH) and its metadata differs. */
+        boolean targetMetadata;
+    }
 
     /** The directory node restored as the target itself (SNAPSHOT:PATH of a directory), or null. */
     private Node targetNode;
+    /** SNAPSHOT:PATH of a single non-directory entry, restored by its name into the target. */
+    private boolean single;
 
     public Result run(Repository.SnapshotEntry snapshot) {
         long started = System.nanoTime();
         List<Entry> entries = plan(snapshot);
+        Sync sync = options.sync() ? compareWithTarget(entries) : null;
+        decideFiles(entries, sync);
         long files = 0;
         long bytes = 0;
         long dirs = 0;
         long links = 0;
         long others = 0;
         long needed = 0;
-        Set<List<Long>> linkGroups = new java.util.HashSet<>();
+        long filesWritten = 0;
+        long filesKept = 0;
+        long bytesWritten = 0;
+        long hardlinks = 0;
+        long metadata = sync != null && sync.targetMetadata ? 1 : 0;
         for (Entry e : entries) {
-            switch (e.node().type()) {
+            Node n = e.node();
+            switch (n.type()) {
                 case FILE -> {
                     files++;
-                    bytes += e.node().size();
-                    Node n = e.node();
-                    // hard links share their blocks: count a group once
-                    if (n.nlink() <= 1 || linkGroups.add(List.of(n.device(), n.inode()))) {
-                        needed += allocated(n);
+                    bytes += n.size();
+                    switch (e.action) {
+                        case WRITE -> {
+                            filesWritten++;
+                            bytesWritten += n.size();
+                            // hard links share their blocks: only the written one counts
+                            needed += allocated(n);
+                        }
+                        case LINK -> {
+                            filesWritten++;
+                            hardlinks++;
+                        }
+                        case KEEP -> filesKept++;
                     }
                 }
                 case DIR -> dirs++;
                 case SYMLINK -> links++;
                 default -> others++;
             }
+            if (e.action == Action.KEEP && e.metadata) {
+                metadata++;
+            }
         }
-        counters.totalFiles = files;
-        counters.totalBytes = bytes;
+        counters.totalFiles = filesWritten;
+        counters.totalBytes = bytesWritten;
+        counters.filesKept = filesKept;
         checkTarget(needed);
         if (options.dryRun()) {
-            return new Result(files, dirs, links, others, bytes, 0, List.copyOf(warnings), seconds(started));
+            List<Change> changes = sync == null ? List.of() : changes(entries, sync);
+            return new Result(files, dirs, links, others, bytes, hardlinks, List.copyOf(warnings), seconds(started),
+                    filesWritten, filesKept, sync == null ? 0 : sync.deleteCount, bytesWritten, metadata, changes);
         }
-        long hardlinks = write(entries);
-        return new Result(files, dirs, links, others, bytes, hardlinks, List.copyOf(warnings), seconds(started));
+        write(entries, sync);
+        return new Result(files, dirs, links, others, bytes, hardlinks, List.copyOf(warnings), seconds(started),
+                filesWritten, filesKept, counters.deleted.get(), bytesWritten, metadata, List.of());
     }
 
     /**
-     * The data blobs this restore will read (its path, includes and excludes applied), without
-     * writing anything: what must be readable, for example thawed from a cold tier, first.
+     * The data blobs this restore will read (its path, includes and excludes applied; a sync:
+     * only those of the files it will write), without writing anything: what must be readable,
+     * for example thawed from a cold tier, first.
      */
     public java.util.Set<BlobId> dataNeeded(Repository.SnapshotEntry snapshot) {
+        List<Entry> entries = plan(snapshot);
+        decideFiles(entries, options.sync() ? compareWithTarget(entries) : null);
         java.util.Set<BlobId> out = new java.util.HashSet<>();
-        for (Entry e : plan(snapshot)) {
-            if (e.node().type() == NodeType.FILE) {
+        for (Entry e : entries) {
+            if (e.node().type() == NodeType.FILE && e.action == Action.WRITE) {
                 out.addAll(e.node().content());
             }
         }
@@ -152,6 +260,8 @@ public final class Restorer {
                 parts.add(s.getBytes(StandardCharsets.UTF_8));
             }
         }
+        targetNode = null;
+        single = false;
         Tree tree = repo.loadTree(rootTree);
         Node node = null;
         StringBuilder at = new StringBuilder();
@@ -169,6 +279,7 @@ public final class Restorer {
         String base = parts.isEmpty() ? "" : at.toString();
         if (node != null && node.type() != NodeType.DIR) {
             // a single entry: restore it by its name into the target
+            single = true;
             out.add(new Entry(FileNames.resolve(options.target(), node.name()), node, base));
             return out;
         }
@@ -276,9 +387,373 @@ public final class Restorer {
         }
     }
 
+    // ------------------------------------------------------------------ sync: compare with the target
+
+    /**
+     * Reads what the target holds at and around the planned entries (nothing is changed): marks
+     * entries whose counterpart has their type (kept directories, matching symlinks and special
+     * files; files are decided with their hard-link groups), and plans the deletion of entries of
+     * another type and of entries the snapshot does not have, in the target and in every planned
+     * directory. Listing starts at the target and descends only into real directories, so a
+     * symlink is never followed.
+     */
+    private Sync compareWithTarget(List<Entry> entries) {
+        Sync s = new Sync();
+        Path t = options.target();
+        Map<Path, FileStat> found = new HashMap<>();
+        Map<Path, Set<Path>> expected = new HashMap<>();
+        for (Entry e : entries) {
+            expected.computeIfAbsent(e.path().getParent(), k -> new HashSet<>()).add(e.path().getFileName());
+        }
+        try {
+            FileStat top = lstat(t);
+            if (top != null && top.type() == NodeType.DIR) {
+                if (single) {
+                    // SNAPSHOT:FILE: only that name in the target is ours
+                    Entry e = entries.get(0);
+                    FileStat st = lstat(e.path());
+                    if (st != null) {
+                        found.put(e.path(), st);
+                    }
+                } else {
+                    list(t, expected, found, s);
+                    if (targetNode != null) {
+                        s.targetMetadata = metadataDiffers(t, top, targetNode);
+                    }
+                }
+            }
+            for (Entry e : entries) {
+                FileStat st = found.get(e.path());
+                if (st == null) {
+                    continue;
+                }
+                Node n = e.node();
+                if (st.type() != n.type()) {
+                    // something of another type is in the way: deleted (a directory with all in it) first
+                    planDeletion(s, e.path(), st);
+                    continue;
+                }
+                e.existing = st;
+                switch (n.type()) {
+                    case DIR -> {
+                        if (!root && !(Files.isReadable(e.path()) && Files.isExecutable(e.path()))) {
+                            // its owner cannot look inside (mode 0300, 0000…) without changing it,
+                            // which a dry run must not: replaced as a whole
+                            e.existing = null;
+                            planDeletion(s, e.path(), st);
+                            continue;
+                        }
+                        e.action = Action.KEEP;
+                        list(e.path(), expected, found, s);
+                    }
+                    case FILE -> {
+                        // decided with its hard-link group (decideFiles)
+                    }
+                    // a fresh restore makes these with one link: another link would share their metadata
+                    case SYMLINK -> e.action = st.nlink() == 1
+                            && Arrays.equals(FileNames.bytes(Files.readSymbolicLink(e.path())), n.linkTarget())
+                            ? Action.KEEP : Action.WRITE;
+                    case FIFO -> e.action = st.nlink() == 1 ? Action.KEEP : Action.WRITE;
+                    case CHAR_DEVICE, BLOCK_DEVICE -> e.action = st.nlink() == 1 && st.rdev() == n.rdev()
+                            ? Action.KEEP : Action.WRITE;
+                    // not restored; one a program made there stays
+                    case SOCKET -> e.action = Action.KEEP;
+                }
+                if (e.action == Action.KEEP && n.type() != NodeType.SOCKET) {
+                    e.metadata = metadataDiffers(e.path(), st, n);
+                }
+            }
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.TARGET_UNUSABLE, "cannot compare restore target " + t + " with the snapshot: "
+                    + reason(e), e);
+        }
+        return s;
+    }
+
+    /** Reads the entries of target directory {@code dir}: planned ones into {@code found}, others to delete. */
+    private void list(Path dir, Map<Path, Set<Path>> expected, Map<Path, FileStat> found, Sync s) throws IOException {
+        Set<Path> names = expected.getOrDefault(dir, Set.of());
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path c : ds) {
+                children.add(c);
+            }
+        }
+        for (Path c : children) {
+            FileStat st = lstat(c);
+            if (st == null) {
+                continue;
+            }
+            if (names.contains(c.getFileName())) {
+                found.put(c, st);
+            } else {
+                planDeletion(s, c, st);
+            }
+        }
+    }
+
+    private void planDeletion(Sync s, Path p, FileStat st) throws IOException {
+        s.deletions.computeIfAbsent(p.getParent(), k -> new ArrayList<>()).add(p);
+        boolean dir = st.type() == NodeType.DIR;
+        s.changes.add(new Change('-', display(p) + (dir ? "/" : "")));
+        if (!dir) {
+            s.deleteCount++;
+            countLink(s, st);
+            return;
+        }
+        // count what is inside, and note hard links, without following symlinks
+        Files.walkFileTree(p, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) {
+                s.deleteCount++;
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+                s.deleteCount++;
+                if (a.isRegularFile()) {
+                    FileStat fs = lstat(f);
+                    if (fs != null) {
+                        countLink(s, fs);
+                    }
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path f, IOException e) {
+                // unreadable (a directory without permission): it is opened up when deleted
+                s.deleteCount++;
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static void countLink(Sync s, FileStat st) {
+        if (st.type() == NodeType.FILE && st.nlink() > 1) {
+            s.deletedLinks.merge(inode(st), 1, Integer::sum);
+        }
+    }
+
+    private static List<Long> inode(FileStat st) {
+        return List.of(st.dev(), st.ino());
+    }
+
+    private static FileStat lstat(Path p) throws IOException {
+        try {
+            return FileStat.of(p);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Decides, per hard-link group of the snapshot (other files alone), what happens to the
+     * files. A full restore writes the group's first path and links the others to it. A sync
+     * keeps a file the target already has with the content when its inode belongs to this group
+     * alone (its links are this group's planned paths plus links being deleted; an inode with a
+     * link elsewhere is never kept, its metadata would change there too), links the group's
+     * other paths to it, and writes the group anew when no file qualifies.
+     */
+    private void decideFiles(List<Entry> entries, Sync sync) {
+        List<List<Entry>> groups = new ArrayList<>();
+        Map<List<Long>, List<Entry>> byInode = new HashMap<>();
+        List<Entry> files = new ArrayList<>();
+        for (Entry e : entries) {
+            Node n = e.node();
+            if (n.type() != NodeType.FILE) {
+                continue;
+            }
+            files.add(e);
+            if (n.nlink() > 1) {
+                List<Long> key = List.of(n.device(), n.inode());
+                List<Entry> g = byInode.get(key);
+                if (g == null) {
+                    g = new ArrayList<>();
+                    byInode.put(key, g);
+                    groups.add(g);
+                }
+                g.add(e);
+            } else {
+                groups.add(List.of(e));
+            }
+        }
+        Set<Entry> matching = sync == null ? Set.of() : sameContent(files);
+        Map<List<Long>, Integer> planned = new HashMap<>();
+        for (Entry e : files) {
+            if (e.existing != null) {
+                planned.merge(inode(e.existing), 1, Integer::sum);
+            }
+        }
+        Set<List<Long>> claimed = new HashSet<>();
+        for (List<Entry> g : groups) {
+            Entry keeper = null;
+            for (Entry m : g) {
+                if (!matching.contains(m)) {
+                    continue;
+                }
+                List<Long> k = inode(m.existing);
+                if (!claimed.contains(k) && m.existing.nlink() == planned.get(k) + sync.deletedLinks.getOrDefault(k, 0)) {
+                    keeper = m;
+                    break;
+                }
+            }
+            if (keeper == null) {
+                Entry first = g.get(0);
+                first.action = Action.WRITE;
+                for (Entry m : g.subList(1, g.size())) {
+                    m.action = Action.LINK;
+                    m.linkTo = first;
+                }
+                continue;
+            }
+            List<Long> k = inode(keeper.existing);
+            claimed.add(k);
+            try {
+                keeper.metadata = metadataDiffers(keeper.path(), keeper.existing, keeper.node());
+            } catch (IOException e) {
+                throw new HavenException(ErrorCode.TARGET_UNUSABLE, "cannot read " + display(keeper.path()) + ": " + reason(e), e);
+            }
+            for (Entry m : g) {
+                if (m.existing != null && inode(m.existing).equals(k)) {
+                    m.action = Action.KEEP;
+                } else {
+                    m.action = Action.LINK;
+                    m.linkTo = keeper;
+                }
+            }
+        }
+    }
+
+    /**
+     * The files whose target file already holds the snapshot's content: same size and, by
+     * default, the same modification time to the nanosecond (as a restore sets it); verifying,
+     * every chunk of the target file hashes to the snapshot's chunk id (read locally, in
+     * parallel; the modification time is then only metadata).
+     */
+    private Set<Entry> sameContent(List<Entry> files) {
+        Set<Entry> out = Collections.newSetFromMap(new ConcurrentHashMap<>());
+        List<Entry> toHash = new ArrayList<>();
+        for (Entry e : files) {
+            FileStat st = e.existing;
+            Node n = e.node();
+            if (st == null || st.size() != n.size()) {
+                continue;
+            }
+            if (options.verify()) {
+                toHash.add(e);
+            } else if (st.mtimeSeconds() == n.mtimeSeconds() && st.mtimeNanos() == n.mtimeNanos()) {
+                out.add(e);
+            }
+        }
+        parallel(toHash, e -> {
+            if (hashesMatch(e)) {
+                out.add(e);
+            }
+        });
+        return out;
+    }
+
+    /** Whether the target file's chunks, cut where the snapshot's are, hash to the snapshot's chunk ids. */
+    private boolean hashesMatch(Entry e) {
+        Node n = e.node();
+        Index index = repo.index();
+        try (FileChannel ch = FileChannel.open(e.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            if (ch.size() != n.size()) {
+                return false;
+            }
+            byte[] buf = new byte[0];
+            long pos = 0;
+            for (BlobId id : n.content()) {
+                Index.Location loc = index.lookup(id);
+                if (loc == null) {
+                    return false;
+                }
+                int len = loc.rawLength();
+                if (buf.length < len) {
+                    buf = new byte[len];
+                }
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, len);
+                while (bb.hasRemaining()) {
+                    if (ch.read(bb, pos + bb.position()) < 0) {
+                        return false;
+                    }
+                }
+                if (!repo.key().blobId(buf, 0, len).equals(id)) {
+                    return false;
+                }
+                pos += len;
+            }
+            return pos == n.size();
+        } catch (IOException ex) {
+            // unreadable: written anew
+            return false;
+        }
+    }
+
+    /**
+     * Whether metadata a restore sets differs: modification time, permission bits (not of
+     * symlinks), owner and group (as root; by name with --owner-by-name), {@code user.*}
+     * extended attributes (files and directories).
+     */
+    private boolean metadataDiffers(Path p, FileStat st, Node n) throws IOException {
+        if (st.mtimeSeconds() != n.mtimeSeconds() || st.mtimeNanos() != n.mtimeNanos()) {
+            return true;
+        }
+        if (n.type() != NodeType.SYMLINK && st.permissions() != (n.mode() & 07777)) {
+            return true;
+        }
+        if (root && ownerDiffers(p, st, n)) {
+            return true;
+        }
+        if (n.type() == NodeType.FILE || n.type() == NodeType.DIR) {
+            try {
+                return !new HashSet<>(Xattrs.read(p)).equals(new HashSet<>(restorableXattrs(n)));
+            } catch (IOException e) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean ownerDiffers(Path p, FileStat st, Node n) throws IOException {
+        Object owner = options.ownerByName() ? principal(n.user(), n.uid(), true) : null;
+        Object group = options.ownerByName() ? principal(n.group(), n.gid(), false) : null;
+        PosixFileAttributes a = owner != null || group != null
+                ? Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS) : null;
+        boolean ownerDiffers = owner != null ? !owner.equals(a.owner()) : st.uid() != n.uid();
+        boolean groupDiffers = group != null ? !group.equals(a.group()) : st.gid() != n.gid();
+        return ownerDiffers || groupDiffers;
+    }
+
+    private static List<Xattr> restorableXattrs(Node n) {
+        return n.xattrs().stream().filter(x -> x.name().startsWith(USER_NS)).toList();
+    }
+
+    /** A dry run's list: deletions, then what is written or has its metadata set again. */
+    private List<Change> changes(List<Entry> entries, Sync s) {
+        List<Change> out = new ArrayList<>(s.changes);
+        if (s.targetMetadata) {
+            out.add(new Change('M', display(options.target()) + "/"));
+        }
+        for (Entry e : entries) {
+            String path = display(e.path()) + (e.node().type() == NodeType.DIR ? "/" : "");
+            if (e.node().type() == NodeType.SOCKET) {
+                continue;
+            }
+            if (e.action != Action.KEEP) {
+                out.add(new Change('+', path));
+            } else if (e.metadata) {
+                out.add(new Change('M', path));
+            }
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ write
 
-    private long write(List<Entry> entries) {
+    private void write(List<Entry> entries, Sync sync) {
         List<Entry> dirs = new ArrayList<>();
         List<Entry> files = new ArrayList<>();
         List<Entry> others = new ArrayList<>();
@@ -289,26 +764,32 @@ public final class Restorer {
                 default -> others.add(e);
             }
         }
-        for (Entry d : dirs) {
-            makeDir(d.path());
-        }
-        // hard links: the first entry of a group gets the content, the others link to it
-        Map<List<Long>, Path> firstOfGroup = new HashMap<>();
-        List<Entry[]> linkLater = new ArrayList<>();
-        List<Entry> toWrite = new ArrayList<>(files.size());
-        Map<Path, Entry> byPath = new HashMap<>();
-        for (Entry f : files) {
-            Node n = f.node();
-            if (n.nlink() > 1) {
-                List<Long> key = List.of(n.device(), n.inode());
-                Path first = firstOfGroup.putIfAbsent(key, f.path());
-                if (first != null) {
-                    linkLater.add(new Entry[] {f, byPath.get(first)});
-                    continue;
+        if (sync != null) {
+            if (targetNode != null) {
+                try {
+                    ownerAccess(options.target());
+                } catch (IOException e) {
+                    throw new HavenException(ErrorCode.IO, "cannot open up " + display(options.target()) + ": " + reason(e), e);
                 }
             }
-            byPath.put(f.path(), f);
-            toWrite.add(f);
+            delete(sync, options.target());
+        }
+        for (Entry d : dirs) {
+            makeDir(d.path());
+            if (sync != null) {
+                delete(sync, d.path());
+            }
+        }
+        // hard links: the written (or kept) file of a group first, the others are linked to it
+        List<Entry> toWrite = new ArrayList<>(files.size());
+        List<Entry> linkLater = new ArrayList<>();
+        for (Entry f : files) {
+            switch (f.action) {
+                case WRITE -> toWrite.add(f);
+                case LINK -> linkLater.add(f);
+                case KEEP -> {
+                }
+            }
         }
         // read packs roughly in order: sort by (pack, offset) of each file's first chunk
         Index index = repo.index();
@@ -322,13 +803,62 @@ public final class Restorer {
                 Comparator.comparing(Index.Location::pack).thenComparingInt(Index.Location::offset));
         toWrite.sort(Comparator.comparing(first::get, byPlace));
         reads = planReads(toWrite, index);
+        parallel(toWrite, this::writeFile);
+        for (Entry e : linkLater) {
+            link(e, e.linkTo);
+        }
+        for (Entry f : files) {
+            if (f.action == Action.KEEP && f.metadata) {
+                updateMetadata(f);
+            }
+        }
+        try {
+            for (Entry o : others) {
+                if (o.action != Action.KEEP) {
+                    writeSpecial(o);
+                } else if (o.metadata) {
+                    updateMetadata(o);
+                }
+            }
+        } finally {
+            if (staging != null) {
+                try {
+                    Files.deleteIfExists(staging);
+                } catch (IOException e) {
+                    warnOnce("staging", "could not remove " + staging + ": " + reason(e));
+                }
+            }
+        }
+        if (targetNode != null) {
+            dirs.add(0, new Entry(options.target(), targetNode, options.subpath()));
+        }
+        for (int i = dirs.size() - 1; i >= 0; i--) {
+            Entry d = dirs.get(i);
+            try {
+                if (sync == null) {
+                    setMetadata(d.path(), d.node());
+                } else if (metadataDiffers(d.path(), FileStat.of(d.path()), d.node())) {
+                    // also directories whose contents changed (their time moved) or that were opened up
+                    setMetadataAgain(d.path(), d.node());
+                }
+            } catch (IOException e) {
+                throw fail(d, e);
+            }
+        }
+    }
+
+    /** Runs {@code work} on every item with the restore's threads; the first failure is thrown. */
+    private void parallel(List<Entry> items, Consumer<Entry> work) {
+        if (items.isEmpty()) {
+            return;
+        }
         ExecutorService pool = Executors.newFixedThreadPool(options.threads(),
                 Thread.ofPlatform().daemon().name("haven-restore-", 0).factory());
         try {
-            List<Future<?>> futures = new ArrayList<>(toWrite.size());
-            for (Entry f : toWrite) {
+            List<Future<?>> futures = new ArrayList<>(items.size());
+            for (Entry f : items) {
                 futures.add(pool.submit(() -> {
-                    writeFile(f);
+                    work.accept(f);
                     return null;
                 }));
             }
@@ -346,34 +876,6 @@ public final class Restorer {
         } finally {
             pool.shutdownNow();
         }
-        for (Entry[] pair : linkLater) {
-            link(pair[0], pair[1]);
-        }
-        try {
-            for (Entry o : others) {
-                writeSpecial(o);
-            }
-        } finally {
-            if (staging != null) {
-                try {
-                    Files.deleteIfExists(staging);
-                } catch (IOException e) {
-                    warnOnce("staging", "could not remove " + staging + ": " + reason(e));
-                }
-            }
-        }
-        if (targetNode != null) {
-            dirs.add(0, new Entry(options.target(), targetNode, options.subpath()));
-        }
-        for (int i = dirs.size() - 1; i >= 0; i--) {
-            Entry d = dirs.get(i);
-            try {
-                setMetadata(d.path(), d.node());
-            } catch (IOException e) {
-                throw fail(d, e);
-            }
-        }
-        return linkLater.size();
     }
 
     /** Grouped reads for a remote repository, or null (local disk, or too many reads to plan). */
@@ -411,15 +913,138 @@ public final class Restorer {
             }
             // a non-root restorer needs to write into it; the real mode comes last. Root needs
             // nothing, so existing directories keep their mode if the restore stops half-way.
-            if (!root) {
-                int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
-                if ((mode & 0700) != 0700) {
-                    Files.setAttribute(p, "unix:mode", mode | 0700, LinkOption.NOFOLLOW_LINKS);
-                }
-            }
+            ownerAccess(p);
         } catch (IOException e) {
             throw new HavenException(ErrorCode.IO, "cannot create directory " + display(p) + ": " + reason(e), e);
         }
+    }
+
+    /** Not root: gives the owner read, write and search permission on directory {@code p} (its mode comes last). */
+    private void ownerAccess(Path p) throws IOException {
+        if (root) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+        if ((mode & 0700) != 0700) {
+            chmod(p, mode | 0700);
+        }
+    }
+
+    /**
+     * chmod without following a symlink. The JDK opens the file for that, which a directory
+     * without read permission refuses to its owner; such a directory (checked not to be a
+     * symlink) is changed by path.
+     */
+    private static void chmod(Path p, int mode) throws IOException {
+        try {
+            Files.setAttribute(p, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
+        } catch (FileSystemException e) {
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw e;
+            }
+            Files.setAttribute(p, "unix:mode", mode);
+        }
+    }
+
+    /** A sync: deletes the planned entries in directory {@code dir}. */
+    private void delete(Sync sync, Path dir) {
+        List<Path> list = sync.deletions.get(dir);
+        if (list == null) {
+            return;
+        }
+        for (Path p : list) {
+            try {
+                counters.deleted.addAndGet(deleteTree(p));
+            } catch (NoSuchFileException gone) {
+                // already gone
+            } catch (IOException e) {
+                throw new HavenException(ErrorCode.IO, "cannot delete " + display(p) + " from the target: " + reason(e), e);
+            }
+        }
+    }
+
+    /**
+     * Deletes {@code p}, and everything in it when it is a directory, never following a symlink:
+     * relative to open directories ({@code openat}, {@code unlinkat}), so a directory swapped for
+     * a symlink meanwhile is not entered. Returns the entries removed.
+     */
+    private long deleteTree(Path p) throws IOException {
+        try (DirectoryStream<Path> parent = Files.newDirectoryStream(p.getParent())) {
+            if (parent instanceof SecureDirectoryStream<Path> sp) {
+                return deleteIn(sp, p.getFileName(), p);
+            }
+        }
+        // no openat on this platform: by path, each entry's type read without following
+        if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            Files.delete(p);
+            return 1;
+        }
+        ownerAccess(p);
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+            ds.forEach(children::add);
+        }
+        long n = 1;
+        for (Path c : children) {
+            n += deleteTree(c);
+        }
+        Files.delete(p);
+        return n;
+    }
+
+    private long deleteIn(SecureDirectoryStream<Path> dir, Path name, Path full) throws IOException {
+        BasicFileAttributes a = dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                .readAttributes();
+        if (!a.isDirectory()) {
+            dir.deleteFile(name);
+            return 1;
+        }
+        ownerAccess(full);
+        long n = 1;
+        try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
+            List<Path> names = new ArrayList<>();
+            for (Path c : sub) {
+                names.add(c.getFileName());
+            }
+            for (Path c : names) {
+                n += deleteIn(sub, c, full.resolve(c));
+            }
+        }
+        dir.deleteDirectory(name);
+        return n;
+    }
+
+    /** A sync: sets the metadata of an entry kept in place again, removing extended attributes the snapshot lacks. */
+    private void updateMetadata(Entry e) {
+        try {
+            setMetadataAgain(e.path(), e.node());
+        } catch (IOException ex) {
+            throw fail(e, ex);
+        }
+    }
+
+    private void setMetadataAgain(Path p, Node n) throws IOException {
+        if (n.type() == NodeType.FILE || n.type() == NodeType.DIR) {
+            Set<String> wanted = new HashSet<>();
+            for (Xattr x : restorableXattrs(n)) {
+                wanted.add(x.name());
+            }
+            List<String> extra = new ArrayList<>();
+            for (Xattr x : Xattrs.read(p)) {
+                if (!wanted.contains(x.name())) {
+                    extra.add(x.name());
+                }
+            }
+            if (!root && (!extra.isEmpty() || !wanted.isEmpty())) {
+                // writing attributes needs write permission, which a read-only mode takes away
+                int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+                if ((mode & 0200) == 0) {
+                    chmod(p, mode | 0200);
+                }
+            }
+            Xattrs.remove(p, extra);
+        }
+        setMetadata(p, n);
     }
 
     private void writeFile(Entry e) {
