@@ -155,8 +155,8 @@ final class TaskRunner {
         }
         try (Repository repo = open(0)) {
             Repository.SnapshotEntry entry = repo.resolve(s.snapshot());
-            Restorer restorer = new Restorer(repo, new RestoreOptions(target, s.sourcePath(), s.includes(), List.of(), false, false,
-                    Math.max(2, threads * 2)));
+            RestoreOptions options = new RestoreOptions(target, s.sourcePath(), s.includes(), List.of(), false, false, Math.max(2, threads * 2));
+            Restorer restorer = new Restorer(repo, s.sync() ? options.withSync(false) : options);
             RestoreCounters c = restorer.counters();
             counters = new Counters(c::bytesDone, c::totalBytes, c::filesDone, c::totalFiles);
             log.info("restoring snapshot " + entry.id().shortHex() + " of " + entry.snapshot().time()
@@ -168,7 +168,13 @@ final class TaskRunner {
             out.put("files", r.files());
             out.put("dirs", r.dirs());
             out.put("bytes", r.bytes());
-            String msg = "restored " + r.files() + " file(s), " + r.bytes() + " bytes into " + target;
+            out.put("sync", s.sync());
+            out.put("files_written", r.filesWritten());
+            out.put("files_kept", r.filesKept());
+            out.put("deleted", r.deleted());
+            String msg = s.sync() ? "synced " + target + ": " + r.filesWritten() + " file(s) written, " + r.filesKept() + " kept, "
+                    + r.deleted() + " entr" + (r.deleted() == 1 ? "y" : "ies") + " deleted"
+                    : "restored " + r.files() + " file(s), " + r.bytes() + " bytes into " + target;
             log.info(msg);
             return new Outcome("succeeded", msg, out);
         } catch (RuntimeException e) {

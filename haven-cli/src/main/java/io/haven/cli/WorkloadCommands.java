@@ -175,6 +175,8 @@ final class WorkloadCommands {
         String path;
         @Option(names = "--include", paramLabel = "PATTERN", description = "Only matching entries (repeatable).")
         List<String> include = new ArrayList<>();
+        @Option(names = "--sync", description = "Make the target equal to the snapshot: write only what differs, delete what it lacks.")
+        boolean sync;
         @Option(names = "--wait", description = "Wait for the job to end; the exit code is the job's.")
         boolean await;
 
@@ -182,6 +184,7 @@ final class WorkloadCommands {
         public Integer call() {
             ApiClient api = api();
             Map<String, Object> b = new LinkedHashMap<>();
+            b.put("sync", sync);
             b.put("workload", name);
             b.put("snapshot", snapshot);
             b.put("at", at);

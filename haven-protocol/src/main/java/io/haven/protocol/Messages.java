@@ -48,9 +48,11 @@ public final class Messages {
 
     /**
      * A restore: {@code snapshot} is an id (or a unique prefix); {@code sourcePath} limits it to
-     * a path inside the snapshot (null for all); files go under {@code targetPath}.
+     * a path inside the snapshot (null for all); files go under {@code targetPath}. With
+     * {@code sync} the target is made equal to the snapshot, writing only what differs and
+     * deleting what the snapshot lacks (a DR copy kept up to date).
      */
-    public record RestoreSpec(String snapshot, String sourcePath, String targetPath, List<String> includes) {}
+    public record RestoreSpec(String snapshot, String sourcePath, String targetPath, List<String> includes, boolean sync) {}
 
     /** A unit of work for one agent; exactly one of the specs is set, per {@code type}. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -35,7 +35,7 @@ public final class JobEndpoints {
      * the original paths), optionally only one path of the snapshot.
      */
     public record RestoreRequest(String workload, String snapshot, String at, String agent, String targetPath, String path,
-            List<String> include) {}
+            List<String> include, Boolean sync) {}
 
     private final Jobs jobs;
     private final Backups backups;
@@ -124,7 +124,16 @@ public final class JobEndpoints {
         if (r.path() != null && !r.path().startsWith("/")) {
             throw new HavenException(ErrorCode.USAGE, "path must be an absolute path inside the snapshot, not '" + r.path() + "'");
         }
-        Messages.RestoreSpec spec = new Messages.RestoreSpec(snap.id().hex(), r.path(), targetPath, r.include() == null ? List.of() : r.include());
+        boolean sync = Boolean.TRUE.equals(r.sync());
+        if (sync && (r.include() != null && !r.include().isEmpty())) {
+            throw new HavenException(ErrorCode.USAGE, "a sync restore makes the target equal to the snapshot: it takes no 'include'");
+        }
+        if (sync && targetPath.equals("/") && r.path() == null) {
+            throw new HavenException(ErrorCode.USAGE, "a sync restore deletes what the snapshot lacks under its target: give a targetPath "
+                    + "or a path, not the whole root");
+        }
+        Messages.RestoreSpec spec = new Messages.RestoreSpec(snap.id().hex(), r.path(), targetPath, r.include() == null ? List.of() : r.include(),
+                sync);
         Jobs.Job j = jobs.create(new Jobs.NewJob("restore", Jobs.State.QUEUED, "manual", c.principal().user().username(), w.id(), p.id(),
                 repo.id(), target.id(), new JobSpec(null, spec, null, null), "snapshot " + snap.id().shortHex() + " of "
                 + snap.snapshot().time() + " to " + target.name() + ":" + targetPath));

@@ -281,6 +281,19 @@ class ControlPlaneTest {
             JsonNode restored = awaitState(r, "succeeded");
             assertThat(restored.get("agent").asText()).isEqualTo("other-host");
             assertThat(Files.readString(target.resolve(data.toString().substring(1)).resolve("a.txt"))).isEqualTo("alpha late");
+            // a DR copy kept up to date: a sync restore writes only what differs and deletes what the snapshot lacks
+            Path copy = target.resolve(data.toString().substring(1));
+            Files.writeString(copy.resolve("stray.txt"), "not in the snapshot");
+            Files.writeString(copy.resolve("a.txt"), "edited at B");
+            long sync = ok(client.post("/api/v1/restores", admin, Map.of("workload", "late-files", "agent", "other-host",
+                    "targetPath", target.toString(), "sync", true)), 202).get("id").asLong();
+            JsonNode synced = awaitState(sync, "succeeded");
+            assertThat(synced.get("result").get("files_written").asInt()).isEqualTo(1);
+            assertThat(synced.get("result").get("files_kept").asInt()).isEqualTo(1);
+            assertThat(synced.get("result").get("deleted").asInt()).isEqualTo(1);
+            assertThat(copy.resolve("stray.txt")).doesNotExist();
+            assertThat(Files.readString(copy.resolve("a.txt"))).isEqualTo("alpha late");
+            assertThat(client.post("/api/v1/restores", admin, Map.of("workload", "late-files", "sync", true)).status()).isEqualTo(400);
             // a restore that cannot succeed removes what it created
             Path blocked = dir.resolve("blocked");
             Files.writeString(blocked, "a file where a directory should be");
