@@ -175,8 +175,9 @@ public final class RunMachine {
 
     // --- answers
 
-    private static void checkFits(RunState s, Event.Answer a, Command c) {
-        boolean fits = switch (a) {
+    /** True when an answer of {@code a}'s type answers a command of {@code c}'s type. */
+    static boolean answers(Event.Answer a, Command c) {
+        return switch (a) {
             case Event.ReprotectDone x -> c instanceof StartReverseReplication;
             case Event.PreparationDone x -> c instanceof PrepareWorkload;
             case Event.StopDone x -> c instanceof StopWorkload;
@@ -193,7 +194,10 @@ public final class RunMachine {
             case Event.TimerFired x -> c instanceof StartTimer;
             case Event.CleanupDone x -> c instanceof CleanUpSandbox;
         };
-        if (!fits) {
+    }
+
+    private static void checkFits(RunState s, Event.Answer a, Command c) {
+        if (!answers(a, c)) {
             throw new RunRejectedException(ErrorCode.USAGE, s.phase(), a.getClass().getSimpleName() + " cannot answer command '" + c.id()
                     + "', which is a " + c.getClass().getSimpleName());
         }
