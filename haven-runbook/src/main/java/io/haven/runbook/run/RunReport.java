@@ -36,7 +36,8 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
     /**
      * One workload.
      *
-     * @param pointAge age of its recovery point at the start of the run
+     * @param pointAge age of its recovery point at the start of the run; null for a final snapshot
+     *     (taken after the workload stopped, so nothing was lost)
      * @param upAfter from the start of the run until its probe was green
      */
     public record WorkloadLine(String name, String bootStep, WorkloadStatus status, RecoveryPoint point, Duration pointAge,
@@ -76,10 +77,11 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
         boolean allGreen = !s.workloads().isEmpty();
         Instant lastGreen = null;
         Duration oldestPoint = Duration.ZERO;
-        boolean pointsKnown = s.startedAt() != null;
+        boolean pointsKnown = s.startedAt() != null && !s.kind().graceful();
         boolean finalSnapshots = s.kind().graceful();
         for (WorkloadRun w : s.workloads()) {
-            Duration age = w.point() != null && s.startedAt() != null ? Duration.between(w.point().time(), s.startedAt()) : null;
+            Duration age = w.point() != null && s.startedAt() != null && w.finalSnapshot() == null
+                    ? Duration.between(w.point().time(), s.startedAt()) : null;
             Duration up = w.greenAt() != null && s.startedAt() != null ? Duration.between(s.startedAt(), w.greenAt()) : null;
             workloads.add(new WorkloadLine(w.name(), s.steps().get(w.bootStep()).name(), w.status(), w.point(), age, w.prepare(), w.sourceStop(),
                     w.finalSnapshot(), w.apply(), w.start(), w.probe(), up, w.postBoot(), w.rollbackStop(), w.rollbackStart(), w.failure()));
@@ -142,19 +144,20 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
                 : d(rpo) + " (age of the oldest recovery point at the start)").append('\n');
         b.append("\nEarly preparations (in parallel)\n");
         for (WorkloadLine w : workloads) {
-            b.append(String.format("  %-16s %-10s %-8s %s%n", w.name(), result(w.preparation()), took(w.preparation()),
-                    w.point() == null ? "" : "point " + w.point().snapshot() + " of " + w.point().time()
-                            + (w.pointAge() != null ? " (" + d(w.pointAge()) + " old)" : "")));
+            b.append(String.format("  %-16s %-10s %s", w.name(), result(w.preparation()), took(w.preparation())).stripTrailing()).append('\n');
         }
         b.append("\nSteps\n");
         for (StepLine s : steps) {
-            b.append(String.format("  %2d %-24s %-9s %-15s %-8s %s%n", s.number(), s.name(), s.kind(), s.status().name().toLowerCase(Locale.ROOT),
-                    s.took() != null ? d(s.took()) : "", s.message() != null ? s.message() : ""));
+            b.append(String.format("  %2d %-24s %-9s %-15s %-8s %s", s.number(), s.name(), s.kind(), s.status().name().toLowerCase(Locale.ROOT),
+                    s.took() != null ? d(s.took()) : "", s.message() != null ? s.message() : "").stripTrailing()).append('\n');
         }
         b.append("\nWorkloads\n");
         for (WorkloadLine w : workloads) {
-            b.append(String.format("  %-16s %-10s %-20s %s%n", w.name(), w.status().name().toLowerCase(Locale.ROOT), "step '" + w.bootStep() + "'",
-                    w.upAfter() != null ? "up after " + d(w.upAfter()) : w.failure() != null ? w.failure() : ""));
+            String point = w.point() == null ? "" : "; point " + w.point().snapshot() + " of " + w.point().time()
+                    + (w.pointAge() != null ? " (" + d(w.pointAge()) + " old)" : w.finalSnapshot() != null ? " (final snapshot)" : "");
+            String state = w.upAfter() != null ? "up after " + d(w.upAfter()) : w.failure() != null ? w.failure() : "";
+            b.append(String.format("  %-16s %-10s %-20s %s", w.name(), w.status().name().toLowerCase(Locale.ROOT), "step '" + w.bootStep() + "'",
+                    state + point).stripTrailing()).append('\n');
         }
         if (!skipped.isEmpty()) {
             b.append("\nSkipped\n");

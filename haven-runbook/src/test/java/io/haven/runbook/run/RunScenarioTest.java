@@ -137,6 +137,9 @@ class RunScenarioTest {
                 .satisfies(u -> assertThat(u.value()).isEqualTo("10.20.0.12"));
         assertThat(r.state.sourceFenced()).isTrue();
         assertThat(r.report().rpo()).isEqualTo(Duration.ZERO);
+        assertThat(r.report().workloads()).allSatisfy(w -> assertThat(w.pointAge()).isNull());
+        assertThat(r.report().render()).contains("RPO:       0s (final snapshots after a graceful stop)",
+                "point final-db of 2025-06-01T10:00:08Z (final snapshot)");
         assertThat(r.issued).last().isEqualTo(new Command.StartTimer(RunMachine.AUTO_ROLLBACK, r.now.plus(Duration.ofHours(4))));
     }
 
@@ -473,6 +476,6 @@ class RunScenarioTest {
         String text = report.render();
         assertThat(text).contains("Test failover (drill) of plan shop v1, site hq -> site dr (run run-1)", "Outcome:   succeeded",
                 "RPO:       12s (age of the oldest recovery point at the start)", "Early preparations (in parallel)",
-                "point snap-db of 2025-06-01T09:59:48Z (12s old)", "skipInDrill");
+                "db               ready      step 'database'      up after 5s; point snap-db of 2025-06-01T09:59:48Z (12s old)", "skipInDrill");
     }
 }
