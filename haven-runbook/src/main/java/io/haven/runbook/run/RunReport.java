@@ -153,11 +153,12 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
         }
         b.append("\nWorkloads\n");
         for (WorkloadLine w : workloads) {
-            String point = w.point() == null ? "" : "; point " + w.point().snapshot() + " of " + w.point().time()
+            String point = w.point() == null ? "" : "point " + w.point().snapshot() + " of " + w.point().time()
                     + (w.pointAge() != null ? " (" + d(w.pointAge()) + " old)" : w.finalSnapshot() != null ? " (final snapshot)" : "");
             String state = w.upAfter() != null ? "up after " + d(w.upAfter()) : w.failure() != null ? w.failure() : "";
+            String detail = state.isEmpty() || point.isEmpty() ? state + point : state + "; " + point;
             b.append(String.format("  %-16s %-10s %-20s %s", w.name(), w.status().name().toLowerCase(Locale.ROOT), "step '" + w.bootStep() + "'",
-                    state + point).stripTrailing()).append('\n');
+                    detail).stripTrailing()).append('\n');
         }
         if (!skipped.isEmpty()) {
             b.append("\nSkipped\n");
