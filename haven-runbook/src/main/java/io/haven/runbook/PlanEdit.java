@@ -27,6 +27,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = PlanEdit.MoveWorkload.class, name = "move-workload"),
     @JsonSubTypes.Type(value = PlanEdit.AddWorkload.class, name = "add-workload"),
     @JsonSubTypes.Type(value = PlanEdit.RemoveWorkload.class, name = "remove-workload"),
+    @JsonSubTypes.Type(value = PlanEdit.RenameWorkload.class, name = "rename-workload"),
     @JsonSubTypes.Type(value = PlanEdit.ReplaceWorkload.class, name = "replace-workload")})
 public sealed interface PlanEdit {
     /** Inserts {@code step} so that it becomes step number {@code position} (0 = first; the step count appends). */
@@ -52,6 +53,9 @@ public sealed interface PlanEdit {
 
     /** Removes a workload from the plan and from its boot step (the step stays, possibly empty). */
     record RemoveWorkload(String workload) implements PlanEdit {}
+
+    /** Renames a workload; its boot step follows. */
+    record RenameWorkload(String workload, String newName) implements PlanEdit {}
 
     /** Replaces a workload's settings; a new name is carried into its boot step. */
     record ReplaceWorkload(String workload, Workload replacement) implements PlanEdit {}
@@ -117,7 +121,15 @@ public sealed interface PlanEdit {
                 if (plan.runbook().indexOf(r.newName()) >= 0 && !r.newName().equals(r.step())) {
                     throw new HavenException(ErrorCode.USAGE, "plan " + plan.name() + " already has a step named '" + r.newName() + "'");
                 }
-                steps.set(i, steps.get(i).withName(r.newName()));
+                try {
+                    steps.set(i, steps.get(i).withName(r.newName()));
+                } catch (PlanValidationException e) {
+                    throw rebased("runbook[" + i + "]", e);
+                }
+            }
+            case RenameWorkload r -> {
+                int i = workloadIndex(plan, r.workload());
+                return new ReplaceWorkload(r.workload(), renamed(plan.workloads().get(i), i, r.newName())).applyTo(plan);
             }
             case MoveWorkload m -> {
                 workloadIndex(plan, m.workload());
@@ -167,13 +179,25 @@ public sealed interface PlanEdit {
         try {
             runbook = new Runbook(steps);
         } catch (PlanValidationException e) {
-            Checks c = new Checks();
-            c.addAll("runbook", e.problems());
-            c.done();
-            throw e;
+            throw rebased("runbook", e);
         }
         return new DrPlan(plan.name(), plan.protectedSite(), plan.recoverySite(), plan.mode(), plan.rpo(), workloads, runbook,
                 plan.autoRollbackAfter(), plan.version() + 1);
+    }
+
+    /** The problems of {@code e} placed under {@code base}. */
+    private static PlanValidationException rebased(String base, PlanValidationException e) {
+        Checks c = new Checks();
+        c.addAll(base, e.problems());
+        return new PlanValidationException(null, c.problems());
+    }
+
+    private static Workload renamed(Workload w, int index, String newName) {
+        try {
+            return w.withName(newName);
+        } catch (PlanValidationException e) {
+            throw rebased("workloads[" + index + "]", e);
+        }
     }
 
     private static int stepIndex(DrPlan plan, String name) {

@@ -92,6 +92,33 @@ class PlanEditTest {
     }
 
     @Test
+    void renamingAWorkloadByNameKeepsItsSettings() {
+        DrPlan plan = new PlanEdit.RenameWorkload("web", "front-end").applyTo(Plans.shop());
+        assertThat(plan.workloadNames()).containsExactly("db", "app", "front-end");
+        assertThat(plan.workload("front-end").orElseThrow().probe()).isEqualTo(Plans.shop().workload("web").orElseThrow().probe());
+        assertThat(plan.runbook().bootStepOf("front-end").orElseThrow().name()).isEqualTo("front");
+        assertThat(plan.version()).isEqualTo(2);
+    }
+
+    @Test
+    void aBadNewNameIsReportedAtItsPlaceInThePlan() {
+        assertThatThrownBy(() -> new PlanEdit.RenameStep("front", "web tier").applyTo(Plans.shop()))
+                .isInstanceOfSatisfying(PlanValidationException.class, e -> assertThat(e.lines()).containsExactly(
+                        "runbook[4].boot: must be 1-64 letters, digits, '.', '_' or '-', not \"web tier\""));
+        assertThatThrownBy(() -> new PlanEdit.RenameWorkload("web", "").applyTo(Plans.shop()))
+                .isInstanceOfSatisfying(PlanValidationException.class, e -> assertThat(e.lines()).containsExactly(
+                        "workloads[2].name: must be 1-64 letters, digits, '.', '_' or '-', not \"\""));
+    }
+
+    @Test
+    void editsAreJsonValuesForTheApi() {
+        PlanEdit edit = new PlanEdit.MoveWorkload("db", "front");
+        String json = io.haven.runbook.run.RunCodec.write(edit);
+        assertThat(json).isEqualTo("{\"edit\":\"move-workload\",\"workload\":\"db\",\"toBootStep\":\"front\"}");
+        assertThat(io.haven.runbook.run.RunCodec.read(json, PlanEdit.class)).isEqualTo(edit);
+    }
+
+    @Test
     void workloadsAreAddedIntoABootStepAndRemovedFromIt() {
         DrPlan plan = new PlanEdit.AddWorkload(Plans.workload("d", "dr-4", "10.0.0.4"), "boot").applyTo(Plans.small());
         assertThat(plan.runbook().bootSteps().get(0).workloads()).containsExactly("a", "b", "c", "d");

@@ -6,6 +6,7 @@ import io.haven.runbook.Step;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -57,7 +58,7 @@ public record RunState(String runId, RunKind kind, DrPlan plan, String sourceSit
         return new RunState(runId, kind, plan, back ? plan.recoverySite() : plan.protectedSite(),
                 back ? plan.protectedSite() : plan.recoverySite(), back ? Direction.TO_PROTECTED : Direction.TO_RECOVERY, Phase.CREATED,
                 at, null, null, null, null, null, -1, steps, workloads, List.of(), false, false, null, null, 0,
-                List.of(new LogEntry(at, kind.name().toLowerCase() + " run of plan " + plan.name() + " v" + plan.version() + " created")));
+                List.of(new LogEntry(at, kind.name().toLowerCase(Locale.ROOT) + " run of plan " + plan.name() + " v" + plan.version() + " created")));
     }
 
     public Optional<WorkloadRun> workload(String name) {
