@@ -32,7 +32,8 @@ import java.util.Objects;
  * The run state machine: {@code (RunState, Event) -> Transition(RunState, commands)}, a pure
  * function. No clock (time comes from events), no I/O, no randomness; the same state and event
  * always give the same transition. The executor (server side) stores the new state, then carries
- * out the commands and feeds their answers back as events.
+ * out the commands and feeds their answers back as events. Stateless, so thread-safe; a run's
+ * events must still be applied one at a time, in the order the executor stores them.
  *
  * <p>Design. Each phase issues a batch of commands and waits until all are answered: early
  * preparations all at once; the source's workloads one boot step at a time in reverse order; a
