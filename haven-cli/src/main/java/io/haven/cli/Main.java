@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
                 ServerCommand.class, AdminCommand.class, UpCommand.class, LoginCommand.class, LogoutCommand.class, AgentCommand.class,
                 InventoryCommands.Site.class, InventoryCommands.Group.class, InventoryCommands.Repo.class, InventoryCommands.Policy.class,
                 WorkloadCommands.Workload.class, WorkloadCommands.Snapshot.class, JobCommands.class, UserCommands.User.class,
-                UserCommands.Token.class,
+                UserCommands.Token.class, PlanCommands.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

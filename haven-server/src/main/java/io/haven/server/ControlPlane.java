@@ -84,6 +84,8 @@ public final class ControlPlane implements AutoCloseable {
         List<Route> routes = new ArrayList<>(agentEndpoints.routes());
         routes.addAll(new InventoryEndpoints(inventory, agents, repositories, ticks, config.clock(), api).routes());
         routes.addAll(new JobEndpoints(jobs, backups, inventory, agents, repositories, api).routes());
+        routes.addAll(new io.haven.server.plan.PlanEndpoints(new io.haven.server.plan.Plans(db.jdbi(), inventory, agents, config.clock()), api)
+                .routes());
         ControlLoop loop = new ControlLoop(db.jdbi(), inventory, agents, jobs, backups, repositories, ticks, config.clock(), c.tick(),
                 c.lostAfter(), serverId, a -> listeners.forEach(l -> l.agentOffline(a)), j -> listeners.forEach(l -> l.jobMissed(j)));
         return new ControlPlane(agents, inventory, jobs, backups, repositories, agentEndpoints, routes, loop, serverId, listeners);

@@ -1,0 +1,175 @@
+package io.haven.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.runbook.PlanYaml;
+import io.haven.runbook.Problem;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code haven plan validate|apply|export|list|show|versions|delete}: DR plans (docs/runbooks.md). */
+@Command(name = "plan", mixinStandardHelpOptions = true, description = "DR plans: validate and apply YAML, export, list, versions.",
+        subcommands = {PlanCommands.Validate.class, PlanCommands.Apply.class, PlanCommands.Export.class, PlanCommands.ListPlans.class,
+            PlanCommands.Show.class, PlanCommands.Versions.class, PlanCommands.Delete.class})
+final class PlanCommands implements Runnable {
+    @Override
+    public void run() {
+        throw new HavenException(ErrorCode.USAGE, "give a subcommand; see 'haven plan --help'");
+    }
+
+    static String read(Env env, String file) {
+        try {
+            return Files.readString(env.resolve(file), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.USAGE, "cannot read the plan " + file + ": " + e.getMessage());
+        }
+    }
+
+    @Command(name = "validate", mixinStandardHelpOptions = true, description = {"Check a plan file: every problem with its line, column "
+        + "and field.", "Offline by default; --server also checks it against the server's inventory (sites, agents)."})
+    static final class Validate extends ApiCommand {
+        @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE")
+        String file;
+        @Option(names = "--server", description = "Also check against the inventory of the server you are logged in to.")
+        boolean server;
+
+        @Override
+        public Integer call() {
+            String yaml = read(env(), file);
+            String source = Path.of(file).getFileName().toString();
+            List<String> lines = new ArrayList<>();
+            List<Map<String, Object>> out = new ArrayList<>();
+            if (server) {
+                JsonNode r = api().post("/api/v1/plans/validate", Map.of("yaml", yaml, "source", source));
+                for (JsonNode p : r.get("problems")) {
+                    lines.add(p.get("text").asText());
+                    out.add(ApiClient.JSON.convertValue(p, Map.class));
+                }
+            } else {
+                for (Problem p : PlanYaml.validate(yaml)) {
+                    lines.add(p.format(source));
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("line", p.line());
+                    m.put("column", p.column());
+                    m.put("path", p.path());
+                    m.put("message", p.message());
+                    m.put("text", p.format(source));
+                    out.add(m);
+                }
+            }
+            if (json()) {
+                println(Output.toJson(Map.of("valid", lines.isEmpty(), "problems", out)));
+            } else if (lines.isEmpty()) {
+                println(source + ": valid" + (server ? " (also against the server's inventory)" : ""));
+            } else {
+                lines.forEach(l -> env().err().println(l));
+                env().err().println(lines.size() + " problem(s)");
+            }
+            return lines.isEmpty() ? Main.EXIT_OK : Main.EXIT_FAILURE;
+        }
+    }
+
+    @Command(name = "apply", mixinStandardHelpOptions = true, description = "Store a plan on the server (admin): a new version when it changed.")
+    static final class Apply extends ApiCommand {
+        @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE")
+        String file;
+
+        @Override
+        public Integer call() {
+            String yaml = read(env(), file);
+            JsonNode r = api().post("/api/v1/plans", Map.of("yaml", yaml, "source", Path.of(file).getFileName().toString()));
+            print(r, () -> println("plan " + r.get("name").asText() + (r.get("changed").asBoolean() ? " applied as version "
+                    : " unchanged at version ") + r.get("version").asText()));
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true, description = "Print a plan's YAML (the newest version, or --version N).")
+    static final class Export extends ApiCommand {
+        @Parameters(paramLabel = "PLAN")
+        String name;
+        @Option(names = "--version", paramLabel = "N")
+        Integer version;
+
+        @Override
+        public Integer call() {
+            JsonNode r = api().get("/api/v1/plans/" + ApiClient.q(name) + (version == null ? "" : "?version=" + version));
+            if (json()) {
+                println(Output.toJson(r));
+            } else {
+                env().out().print(r.get("yaml").asText());
+                env().out().flush();
+            }
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List plans.")
+    static final class ListPlans extends ApiCommand {
+        @Override
+        public Integer call() {
+            JsonNode r = api().get("/api/v1/plans");
+            table(r, r.get("plans"), List.of("NAME", "VERSION", "FROM", "TO", "MODE", "RPO", "WORKLOADS"), List.of(field("name"),
+                    field("version"), field("protectedSite"), field("recoverySite"), field("mode"), n -> n.get("rpoSeconds").asText() + "s",
+                    n -> String.join(",", ApiClient.JSON.convertValue(n.get("workloads"), String[].class))));
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a plan: sites, mode, RPO, workloads and runbook steps.")
+    static final class Show extends ApiCommand {
+        @Parameters(paramLabel = "PLAN")
+        String name;
+
+        @Override
+        public Integer call() {
+            JsonNode r = api().get("/api/v1/plans/" + ApiClient.q(name));
+            print(r, () -> {
+                println("plan " + r.get("name").asText() + " v" + r.get("version").asText() + ": " + r.get("protectedSite").asText() + " → "
+                        + r.get("recoverySite").asText() + ", " + r.get("mode").asText() + ", RPO " + r.get("rpoSeconds").asText() + " s");
+                println("  workloads: " + String.join(", ", ApiClient.JSON.convertValue(r.get("workloads"), String[].class)));
+                int i = 1;
+                for (JsonNode s : r.get("steps")) {
+                    println("  " + i++ + ". " + s.asText());
+                }
+            });
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "versions", mixinStandardHelpOptions = true, description = "A plan's versions, newest first.")
+    static final class Versions extends ApiCommand {
+        @Parameters(paramLabel = "PLAN")
+        String name;
+
+        @Override
+        public Integer call() {
+            JsonNode r = api().get("/api/v1/plans/" + ApiClient.q(name) + "/versions");
+            table(r, r.get("versions"), List.of("VERSION", "AT", "BY"), List.of(field("version"), field("createdAt"), field("createdBy")));
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a plan and its versions (admin).")
+    static final class Delete extends ApiCommand {
+        @Parameters(paramLabel = "PLAN")
+        String name;
+
+        @Override
+        public Integer call() {
+            JsonNode r = api().send("DELETE", "/api/v1/plans/" + ApiClient.q(name), null);
+            print(r, () -> println("plan " + name + " deleted"));
+            return Main.EXIT_OK;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package io.haven.server.plan;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.runbook.DrPlan;
+import io.haven.runbook.PlanValidationException;
+import io.haven.runbook.PlanYaml;
+import io.haven.runbook.Problem;
+import io.haven.server.agent.Agents;
+import io.haven.server.inventory.Inventory;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * DR plans as the server keeps them: every applied version of a plan's YAML, the newest in force.
+ * A plan is validated twice before it is stored: by itself ({@link PlanYaml}: syntax, fields,
+ * runbook shape, with line and column) and against the inventory (its sites exist; each
+ * workload's recovery host is an enrolled agent at the recovery site). Applying the same plan
+ * again stores nothing new. Thread-safe.
+ */
+public final class Plans {
+    /** One stored version. */
+    public record Version(String name, int version, String yaml, Instant createdAt, String createdBy) {
+        public DrPlan plan() {
+            return PlanYaml.parse(yaml, name + ".yaml");
+        }
+    }
+
+    /** What an apply did. */
+    public record Applied(Version version, boolean changed) {}
+
+    private final Jdbi jdbi;
+    private final Inventory inventory;
+    private final Agents agents;
+    private final InstantSource clock;
+
+    public Plans(Jdbi jdbi, Inventory inventory, Agents agents, InstantSource clock) {
+        this.jdbi = jdbi;
+        this.inventory = inventory;
+        this.agents = agents;
+        this.clock = clock;
+    }
+
+    /** Every problem of a plan text: its own, then (when it parses) the inventory's. */
+    public List<Problem> validate(String yaml, String source) {
+        List<Problem> own = PlanYaml.validate(yaml);
+        if (!own.isEmpty()) {
+            return own;
+        }
+        return againstInventory(PlanYaml.parse(yaml, source));
+    }
+
+    List<Problem> againstInventory(DrPlan p) {
+        List<Problem> out = new ArrayList<>();
+        if (inventory.findSite(p.protectedSite()).isEmpty()) {
+            out.add(Problem.at("protectedSite", "no site named '" + p.protectedSite() + "' (haven site create " + p.protectedSite() + ")"));
+        }
+        if (inventory.findSite(p.recoverySite()).isEmpty()) {
+            out.add(Problem.at("recoverySite", "no site named '" + p.recoverySite() + "' (haven site create " + p.recoverySite() + ")"));
+        }
+        for (int i = 0; i < p.workloads().size(); i++) {
+            var w = p.workloads().get(i);
+            String host = w.recovery().host();
+            Optional<Agents.Agent> a = agents.list().stream().filter(x -> x.name().equals(host)).findFirst();
+            if (a.isEmpty()) {
+                out.add(Problem.at("workloads[" + i + "].recovery.host", "no enrolled agent named '" + host + "'"));
+            } else if (!p.recoverySite().equals(a.get().site())) {
+                out.add(Problem.at("workloads[" + i + "].recovery.host", "agent '" + host + "' is at site "
+                        + (a.get().site() == null ? "(none)" : "'" + a.get().site() + "'") + ", not the recovery site '" + p.recoverySite() + "'"));
+            } else if (a.get().state() != Agents.State.ACTIVE) {
+                out.add(Problem.at("workloads[" + i + "].recovery.host", "agent '" + host + "' is " + a.get().state().label()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Stores a plan: a new plan at version 1, or the next version of an existing one when its text
+     * changed.
+     *
+     * @throws PlanValidationException with every problem found
+     */
+    public Applied apply(String yaml, String source, String by) {
+        List<Problem> problems = validate(yaml, source);
+        if (!problems.isEmpty()) {
+            throw new PlanValidationException(source, problems);
+        }
+        DrPlan plan = PlanYaml.parse(yaml, source);
+        long now = clock.millis();
+        return jdbi.inTransaction(h -> {
+            Optional<long[]> row = h.createQuery("SELECT id, version FROM dr_plans WHERE name = :n").bind("n", plan.name())
+                    .map((rs, c) -> new long[] {rs.getLong("id"), rs.getLong("version")}).findOne();
+            if (row.isPresent()) {
+                long id = row.get()[0];
+                int current = (int) row.get()[1];
+                String old = h.createQuery("SELECT yaml FROM dr_plan_versions WHERE plan_id = :p AND version = :v").bind("p", id)
+                        .bind("v", current).mapTo(String.class).one();
+                if (old.equals(yaml)) {
+                    return new Applied(version(plan.name(), current).orElseThrow(), false);
+                }
+                int next = current + 1;
+                if (h.createUpdate("UPDATE dr_plans SET version = :next, updated_at = :now WHERE id = :id AND version = :cur")
+                        .bind("next", next).bind("now", now).bind("id", id).bind("cur", current).execute() != 1) {
+                    throw new HavenException(ErrorCode.CONFLICT, "plan '" + plan.name() + "' changed meanwhile; apply again");
+                }
+                insertVersion(h, id, next, yaml, now, by);
+                return new Applied(new Version(plan.name(), next, yaml, Instant.ofEpochMilli(now), by), true);
+            }
+            long id = h.createUpdate("INSERT INTO dr_plans (name, version, created_at, updated_at) VALUES (:n, 1, :now, :now)")
+                    .bind("n", plan.name()).bind("now", now).executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
+            insertVersion(h, id, 1, yaml, now, by);
+            return new Applied(new Version(plan.name(), 1, yaml, Instant.ofEpochMilli(now), by), true);
+        });
+    }
+
+    private static void insertVersion(org.jdbi.v3.core.Handle h, long id, int version, String yaml, long now, String by) {
+        h.createUpdate("INSERT INTO dr_plan_versions (plan_id, version, yaml, created_at, created_by) VALUES (:p, :v, :y, :now, :by)")
+                .bind("p", id).bind("v", version).bind("y", yaml).bind("now", now).bind("by", by).execute();
+    }
+
+    /** The newest version of every plan, by name. */
+    public List<Version> list() {
+        return jdbi.withHandle(h -> h.createQuery("SELECT p.name, v.* FROM dr_plans p JOIN dr_plan_versions v ON v.plan_id = p.id "
+                + "AND v.version = p.version ORDER BY p.name").map((rs, c) -> row(rs)).list());
+    }
+
+    /** A plan's newest version, or the one asked for; NOT_FOUND otherwise. */
+    public Version get(String name, Integer version) {
+        Optional<Version> v = version == null ? jdbi.withHandle(h -> h.createQuery("SELECT p.name, v.* FROM dr_plans p JOIN dr_plan_versions v "
+                + "ON v.plan_id = p.id AND v.version = p.version WHERE p.name = :n").bind("n", name).map((rs, c) -> row(rs)).findOne())
+                : version(name, version);
+        return v.orElseThrow(() -> new HavenException(ErrorCode.NOT_FOUND, "no plan named '" + name + "'"
+                + (version == null ? "" : " with version " + version)));
+    }
+
+    private Optional<Version> version(String name, int version) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT p.name, v.* FROM dr_plans p JOIN dr_plan_versions v ON v.plan_id = p.id "
+                + "WHERE p.name = :n AND v.version = :v").bind("n", name).bind("v", version).map((rs, c) -> row(rs)).findOne());
+    }
+
+    /** Every version of a plan, newest first. */
+    public List<Version> versions(String name) {
+        List<Version> out = jdbi.withHandle(h -> h.createQuery("SELECT p.name, v.* FROM dr_plans p JOIN dr_plan_versions v ON v.plan_id = p.id "
+                + "WHERE p.name = :n ORDER BY v.version DESC").bind("n", name).map((rs, c) -> row(rs)).list());
+        if (out.isEmpty()) {
+            throw new HavenException(ErrorCode.NOT_FOUND, "no plan named '" + name + "'");
+        }
+        return out;
+    }
+
+    /** Deletes a plan with all its versions. */
+    public void delete(String name) {
+        get(name, null);
+        jdbi.useTransaction(h -> {
+            long id = h.createQuery("SELECT id FROM dr_plans WHERE name = :n").bind("n", name).mapTo(Long.class).one();
+            h.createUpdate("DELETE FROM dr_plan_versions WHERE plan_id = :p").bind("p", id).execute();
+            h.createUpdate("DELETE FROM dr_plans WHERE id = :p").bind("p", id).execute();
+        });
+    }
+
+    private static Version row(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return new Version(rs.getString("name"), rs.getInt("version"), rs.getString("yaml"), Instant.ofEpochMilli(rs.getLong("created_at")),
+                rs.getString("created_by"));
+    }
+}

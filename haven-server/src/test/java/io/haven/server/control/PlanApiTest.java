@@ -1,0 +1,112 @@
+package io.haven.server.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.haven.agent.Enroller;
+import io.haven.server.HavenServer;
+import io.haven.server.HavenServerTest;
+import io.haven.server.TestClient;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** DR plans through the API: validation with lines and fields, against the inventory, versions, export. */
+class PlanApiTest {
+    @TempDir
+    static Path dir;
+    static HavenServer server;
+    static TestClient client;
+    static String admin;
+    static String viewer;
+    static String shop;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = HavenServer.start(HavenServerTest.config(dir.resolve("server")).withControl(ControlPlaneTest.FAST));
+        client = new TestClient(server.uri(), server.tls().caCertificateFile());
+        admin = client.login("admin", HavenServerTest.ADMIN_PW);
+        client.post("/api/v1/users", admin, Map.of("username", "vic", "password", "viewer-password", "role", "viewer"));
+        viewer = client.login("vic", "viewer-password");
+        try (InputStream in = PlanApiTest.class.getResourceAsStream("/shop-plan.yaml")) {
+            shop = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    static void enrol(String name, String site) throws Exception {
+        String t = client.post("/api/v1/enrollment-tokens", admin, Map.of("site", site)).json().get("token").asText();
+        Enroller.enroll(server.uri(), t, name, null, Map.of(), null, dir.resolve("agents/" + name), new SecureRandom());
+    }
+
+    @Test
+    void aPlanIsCheckedAgainstTheInventoryThenStoredInVersions() throws Exception {
+        JsonNode v = client.post("/api/v1/plans/validate", viewer, Map.of("yaml", shop, "source", "shop.yaml")).json();
+        assertThat(v.get("valid").asBoolean()).isFalse();
+        assertThat(v.get("problems").toString()).contains("no site named 'hq'", "no enrolled agent named 'dr-db-1'");
+        var refused = client.post("/api/v1/plans", admin, Map.of("yaml", shop, "source", "shop.yaml"));
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body()).contains("recoverySite: no site named 'dr'");
+
+        client.post("/api/v1/sites", admin, Map.of("name", "hq"));
+        client.post("/api/v1/sites", admin, Map.of("name", "dr"));
+        enrol("dr-db-1", "dr");
+        enrol("dr-app-1", "dr");
+        enrol("dr-web-1", "hq");
+        JsonNode wrongSite = client.post("/api/v1/plans/validate", viewer, Map.of("yaml", shop)).json();
+        assertThat(wrongSite.get("problems").get(0).get("text").asText())
+                .isEqualTo("plan.yaml: workloads[2].recovery.host: agent 'dr-web-1' is at site 'hq', not the recovery site 'dr'");
+        client.post("/api/v1/agents/dr-web-1", admin, Map.of("site", "dr"));
+
+        assertThat(client.post("/api/v1/plans", viewer, Map.of("yaml", shop)).status()).isEqualTo(403);
+        var applied = client.post("/api/v1/plans", admin, Map.of("yaml", shop, "source", "shop.yaml"));
+        assertThat(applied.status()).as(applied.body()).isEqualTo(201);
+        assertThat(applied.json().get("version").asInt()).isEqualTo(1);
+        assertThat(applied.json().get("mode").asText()).isEqualTo("continuous");
+        var again = client.post("/api/v1/plans", admin, Map.of("yaml", shop));
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.json().get("changed").asBoolean()).isFalse();
+        String changed = shop.replace("rpo: 15s", "rpo: 30s");
+        assertThat(client.post("/api/v1/plans", admin, Map.of("yaml", changed)).json().get("version").asInt()).isEqualTo(2);
+        assertThat(client.get("/api/v1/plans/shop", viewer).json().get("rpoSeconds").asInt()).isEqualTo(30);
+        assertThat(client.get("/api/v1/plans/shop?version=1", viewer).json().get("yaml").asText()).isEqualTo(shop);
+        assertThat(client.get("/api/v1/plans/shop/versions", viewer).json().get("versions")).hasSize(2);
+        assertThat(client.get("/api/v1/plans", viewer).json().get("plans").get(0).get("steps").toString()).contains("boot database [db]");
+        assertThat(client.get("/api/v1/audit?limit=20", admin).body()).contains("plan:shop v2");
+    }
+
+    @Test
+    void aMalformedPlanGetsEveryProblemWithItsLine() throws Exception {
+        String bad = """
+                name: broken
+                protectedSite: hq
+                recoverySite: dr
+                mode: sometimes
+                rpo: 15 parsecs
+                workloads:
+                  - name: db
+                    driver: postgres
+                    recovery: {host: h, volumes: [/d], addresses: [10.0.0.1]}
+                    probe: {tcp: 10.0.0.1, port: 70000, timeout: 1m}
+                """;
+        JsonNode v = client.post("/api/v1/plans/validate", viewer, Map.of("yaml", bad, "source", "broken.yaml")).json();
+        assertThat(v.get("valid").asBoolean()).isFalse();
+        String all = v.get("problems").toString();
+        assertThat(all).contains("broken.yaml:4:", "broken.yaml:5:", "port");
+        var r = client.post("/api/v1/plans", admin, Map.of("yaml", bad, "source", "broken.yaml"));
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().get("error").get("message").asText()).contains("problem(s)").contains("broken.yaml:10:");
+    }
+}
