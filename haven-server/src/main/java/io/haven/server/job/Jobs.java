@@ -191,7 +191,10 @@ public final class Jobs {
      * Starts up to {@code free} queued jobs on this agent and returns them: jobs addressed to it,
      * and pooled jobs of groups it belongs to when no other eligible online agent with free capacity
      * is less loaded (running ÷ max tasks). Each start is a conditional update, so two polls (on
-     * this or another server) never start the same job.
+     * this or another server) never start the same job. Only the agent's current process
+     * ({@code instance}, set by its latest poll or heartbeat, cleared when it says goodbye) starts
+     * jobs: a poll that a stopped or restarted process left waiting on the server has no client to
+     * take them.
      */
     public List<Job> claimFor(long agentId, String instance, int free, Duration offlineAfter) {
         if (free <= 0) {
@@ -211,7 +214,8 @@ public final class Jobs {
                 continue;
             }
             int n = jdbi.withHandle(h -> h.createUpdate("UPDATE jobs SET state = 'running', agent_id = :a, agent_instance = :i, "
-                            + "started_at = :now, updated_at = :now WHERE id = :id AND state = 'queued' AND (agent_id IS NULL OR agent_id = :a)")
+                            + "started_at = :now, updated_at = :now WHERE id = :id AND state = 'queued' AND (agent_id IS NULL OR agent_id = :a) "
+                            + "AND EXISTS (SELECT 1 FROM agents WHERE id = :a AND instance = :i)")
                     .bind("a", agentId).bind("i", instance).bind("now", now).bind("id", j.id()).execute());
             if (n == 1) {
                 started.add(get(j.id()));
