@@ -374,7 +374,8 @@ public final class Jobs {
         List<Job> lost = jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE j.state = 'running' AND j.agent_id IS NOT NULL "
                         + "AND (a.last_seen_at IS NULL OR a.last_seen_at < :c) AND j.updated_at < :c")
                 .bind("c", cutoff).map((rs, c) -> row(rs)).list());
-        return settle(lost, "its agent has not been heard from for " + lostAfter.toMinutes() + " min");
+        return settle(lost, "its agent has not been heard from for " + (lostAfter.toSeconds() < 120 ? lostAfter.toSeconds() + " s"
+                : lostAfter.toMinutes() + " min"));
     }
 
     /** Settles server-side jobs whose lease ran out (the server running them stopped). */
