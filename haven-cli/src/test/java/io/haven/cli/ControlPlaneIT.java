@@ -357,9 +357,9 @@ class ControlPlaneIT {
         awaitJob(survivor, j -> j.get("state").asText().equals("running") && j.get("progress").get("bytesDone").asLong() > 0);
         long down = System.nanoTime();
         server.kill();
-        Thread.sleep(8000);
+        Thread.sleep(10_000); // lostAfter
         JsonNode again = startServer(port);
-        assertThat(Duration.ofNanos(System.nanoTime() - down)).isGreaterThan(Duration.ofSeconds(10)); // lostAfter
+        assertThat(Duration.ofNanos(System.nanoTime() - down)).isGreaterThan(Duration.ofSeconds(10));
         assertThat(again.get("createdCa").asBoolean()).isFalse();
         assertThat(again.get("port").asInt()).isEqualTo(port);
         JsonNode reattached = awaitJob(survivor, j -> true);
