@@ -243,7 +243,10 @@ public final class AgentDaemon implements AutoCloseable {
         }
     }
 
-    /** Stops polling and heartbeats and interrupts running jobs. */
+    /**
+     * Stops polling and heartbeats, tells the server this process is going (so its task poll still
+     * waiting there starts no job nobody would run) and interrupts running jobs.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
@@ -251,6 +254,11 @@ public final class AgentDaemon implements AutoCloseable {
             Thread t = runThread;
             if (t != null) {
                 t.interrupt(); // ends a waiting task poll
+            }
+            try {
+                client.post(AgentApi.BYE + "?instance=" + instance, Map.of(), Map.class, Duration.ofSeconds(3));
+            } catch (RuntimeException e) {
+                // best effort: the server may be away (or older); a restart's first poll supersedes this process anyway
             }
             for (Running r : running.values()) {
                 r.thread().interrupt();

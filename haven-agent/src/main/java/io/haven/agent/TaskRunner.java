@@ -9,6 +9,7 @@ import io.haven.repository.archiver.BackupCounters;
 import io.haven.repository.archiver.BackupOptions;
 import io.haven.repository.backend.Backend;
 import io.haven.repository.backend.RestBackend;
+import io.haven.repository.backend.RetryPolicy;
 import io.haven.repository.backend.RetryingBackend;
 import io.haven.repository.restorer.RestoreCounters;
 import io.haven.repository.restorer.RestoreOptions;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -44,6 +46,14 @@ final class TaskRunner {
 
     /** How a task ended. */
     record Outcome(String status, String message, Map<String, Object> result) {}
+
+    /**
+     * The repository is reached through the server, so a server restart (an upgrade, a crash) must
+     * not fail the task: its requests are retried for one and a half to three minutes (16
+     * attempts, waits doubling from 0.5 s up to 15 s), not the few seconds that suit a storage
+     * service. Refusals (the job was settled, the repository is unknown) still end it at once.
+     */
+    static final RetryPolicy SERVER_AWAY = new RetryPolicy(16, Duration.ofMillis(500), Duration.ofSeconds(15));
 
     private final Identity identity;
     private final Messages.Task task;
@@ -75,7 +85,8 @@ final class TaskRunner {
         if (ref == null) {
             throw new HavenException(ErrorCode.USAGE, "the task names no repository");
         }
-        Backend b = RetryingBackend.wrap(new RestBackend(identity.server().resolve(ref.url()), identity.sslContext(), Duration.ofMinutes(2)));
+        Backend b = new RetryingBackend(new RestBackend(identity.server().resolve(ref.url()), identity.sslContext(), Duration.ofMinutes(2)),
+                SERVER_AWAY, RetryingBackend.Sleeper.REAL, () -> ThreadLocalRandom.current().nextLong());
         if (bytesPerSecond > 0) {
             b = new ThrottledBackend(b, bytesPerSecond);
         }

@@ -12,6 +12,11 @@ public final class AgentApi {
     public static final String TASKS = "/api/v1/agent/tasks";
     public static final String PROGRESS = "/api/v1/agent/jobs/{id}/progress";
     public static final String FINISH = "/api/v1/agent/jobs/{id}/finish";
+    /**
+     * {@code ?instance=ID}: the agent process is stopping. Task polls of that instance still
+     * waiting on the server (their client is gone) take no more work.
+     */
+    public static final String BYE = "/api/v1/agent/bye";
     /** The repository REST backend, append-only for agents: {@code /repo/v1/NAME/…}. */
     public static final String REPOSITORY_PREFIX = "/repo/v1/";
 

@@ -62,7 +62,8 @@ public final class AgentEndpoints {
                 Route.agent("POST", AgentApi.HEARTBEAT, false, this::heartbeat),
                 Route.agent("GET", AgentApi.TASKS, false, this::tasks),
                 Route.agent("POST", AgentApi.PROGRESS, false, this::progress),
-                Route.agent("POST", AgentApi.FINISH, true, this::finish));
+                Route.agent("POST", AgentApi.FINISH, true, this::finish),
+                Route.agent("POST", AgentApi.BYE, false, this::bye));
     }
 
     /** Identifies an agent from its client certificate (the CA already checked it during the handshake). */
@@ -143,7 +144,7 @@ public final class AgentEndpoints {
             throw new HavenException(ErrorCode.USAGE, "a task poll names the agent's instance (?instance=…)");
         }
         long id = c.agent().id();
-        agents.seen(id);
+        agents.seen(id, instance);
         jobs.settleOtherInstances(id, instance);
         long deadline = System.nanoTime() + Duration.ofSeconds(wait).toNanos();
         while (true) {
@@ -174,6 +175,15 @@ public final class AgentEndpoints {
         }
         jobs.log(j.id(), "info", "started on agent " + j.agent());
         return new Messages.Task(j.id(), j.type(), repo, j.spec().backup(), j.spec().restore());
+    }
+
+    private Reply bye(Call c) throws IOException {
+        String instance = c.query("instance");
+        if (instance == null || instance.isBlank()) {
+            throw new HavenException(ErrorCode.USAGE, "a goodbye names the agent's instance (?instance=…)");
+        }
+        boolean current = agents.bye(c.agent().id(), instance);
+        return api.ok(Map.of("instance", instance, "current", current));
     }
 
     private Reply progress(Call c) throws IOException {

@@ -115,10 +115,22 @@ public final class Agents {
         });
     }
 
-    /** Marks the agent as heard from now (each task poll does). */
-    public void seen(long id) {
-        jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET last_seen_at = :now, offline_notified = FALSE WHERE id = :id")
-                .bind("now", clock.millis()).bind("id", id).execute());
+    /**
+     * Marks the agent as heard from now by its process {@code instance} (each task poll does): that
+     * process is the live one, so task polls of an earlier process take no more work.
+     */
+    public void seen(long id, String instance) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET last_seen_at = :now, instance = :i, offline_notified = FALSE WHERE id = :id")
+                .bind("now", clock.millis()).bind("i", instance).bind("id", id).execute());
+    }
+
+    /**
+     * The agent's process {@code instance} is stopping: its task polls still waiting on a server
+     * (whose client is gone) must not start jobs. False when another instance took over already.
+     */
+    public boolean bye(long id, String instance) {
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE agents SET instance = NULL WHERE id = :id AND instance = :i")
+                .bind("id", id).bind("i", instance).execute()) == 1;
     }
 
     public void setState(long id, State state) {

@@ -12,10 +12,16 @@ public record DatabaseConfig(String jdbcUrl, String user, String password) {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
     }
 
-    /** The embedded H2 database file {@code dataDir/db/haven.mv.db}. */
+    /**
+     * The embedded H2 database file {@code dataDir/db/haven.mv.db}. {@code WRITE_DELAY=0} writes
+     * each commit to the file (the operating system's cache; no fsync) before the commit returns:
+     * by default H2 writes commits in the background up to half a second later, so a server process
+     * that is killed (SIGKILL, the OOM killer) would forget jobs it had already accepted and
+     * started, and hand their ids to new jobs while agents still run the old ones.
+     */
     public static DatabaseConfig embedded(Path dataDir) {
         Path file = dataDir.toAbsolutePath().normalize().resolve("db").resolve("haven");
-        return new DatabaseConfig("jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE", "haven", "");
+        return new DatabaseConfig("jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0", "haven", "");
     }
 
     public boolean isEmbedded() {

@@ -15,7 +15,8 @@ import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The server's background work, every {@code tick}: settle jobs whose agent or server is gone,
+ * The server's background work, every {@code tick}: settle jobs whose agent or server is gone
+ * (an agent's jobs only once the server has listened for {@code lostAfter} since it started),
  * report agents that went offline, fire due schedules, and run queued maintenance jobs. Safe with
  * several servers on one database: each change is a conditional update that one server wins.
  *
@@ -41,6 +42,8 @@ public final class ControlLoop implements AutoCloseable {
     private final Consumer<Jobs.Job> onMissed;
     private final ScheduledExecutorService timer;
     private final ExecutorService workers;
+    /** When {@link #start()} ran; agents cannot have reported to this server before. */
+    private volatile long startedAt = Long.MIN_VALUE;
 
     public ControlLoop(Jdbi jdbi, Inventory inventory, Agents agents, Jobs jobs, Backups backups,
             io.haven.server.repo.Repositories repositories, Ticks ticks, InstantSource clock, Duration tick, Duration lostAfter, String owner,
@@ -69,6 +72,7 @@ public final class ControlLoop implements AutoCloseable {
     }
 
     public void start() {
+        startedAt = clock.millis();
         timer.scheduleWithFixedDelay(this::safeRound, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -84,7 +88,12 @@ public final class ControlLoop implements AutoCloseable {
     /** One round (public for tests that drive the loop by hand). */
     public void round() {
         jobs.watchQueue();
-        jobs.settleLost(lostAfter);
+        // An agent's silence counts only while it could have spoken: a server that was down (longer
+        // than lostAfter, say) first gives the agents running jobs lostAfter to report again, rather
+        // than failing at once every job they are still running.
+        if (startedAt == Long.MIN_VALUE || clock.millis() - startedAt >= lostAfter.toMillis()) {
+            jobs.settleLost(lostAfter);
+        }
         jobs.settleExpiredLeases();
         for (Agents.Agent a : agents.takeNewlyOffline()) {
             onOffline.accept(a);

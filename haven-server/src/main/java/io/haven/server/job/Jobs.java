@@ -191,7 +191,10 @@ public final class Jobs {
      * Starts up to {@code free} queued jobs on this agent and returns them: jobs addressed to it,
      * and pooled jobs of groups it belongs to when no other eligible online agent with free capacity
      * is less loaded (running ÷ max tasks). Each start is a conditional update, so two polls (on
-     * this or another server) never start the same job.
+     * this or another server) never start the same job. Only the agent's current process
+     * ({@code instance}, set by its latest poll or heartbeat, cleared when it says goodbye) starts
+     * jobs: a poll that a stopped or restarted process left waiting on the server has no client to
+     * take them.
      */
     public List<Job> claimFor(long agentId, String instance, int free, Duration offlineAfter) {
         if (free <= 0) {
@@ -211,7 +214,8 @@ public final class Jobs {
                 continue;
             }
             int n = jdbi.withHandle(h -> h.createUpdate("UPDATE jobs SET state = 'running', agent_id = :a, agent_instance = :i, "
-                            + "started_at = :now, updated_at = :now WHERE id = :id AND state = 'queued' AND (agent_id IS NULL OR agent_id = :a)")
+                            + "started_at = :now, updated_at = :now WHERE id = :id AND state = 'queued' AND (agent_id IS NULL OR agent_id = :a) "
+                            + "AND EXISTS (SELECT 1 FROM agents WHERE id = :a AND instance = :i)")
                     .bind("a", agentId).bind("i", instance).bind("now", now).bind("id", j.id()).execute());
             if (n == 1) {
                 started.add(get(j.id()));
@@ -370,7 +374,8 @@ public final class Jobs {
         List<Job> lost = jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE j.state = 'running' AND j.agent_id IS NOT NULL "
                         + "AND (a.last_seen_at IS NULL OR a.last_seen_at < :c) AND j.updated_at < :c")
                 .bind("c", cutoff).map((rs, c) -> row(rs)).list());
-        return settle(lost, "its agent has not been heard from for " + lostAfter.toMinutes() + " min");
+        return settle(lost, "its agent has not been heard from for " + (lostAfter.toSeconds() < 120 ? lostAfter.toSeconds() + " s"
+                : lostAfter.toMinutes() + " min"));
     }
 
     /** Settles server-side jobs whose lease ran out (the server running them stopped). */

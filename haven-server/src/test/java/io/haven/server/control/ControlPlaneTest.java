@@ -480,6 +480,45 @@ class ControlPlaneTest {
         }
     }
 
+    @Test
+    void aTaskPollLeftWaitingByAStoppedOrRestartedAgentProcessStartsNoJob() throws Exception {
+        RawAgent a = new RawAgent(enroll("orphan"), server.uri());
+        a.instance = "boot";
+        a.heartbeat(1, List.of());
+        group("orphangroup", "orphan");
+        workload("orphan-files", "orphan", null, tree("orphan"));
+        // a process stops cleanly while its poll waits on the server: after its goodbye that poll starts nothing
+        a.instance = "first";
+        var stale = java.util.concurrent.CompletableFuture.supplyAsync(() -> a.poll(1, 3));
+        await(() -> JSON.valueToTree(instanceOf("orphan")), n -> n.asText().equals("first"), Duration.ofSeconds(10));
+        a.bye();
+        long queued = backupNow("orphan-files");
+        assertThat(stale.get()).isEmpty();
+        assertThat(job(queued).get("state").asText()).isEqualTo("queued");
+        a.instance = "second";
+        assertThat(a.poll(1, 5)).extracting(Messages.Task::jobId).containsExactly(queued);
+        a.finish(queued, "succeeded");
+        // a process is killed while its poll waits: once its successor has spoken, that poll starts nothing
+        RawAgent killed = new RawAgent(a.id, server.uri());
+        killed.instance = "killed";
+        var orphan = java.util.concurrent.CompletableFuture.supplyAsync(() -> killed.poll(1, 3));
+        await(() -> JSON.valueToTree(instanceOf("orphan")), n -> n.asText().equals("killed"), Duration.ofSeconds(10));
+        a.instance = "restarted";
+        a.heartbeat(1, List.of());
+        long next = backupNow("orphan-files");
+        assertThat(orphan.get()).isEmpty();
+        assertThat(a.poll(1, 5)).extracting(Messages.Task::jobId).containsExactly(next);
+        a.finish(next, "succeeded");
+    }
+
+    static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** The agent process the server takes as the live one. */
+    static String instanceOf(String agent) {
+        return server.control().inventory().jdbi().withHandle(h -> h.createQuery("SELECT instance FROM agents WHERE name = :n")
+                .bind("n", agent).mapTo(String.class).findOne().orElse(null));
+    }
+
     static JsonNode get(String path) {
         try {
             return ok(client.get(path, admin), 200);

@@ -34,6 +34,11 @@ final class RawAgent {
                 Duration.ofSeconds(waitSeconds + 20)).tasks();
     }
 
+    /** The process says it stops. */
+    void bye() {
+        client.post(AgentApi.BYE + "?instance=" + instance, Map.of(), Map.class, Duration.ofSeconds(20));
+    }
+
     boolean progress(long job, long bytes) {
         return client.post(AgentApi.progress(job), new Messages.Progress(bytes, bytes * 2, 1, 2,
                 List.of(new Messages.LogLine(System.currentTimeMillis(), "info", "at " + bytes))), Messages.ProgressReply.class,
