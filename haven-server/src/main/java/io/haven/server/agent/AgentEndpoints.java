@@ -68,7 +68,7 @@ public final class AgentEndpoints {
 
     /** Identifies an agent from its client certificate (the CA already checked it during the handshake). */
     public Call.AgentPrincipal authenticate(java.security.cert.X509Certificate cert) {
-        Agents.Agent a = agents.bySerial(Enrollment.serial(cert)).orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED,
+        Agents.Holder a = agents.holderOf(Enrollment.serial(cert)).orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED,
                 "this client certificate belongs to no enrolled agent; enrol again (haven agent enroll)"));
         if (a.state() != Agents.State.ACTIVE) {
             throw new HavenException(ErrorCode.FORBIDDEN, "agent '" + a.name() + "' is " + a.state().label()
