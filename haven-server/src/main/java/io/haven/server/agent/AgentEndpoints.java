@@ -11,6 +11,7 @@ import io.haven.server.http.Call;
 import io.haven.server.http.Reply;
 import io.haven.server.http.Route;
 import io.haven.server.inventory.Inventory;
+import io.haven.server.job.JobSignal;
 import io.haven.server.job.Jobs;
 import java.io.IOException;
 import java.time.Duration;
@@ -68,7 +69,7 @@ public final class AgentEndpoints {
 
     /** Identifies an agent from its client certificate (the CA already checked it during the handshake). */
     public Call.AgentPrincipal authenticate(java.security.cert.X509Certificate cert) {
-        Agents.Agent a = agents.bySerial(Enrollment.serial(cert)).orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED,
+        Agents.Holder a = agents.holderOf(Enrollment.serial(cert)).orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED,
                 "this client certificate belongs to no enrolled agent; enrol again (haven agent enroll)"));
         if (a.state() != Agents.State.ACTIVE) {
             throw new HavenException(ErrorCode.FORBIDDEN, "agent '" + a.name() + "' is " + a.state().label()
@@ -146,25 +147,32 @@ public final class AgentEndpoints {
         long id = c.agent().id();
         agents.seen(id, instance);
         jobs.settleOtherInstances(id, instance);
-        long deadline = System.nanoTime() + Duration.ofSeconds(wait).toNanos();
-        while (true) {
-            long gen = jobs.signal().generation();
-            List<Jobs.Job> started = jobs.claimFor(id, instance, free, agents.offlineAfter());
-            if (!started.isEmpty()) {
-                List<Messages.Task> tasks = new ArrayList<>();
-                for (Jobs.Job j : started) {
-                    tasks.add(task(j));
+        List<Jobs.Job> started;
+        if (wait == 0 || jobs.signal().isShutdown()) {
+            started = jobs.claimFor(id, instance, free, agents.offlineAfter());
+        } else {
+            long deadline = System.nanoTime() + Duration.ofSeconds(wait).toNanos();
+            // woken by this server when a job for this agent or one of its groups is queued, or one of
+            // its jobs ends; by the control loop when it sees queued work another server added (one
+            // query per tick for all waiting polls); and every 10 s at the latest. Registered before
+            // the first look, so no signal falls between a look and the wait.
+            try (JobSignal.Waiter waiter = jobs.signal().register(id, inventory.groupIdsOf(id))) {
+                while (true) {
+                    waiter.reset();
+                    started = jobs.claimFor(id, instance, free, agents.offlineAfter());
+                    long left = deadline - System.nanoTime();
+                    if (!started.isEmpty() || left <= 0 || jobs.signal().isShutdown()) {
+                        break;
+                    }
+                    waiter.await(Duration.ofNanos(Math.min(left, Duration.ofSeconds(10).toNanos())));
                 }
-                return api.ok(new Messages.TaskBatch(tasks));
             }
-            long left = deadline - System.nanoTime();
-            if (left <= 0 || jobs.signal().isShutdown()) {
-                return api.ok(new Messages.TaskBatch(List.of()));
-            }
-            // woken by this server's job changes, and by the control loop when it sees queued work
-            // another server added (one query per tick for all waiting polls, not one per poll)
-            jobs.signal().await(gen, Duration.ofNanos(Math.min(left, Duration.ofSeconds(10).toNanos())));
         }
+        List<Messages.Task> tasks = new ArrayList<>();
+        for (Jobs.Job j : started) {
+            tasks.add(task(j));
+        }
+        return api.ok(new Messages.TaskBatch(tasks));
     }
 
     private Messages.Task task(Jobs.Job j) {

@@ -84,6 +84,15 @@ public final class Agents {
         return jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE a.cert_serial = :s").bind("s", serial).map((rs, c) -> row(rs)).findOne());
     }
 
+    /** Who holds a client certificate: what every agent request needs, without its facts and labels. */
+    public record Holder(long id, String name, State state) {}
+
+    /** The agent holding the certificate with this serial number (one light query per agent request). */
+    public Optional<Holder> holderOf(String serial) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT id, name, state FROM agents WHERE cert_serial = :s").bind("s", serial)
+                .map((rs, c) -> new Holder(rs.getLong("id"), rs.getString("name"), State.parse(rs.getString("state")))).findOne());
+    }
+
     public Optional<Agent> find(long id) {
         return jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE a.id = :id").bind("id", id).map((rs, c) -> row(rs)).findOne());
     }
@@ -102,17 +111,13 @@ public final class Agents {
         return jdbi.withHandle(h -> h.createQuery(SELECT + "ORDER BY a.name").map((rs, c) -> row(rs)).list());
     }
 
-    /** Records a heartbeat; returns the instance the agent had before (null the first time). */
-    public String heartbeat(long id, Messages.Heartbeat hb) {
-        return jdbi.inTransaction(h -> {
-            String before = h.createQuery("SELECT instance FROM agents WHERE id = :id").bind("id", id).mapTo(String.class).findOne().orElse(null);
-            h.createUpdate("UPDATE agents SET last_seen_at = :now, instance = :i, version = :v, facts = COALESCE(:f, facts), "
-                            + "max_tasks = :m, offline_notified = FALSE WHERE id = :id")
-                    .bind("now", clock.millis()).bind("i", hb.instance()).bind("v", hb.version())
-                    .bind("f", hb.facts() == null ? null : write(hb.facts())).bind("m", Math.max(1, Math.min(64, hb.maxTasks())))
-                    .bind("id", id).execute();
-            return before;
-        });
+    /** Records a heartbeat (one UPDATE). */
+    public void heartbeat(long id, Messages.Heartbeat hb) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET last_seen_at = :now, instance = :i, version = :v, facts = COALESCE(:f, facts), "
+                        + "max_tasks = :m, offline_notified = FALSE WHERE id = :id")
+                .bind("now", clock.millis()).bind("i", hb.instance()).bind("v", hb.version())
+                .bind("f", hb.facts() == null ? null : write(hb.facts())).bind("m", Math.max(1, Math.min(64, hb.maxTasks())))
+                .bind("id", id).execute());
     }
 
     /**
@@ -163,12 +168,28 @@ public final class Agents {
         Long siteId = rs.wasNull() ? null : site;
         long seen = rs.getLong("last_seen_at");
         Instant lastSeen = rs.wasNull() ? null : Instant.ofEpochMilli(seen);
-        String facts = rs.getString("facts");
-        return new Agent(rs.getLong("id"), rs.getString("name"), siteId, rs.getString("site_name"), labels(rs.getString("labels")),
+        long id = rs.getLong("id");
+        return new Agent(id, rs.getString("name"), siteId, rs.getString("site_name"), labels(rs.getString("labels")),
                 State.parse(rs.getString("state")), rs.getString("cert_serial"), Instant.ofEpochMilli(rs.getLong("cert_expires_at")),
                 Instant.ofEpochMilli(rs.getLong("enrolled_at")), lastSeen, rs.getString("instance"), rs.getString("version"),
-                facts == null ? null : Codec.read(facts.getBytes(java.nio.charset.StandardCharsets.UTF_8), Messages.HostFacts.class),
-                rs.getInt("max_tasks"), rs.getBoolean("offline_notified"));
+                facts(id, rs.getString("facts")), rs.getInt("max_tasks"), rs.getBoolean("offline_notified"));
+    }
+
+    /** Stored facts and what they decode to, per agent: a listing of a thousand agents decodes only what changed. */
+    private record DecodedFacts(String json, Messages.HostFacts facts) {}
+
+    private final Map<Long, DecodedFacts> decodedFacts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Messages.HostFacts facts(long id, String json) {
+        if (json == null) {
+            return null;
+        }
+        DecodedFacts d = decodedFacts.get(id);
+        if (d == null || !d.json().equals(json)) {
+            d = new DecodedFacts(json, Codec.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), Messages.HostFacts.class));
+            decodedFacts.put(id, d);
+        }
+        return d.facts();
     }
 
     Map<String, String> labels(String text) {

@@ -113,6 +113,12 @@ public final class Inventory {
         return group(groupName);
     }
 
+    /** The ids of the groups an agent belongs to. */
+    public List<Long> groupIdsOf(long agentId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT group_id FROM group_members WHERE agent_id = :a").bind("a", agentId)
+                .mapTo(Long.class).list());
+    }
+
     private static Group group(Handle h, ResultSet rs) throws SQLException {
         long id = rs.getLong("id");
         List<String> members = h.createQuery("SELECT a.name FROM group_members m JOIN agents a ON a.id = m.agent_id "

@@ -118,13 +118,12 @@ public final class ControlLoop implements AutoCloseable {
                     .bind("next", next.toEpochMilli()).bind("id", p.id()).bind("planned", p.nextBackupAt().toEpochMilli()).execute();
             return n == 1 ? backups.insert(h, planned) : List.<Long>of();
         });
-        if (!ids.isEmpty()) {
-            jobs.signal().signalAll();
-            for (long id : ids) {
-                Jobs.Job j = jobs.get(id);
-                if (j.state() == Jobs.State.MISSED) {
-                    onMissed.accept(j);
-                }
+        for (long id : ids) {
+            Jobs.Job j = jobs.get(id);
+            if (j.state() == Jobs.State.MISSED) {
+                onMissed.accept(j);
+            } else {
+                jobs.signal().signalFor(j.agentId(), j.spec().pool());
             }
         }
     }

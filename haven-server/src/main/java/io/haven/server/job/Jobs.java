@@ -98,10 +98,12 @@ public final class Jobs {
                 .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
     }
 
-    /** Creates a job in its own transaction and wakes waiting polls. */
+    /** Creates a job in its own transaction and wakes the waiting polls of the agents that may run it. */
     public Job create(NewJob j) {
         long id = jdbi.inTransaction(h -> insert(h, j));
-        signal.signalAll();
+        if (!j.state().done()) {
+            signal.signalFor(j.agentId(), j.spec() == null ? null : j.spec().pool());
+        }
         Job job = get(id);
         if (job.state().done()) {
             onEnded.accept(job);
@@ -176,14 +178,18 @@ public final class Jobs {
 
     /**
      * Wakes waiting task polls when the queue changed since the last look (jobs queued or started by
-     * another server sharing the database): one cheap query for all waiting polls.
+     * another server sharing the database): one cheap query for all waiting polls, and when it
+     * changed, a second one for whom the queued jobs are (their agents, or their pools' members).
      */
     public void watchQueue() {
         String now = jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM jobs WHERE state = 'queued'")
                 .mapTo(String.class).one());
         if (!now.equals(lastQueue)) {
             lastQueue = now;
-            signal.signalAll();
+            jdbi.useHandle(h -> h.createQuery("SELECT DISTINCT j.agent_id, w.pool_group_id FROM jobs j LEFT JOIN workloads w "
+                            + "ON w.id = j.workload_id WHERE j.state = 'queued' AND j.type IN ('backup', 'restore')")
+                    .map((rs, c) -> new Long[] {longOrNull(rs, "agent_id"), longOrNull(rs, "pool_group_id")})
+                    .forEach(t -> signal.signalFor(t[0], t[1])));
         }
     }
 
@@ -300,7 +306,8 @@ public final class Jobs {
         if (n != 1) {
             throw new HavenException(ErrorCode.CONFLICT, "job " + jobId + " changed state meanwhile; its outcome was not recorded");
         }
-        signal.signalAll();
+        // a slot of this agent is free again; no other agent's claim depends on it (its load only fell)
+        signal.signalAgent(agentId);
         Job done = get(jobId);
         onEnded.accept(done);
         return done;
@@ -338,7 +345,7 @@ public final class Jobs {
             Job done = get(jobId);
             onEnded.accept(done);
         }
-        signal.signalAll();
+        signal.signalFor(j.agentId(), j.spec().pool());
         return get(jobId);
     }
 
