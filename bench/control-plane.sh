@@ -17,6 +17,7 @@
 #                          "h2" with --quick
 #         BENCH_THREAD_DUMPS=1  three jcmd Thread.print of the server in the middle of the window
 #         HAVEN_HEAP       the server's heap (default: the launcher's, 256m)
+#         BENCH_NOTE       a line for the results' header (what was measured, e.g. which server code)
 #
 # See bench/README.md for details.
 set -euo pipefail
@@ -24,7 +25,7 @@ export LC_ALL=C
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 for arg in "$@"; do
@@ -208,6 +209,7 @@ OUT_JSON="$SCRIPT_DIR/results/control-plane-$DATE_TAG$suffix.json"
   echo "# Haven control-plane benchmark$([[ $QUICK == 1 ]] && echo " (quick)")"
   echo
   echo "- Date: $DATE_ISO; commit $COMMIT; $HAVEN_VERSION"
+  [[ -n ${BENCH_NOTE:-} ]] && echo "- Note: $BENCH_NOTE"
   echo "- Host: nproc=$NPROC, CPU: $CPU_MODEL, RAM: $MEM_MIB MiB, kernel $KERNEL; Java: $JAVA_VERSION; $IDLE_BEFORE cores in use by other processes just before the run"
   echo "- Server: \`haven server --config\` with the default timings (heartbeat 15 s, scheduler tick 5 s), heap ${HAVEN_HEAP:-256m} (launcher default), on 127.0.0.1"
   echo "- Load (bench/ControlPlaneLoad.java, same machine): $BENCH_AGENTS agents (real enrolments, own keys and client certificates, mutual TLS) in $BENCH_GROUPS pool groups; each heart-beats every 15 s (phases spread evenly) and long-polls for tasks (wait=25, 2 slots); $BENCH_JOBS backup-now jobs kept queued or running on $(( BENCH_GROUPS * 10 )) pooled workloads, each reporting progress every 2 s and finishing after 10–30 s; user API reads at $BENCH_API_RATE/s, open-loop"
