@@ -211,7 +211,7 @@ OUT_JSON="$SCRIPT_DIR/results/control-plane-$DATE_TAG$suffix.json"
   echo "- Date: $DATE_ISO; commit $COMMIT; $HAVEN_VERSION"
   [[ -n ${BENCH_NOTE:-} ]] && echo "- Note: $BENCH_NOTE"
   echo "- Host: nproc=$NPROC, CPU: $CPU_MODEL, RAM: $MEM_MIB MiB, kernel $KERNEL; Java: $JAVA_VERSION; $IDLE_BEFORE cores in use by other processes just before the run"
-  echo "- Server: \`haven server --config\` with the default timings (heartbeat 15 s, scheduler tick 5 s), heap ${HAVEN_HEAP:-256m} (launcher default), on 127.0.0.1"
+  echo "- Server: \`haven server --config\` with the default timings (heartbeat 15 s, scheduler tick 5 s), heap $([[ -n ${HAVEN_HEAP:-} ]] && echo "$HAVEN_HEAP (HAVEN_HEAP)" || echo "256m (the launcher's default)"), on 127.0.0.1"
   echo "- Load (bench/ControlPlaneLoad.java, same machine): $BENCH_AGENTS agents (real enrolments, own keys and client certificates, mutual TLS) in $BENCH_GROUPS pool groups; each heart-beats every 15 s (phases spread evenly) and long-polls for tasks (wait=25, 2 slots); $BENCH_JOBS backup-now jobs kept queued or running on $(( BENCH_GROUPS * 10 )) pooled workloads, each reporting progress every 2 s and finishing after 10–30 s; user API reads at $BENCH_API_RATE/s, open-loop"
   echo "- Warm-up ${BENCH_WARMUP} s, then a ${BENCH_SECONDS} s measured window; latencies are client-side (request sent → response read) for calls started in the window; the server column is from the server's own histograms (/metrics) over the same window"
   for db in "${RAN[@]}"; do
