@@ -101,6 +101,7 @@ public class ControlPlaneLoad {
     final int clkTck;
     final long dbPid;
     final Path threadDumps;
+    final Path gcLog;
 
     // --- state
     HttpClient admin;
@@ -131,7 +132,7 @@ public class ControlPlaneLoad {
     final Lat heartbeat = new Lat("POST /api/v1/agent/heartbeat", "agent");
     final Lat progress = new Lat("POST /api/v1/agent/jobs/{id}/progress", "agent");
     final Lat finish = new Lat("POST /api/v1/agent/jobs/{id}/finish", "agent");
-    final Lat dispatch = new Lat("job queued → task received by an agent", "job");
+    final Lat dispatch = new Lat("backup-now sent → its task received by an agent", "job");
     final Lat enrol = new Lat("POST /api/v1/agent/enroll (setup, not in the window)", "setup");
 
     ControlPlaneLoad(Map<String, String> o) {
@@ -154,6 +155,7 @@ public class ControlPlaneLoad {
         clkTck = Integer.parseInt(o.getOrDefault("clk-tck", "100"));
         dbPid = Long.parseLong(o.getOrDefault("db-pid", "0"));
         threadDumps = o.containsKey("thread-dumps") ? Path.of(o.get("thread-dumps")) : null;
+        gcLog = o.containsKey("gc-log") ? Path.of(o.get("gc-log")) : null;
     }
 
     static String req(Map<String, String> o, String k) {
@@ -211,6 +213,7 @@ public class ControlPlaneLoad {
         // measured period
         Map<String, double[]> metricsBefore = scrapeMetrics();
         Sampler sampler = new Sampler();
+        long gcFrom = gcLog != null && Files.exists(gcLog) ? Files.size(gcLog) : 0;
         measuring = true;
         long m0 = System.nanoTime();
         log("measuring for " + seconds + " s");
@@ -236,6 +239,7 @@ public class ControlPlaneLoad {
         sampler.stop = true;
         samplerThread.join();
         Map<String, double[]> metricsAfter = scrapeMetrics();
+        gcPauses = gcPauses(gcFrom);
         double window = (m1 - m0) / 1e9;
         // the server's own view of the fleet, after the window
         int online = -1;
@@ -425,15 +429,10 @@ public class ControlPlaneLoad {
                     continue;
                 }
                 for (Messages.Task t : batch.tasks() == null ? List.<Messages.Task>of() : batch.tasks()) {
-                    long now = System.nanoTime();
-                    Long created = createdAt.remove(t.jobId());
-                    queued.decrementAndGet();
+                    delivered(t.jobId(), System.nanoTime());
                     running.incrementAndGet();
                     if (measuring) {
                         tasksInWindow.incrementAndGet();
-                        if (created != null) {
-                            dispatch.add(now - created);
-                        }
                     }
                     jobs.put(t.jobId(), Boolean.TRUE);
                     VT.submit(() -> job(t));
@@ -533,6 +532,7 @@ public class ControlPlaneLoad {
             String w = workloads.get(k++ % workloads.size());
             boolean m = measuring;
             long t = System.nanoTime();
+            queued.incrementAndGet();
             try {
                 HttpResponse<byte[]> r = user("POST", "/api/v1/workloads/" + w + "/backup", "{}");
                 long d = System.nanoTime() - t;
@@ -540,8 +540,7 @@ public class ControlPlaneLoad {
                     throw new IOException("HTTP " + r.statusCode() + " " + new String(r.body(), StandardCharsets.UTF_8));
                 }
                 long id = JSON.readTree(r.body()).get("id").asLong();
-                createdAt.put(id, System.nanoTime());
-                queued.incrementAndGet();
+                created(id, t);
                 recentJobs.set((int) (recentCount.getAndIncrement() % recentJobs.length()), id);
                 if (m) {
                     backupNow.add(d);
@@ -552,9 +551,35 @@ public class ControlPlaneLoad {
                     backupNow.error();
                 }
                 firstErrors.putIfAbsent(backupNow.name, e.toString());
+                queued.decrementAndGet();
                 slots.release();
                 sleep(1000);
             }
+        }
+    }
+
+    /**
+     * Pairs a backup-now request with the delivery of its task to an agent: the time from sending
+     * the request to the agent's poll returning it. A task may arrive before the request's answer.
+     */
+    final Map<Long, Long> deliveredEarly = new HashMap<>();
+
+    synchronized void created(long id, long sentAt) {
+        Long got = deliveredEarly.remove(id);
+        if (got == null) {
+            createdAt.put(id, sentAt);
+        } else if (measuring) {
+            dispatch.add(Math.max(0, got - sentAt));
+        }
+    }
+
+    synchronized void delivered(long id, long at) {
+        queued.decrementAndGet();
+        Long sent = createdAt.remove(id);
+        if (sent == null) {
+            deliveredEarly.put(id, at);
+        } else if (measuring) {
+            dispatch.add(at - sent);
         }
     }
 
@@ -576,8 +601,10 @@ public class ControlPlaneLoad {
                     default -> {
                         lat = getJob;
                         long n = Math.min(recentCount.get(), recentJobs.length());
-                        long id = n == 0 ? 1 : recentJobs.get(ThreadLocalRandom.current().nextInt((int) n));
-                        path = "/api/v1/jobs/" + id;
+                        if (n == 0) {
+                            return; // no job yet
+                        }
+                        path = "/api/v1/jobs/" + recentJobs.get(ThreadLocalRandom.current().nextInt((int) n));
                     }
                 }
                 long t = System.nanoTime();
@@ -786,6 +813,31 @@ public class ControlPlaneLoad {
         }
     }
 
+    /** The server's GC pauses in the window: kind ("Young", "Full", …) → pause milliseconds. */
+    Map<String, List<Double>> gcPauses = Map.of();
+
+    static final Pattern GC_PAUSE = Pattern.compile("Pause (\\w+).* ([0-9.]+)ms$");
+
+    Map<String, List<Double>> gcPauses(long from) {
+        Map<String, List<Double>> out = new java.util.TreeMap<>();
+        if (gcLog == null) {
+            return out;
+        }
+        try (var ch = java.nio.channels.FileChannel.open(gcLog)) {
+            ch.position(from);
+            String text = new String(java.nio.channels.Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+            for (String line : text.split("\n")) {
+                Matcher x = GC_PAUSE.matcher(line.trim());
+                if (x.find()) {
+                    out.computeIfAbsent(x.group(1), k -> new ArrayList<>()).add(Double.parseDouble(x.group(2)));
+                }
+            }
+        } catch (IOException e) {
+            firstErrors.putIfAbsent("gc log", e.toString());
+        }
+        return out;
+    }
+
     static final Pattern METRIC = Pattern.compile("^haven_http_request_duration_seconds_(bucket|sum|count)\\{route=\"([^\"]*)\"(?:,le=\"([^\"]*)\")?\\} (\\S+)$");
 
     /** Per route: [count, sum seconds, count ≤ 25 ms, count ≤ 100 ms]. */
@@ -960,6 +1012,21 @@ public class ControlPlaneLoad {
         md.append(String.format(Locale.ROOT, "- Server process: CPU %.2f cores mean (%.0f %% of %d), %.2f max in a 1 s sample; "
                 + "RSS %d MiB max in the window (peak %d MiB since start); %d threads max%n", serverCpu, serverCpu / cpus * 100, cpus,
                 serverCpuMax, s.rssMaxKib / 1024, s.hwmKib / 1024, s.threadsMax));
+        if (gcLog != null) {
+            var gc = sum.putObject("server_gc_pauses");
+            StringBuilder g = new StringBuilder();
+            gcPauses.forEach((kind, ms) -> {
+                double max = ms.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+                double total = ms.stream().mapToDouble(Double::doubleValue).sum();
+                var k = gc.putObject(kind.toLowerCase(Locale.ROOT));
+                k.put("count", ms.size());
+                k.put("max_ms", round(max));
+                k.put("total_ms", round(total));
+                g.append(String.format(Locale.ROOT, "%s%d %s (max %.0f ms, %.0f ms in all)", g.length() == 0 ? "" : ", ", ms.size(),
+                        kind.toLowerCase(Locale.ROOT), max, total));
+            });
+            md.append("- Server GC pauses in the window: ").append(g.length() == 0 ? "none" : g).append('\n');
+        }
         if (dbPid > 0) {
             md.append(String.format(Locale.ROOT, "- PostgreSQL (postmaster and backends): CPU %.2f cores mean%n", dbCpu));
         }

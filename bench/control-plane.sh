@@ -17,6 +17,7 @@
 #                          "h2" with --quick
 #         BENCH_THREAD_DUMPS=1  three jcmd Thread.print of the server in the middle of the window
 #         HAVEN_HEAP       the server's heap (default: the launcher's, 256m)
+#         BENCH_NOTE       a line for the results' header (what was measured, e.g. which server code)
 #
 # See bench/README.md for details.
 set -euo pipefail
@@ -24,7 +25,7 @@ export LC_ALL=C
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 for arg in "$@"; do
@@ -132,7 +133,10 @@ server_start() {
   } >"$cfg"
   out="$LOG_DIR/cp-$db-server.log"
   rm -f "$out" "$out.stderr"
-  HAVEN_ADMIN_PASSWORD="$ADMIN_PW" HAVEN_DB_USER=haven "$HAVEN_BIN" --json server --config "$cfg" >"$out" 2>"$out.stderr" &
+  rm -f "$LOG_DIR/cp-$db-gc.log"
+  # the server's GC pauses go to a log the generator reads for the window
+  HAVEN_ADMIN_PASSWORD="$ADMIN_PW" HAVEN_DB_USER=haven HAVEN_JAVA_OPTS="${HAVEN_JAVA_OPTS:-} -Xlog:gc:file=$LOG_DIR/cp-$db-gc.log" \
+    "$HAVEN_BIN" --json server --config "$cfg" >"$out" 2>"$out.stderr" &
   SERVER_PID=$!
   for ((i = 0; i < 600; i++)); do
     grep -q "\"url\"" "$out" 2>/dev/null && break
@@ -145,7 +149,20 @@ server_start() {
   log "haven server ($db) at $SERVER_URL, pid $SERVER_PID"
 }
 
+# busy_cores SECONDS: CPU cores in use on the whole machine over a few seconds (from /proc/stat)
+busy_cores() {
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+  sleep "$1"
+  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+  awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.2f", (y[1]-x[1]) / (y[2]-x[2]) * n}'
+}
+
 bench_host_info
+IDLE_BEFORE="$(busy_cores 5)"
+if awk -v b="$IDLE_BEFORE" 'BEGIN {exit !(b > 0.3)}'; then
+  log "!!! the machine is busy before the run ($IDLE_BEFORE cores in use): the latencies will be worse than on a quiet machine"
+fi
 declare -A RESULT_MD RESULT_JSON DB_LABEL
 RAN=()
 for db in $BENCH_DBS; do
@@ -172,7 +189,7 @@ for db in $BENCH_DBS; do
       --server "$SERVER_URL" --ca "$SERVER_CA" --password "$ADMIN_PW" --server-pid "$SERVER_PID" \
       --agents "$BENCH_AGENTS" --jobs "$BENCH_JOBS" --seconds "$BENCH_SECONDS" --warmup "$BENCH_WARMUP" \
       --api-rate "$BENCH_API_RATE" --groups "$BENCH_GROUPS" --repo-dir "$WORK/$db/repo" --clk-tck "$(getconf CLK_TCK)" \
-      --out-json "${RESULT_JSON[$db]}" --out-md "${RESULT_MD[$db]}" ${extra[@]+"${extra[@]}"} \
+      --out-json "${RESULT_JSON[$db]}" --out-md "${RESULT_MD[$db]}" --gc-log "$LOG_DIR/cp-$db-gc.log" ${extra[@]+"${extra[@]}"} \
       >"$LOG_DIR/cp-$db-load.log" 2>"$LOG_DIR/cp-$db-load.stderr"; then
     tail -n 30 "$LOG_DIR/cp-$db-load.stderr" >&2
     die "the load generator failed ($db); see $LOG_DIR/cp-$db-load.stderr and $LOG_DIR/cp-$db-server.log.stderr"
@@ -192,8 +209,9 @@ OUT_JSON="$SCRIPT_DIR/results/control-plane-$DATE_TAG$suffix.json"
   echo "# Haven control-plane benchmark$([[ $QUICK == 1 ]] && echo " (quick)")"
   echo
   echo "- Date: $DATE_ISO; commit $COMMIT; $HAVEN_VERSION"
-  echo "- Host: nproc=$NPROC, CPU: $CPU_MODEL, RAM: $MEM_MIB MiB, kernel $KERNEL; Java: $JAVA_VERSION"
-  echo "- Server: \`haven server --config\` with the default timings (heartbeat 15 s, scheduler tick 5 s), heap ${HAVEN_HEAP:-256m} (launcher default), on 127.0.0.1"
+  [[ -n ${BENCH_NOTE:-} ]] && echo "- Note: $BENCH_NOTE"
+  echo "- Host: nproc=$NPROC, CPU: $CPU_MODEL, RAM: $MEM_MIB MiB, kernel $KERNEL; Java: $JAVA_VERSION; $IDLE_BEFORE cores in use by other processes just before the run"
+  echo "- Server: \`haven server --config\` with the default timings (heartbeat 15 s, scheduler tick 5 s), heap $([[ -n ${HAVEN_HEAP:-} ]] && echo "$HAVEN_HEAP (HAVEN_HEAP)" || echo "256m (the launcher's default)"), on 127.0.0.1"
   echo "- Load (bench/ControlPlaneLoad.java, same machine): $BENCH_AGENTS agents (real enrolments, own keys and client certificates, mutual TLS) in $BENCH_GROUPS pool groups; each heart-beats every 15 s (phases spread evenly) and long-polls for tasks (wait=25, 2 slots); $BENCH_JOBS backup-now jobs kept queued or running on $(( BENCH_GROUPS * 10 )) pooled workloads, each reporting progress every 2 s and finishing after 10–30 s; user API reads at $BENCH_API_RATE/s, open-loop"
   echo "- Warm-up ${BENCH_WARMUP} s, then a ${BENCH_SECONDS} s measured window; latencies are client-side (request sent → response read) for calls started in the window; the server column is from the server's own histograms (/metrics) over the same window"
   for db in "${RAN[@]}"; do
@@ -214,9 +232,9 @@ OUT_JSON="$SCRIPT_DIR/results/control-plane-$DATE_TAG$suffix.json"
   done
   jq -n --arg date "$DATE_ISO" --arg commit "$COMMIT" --arg haven "$HAVEN_VERSION" --arg java "$JAVA_VERSION" \
     --argjson nproc "$NPROC" --arg cpu "$CPU_MODEL" --argjson mem "$MEM_MIB" --arg kernel "$KERNEL" \
-    --argjson quick "$([[ $QUICK == 1 ]] && echo true || echo false)" --argjson runs "$runs" \
+    --argjson quick "$([[ $QUICK == 1 ]] && echo true || echo false)" --argjson runs "$runs" --argjson busy "$IDLE_BEFORE" \
     '{benchmark: "control-plane", date: $date, commit: $commit, haven: $haven, java: $java, quick: $quick,
-      host: {nproc: $nproc, cpu: $cpu, mem_mib: $mem, kernel: $kernel}, runs: $runs}'
+      host: {nproc: $nproc, cpu: $cpu, mem_mib: $mem, kernel: $kernel, busy_cores_before: $busy}, runs: $runs}'
 } >"$OUT_JSON"
 
 echo
