@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 /** {@code haven plan validate|apply|export|list|show|versions|delete}: DR plans (docs/runbooks.md). */
 @Command(name = "plan", mixinStandardHelpOptions = true, description = "DR plans: validate and apply YAML, export, list, versions.",
         subcommands = {PlanCommands.Validate.class, PlanCommands.Apply.class, PlanCommands.Export.class, PlanCommands.ListPlans.class,
-            PlanCommands.Show.class, PlanCommands.Versions.class, PlanCommands.Delete.class})
+            PlanCommands.Show.class, PlanCommands.Versions.class, PlanCommands.Edit.class, PlanCommands.Delete.class})
 final class PlanCommands implements Runnable {
     @Override
     public void run() {
@@ -156,6 +156,92 @@ final class PlanCommands implements Runnable {
         public Integer call() {
             JsonNode r = api().get("/api/v1/plans/" + ApiClient.q(name) + "/versions");
             table(r, r.get("versions"), List.of("VERSION", "AT", "BY"), List.of(field("version"), field("createdAt"), field("createdBy")));
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "edit", mixinStandardHelpOptions = true, description = {"Change a stored plan (admin); each change is validated "
+        + "and stored as the next version.", "Give one of --add-step, --remove-step, --move-step, --rename-step, --move-workload, "
+        + "--remove-workload, --rename-workload."})
+    static final class Edit extends ApiCommand {
+        @Parameters(paramLabel = "PLAN")
+        String plan;
+        @Option(names = "--add-step", paramLabel = "FILE", description = "A YAML file with one step as in the plan's runbook.")
+        String addStep;
+        @Option(names = "--remove-step", paramLabel = "STEP", description = "A boot step must be empty first.")
+        String removeStep;
+        @Option(names = "--move-step", paramLabel = "STEP")
+        String moveStep;
+        @Option(names = "--rename-step", paramLabel = "STEP")
+        String renameStep;
+        @Option(names = "--move-workload", paramLabel = "WORKLOAD")
+        String moveWorkload;
+        @Option(names = "--remove-workload", paramLabel = "WORKLOAD")
+        String removeWorkload;
+        @Option(names = "--rename-workload", paramLabel = "WORKLOAD")
+        String renameWorkload;
+        @Option(names = "--position", paramLabel = "N", description = "Where a step goes (0 = first; default: last).")
+        Integer position;
+        @Option(names = "--to", paramLabel = "BOOT_STEP", description = "The boot step a workload moves to.")
+        String to;
+        @Option(names = "--name", paramLabel = "NAME", description = "The new name.")
+        String name;
+
+        @Override
+        public Integer call() throws IOException {
+            Map<String, Object> b = new LinkedHashMap<>();
+            int given = 0;
+            if (addStep != null) {
+                given++;
+                b.put("edit", "add-step");
+                b.put("definition", new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                        .readValue(read(env(), addStep), Map.class));
+            }
+            if (removeStep != null) {
+                given++;
+                b.put("edit", "remove-step");
+                b.put("step", removeStep);
+            }
+            if (moveStep != null) {
+                given++;
+                b.put("edit", "move-step");
+                b.put("step", moveStep);
+            }
+            if (renameStep != null) {
+                given++;
+                b.put("edit", "rename-step");
+                b.put("step", renameStep);
+            }
+            if (moveWorkload != null) {
+                given++;
+                b.put("edit", "move-workload");
+                b.put("workload", moveWorkload);
+            }
+            if (removeWorkload != null) {
+                given++;
+                b.put("edit", "remove-workload");
+                b.put("workload", removeWorkload);
+            }
+            if (renameWorkload != null) {
+                given++;
+                b.put("edit", "rename-workload");
+                b.put("workload", renameWorkload);
+            }
+            if (given != 1) {
+                throw new HavenException(ErrorCode.USAGE, "give exactly one edit (--add-step, --remove-step, --move-step, --rename-step, "
+                        + "--move-workload, --remove-workload or --rename-workload)");
+            }
+            b.put("position", position);
+            b.put("to", to);
+            b.put("name", name);
+            JsonNode r = api().post("/api/v1/plans/" + ApiClient.q(plan) + "/edits", b);
+            print(r, () -> {
+                println("plan " + r.get("name").asText() + " is now version " + r.get("version").asText() + ":");
+                int i = 1;
+                for (JsonNode s : r.get("steps")) {
+                    println("  " + i++ + ". " + s.asText());
+                }
+            });
             return Main.EXIT_OK;
         }
     }

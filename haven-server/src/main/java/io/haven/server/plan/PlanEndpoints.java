@@ -39,6 +39,7 @@ public final class PlanEndpoints {
                 new Route("GET", "/api/v1/plans", Role.VIEWER, c -> api.ok(Map.of("plans", plans.list().stream()
                         .map(v -> summary(v, v.plan())).toList()))),
                 new Route("GET", "/api/v1/plans/{plan}", Role.VIEWER, this::show),
+                new Route("POST", "/api/v1/plans/{plan}/edits", Role.ADMIN, this::edit),
                 new Route("GET", "/api/v1/plans/{plan}/versions", Role.VIEWER, c -> api.ok(Map.of("versions",
                         plans.versions(c.param("plan")).stream().map(v -> {
                             Map<String, Object> m = new LinkedHashMap<>();
@@ -79,6 +80,21 @@ public final class PlanEndpoints {
             c.auditTarget("plan (invalid " + source(t) + ")");
             throw new HavenException(ErrorCode.USAGE, "the plan has " + e.problems().size() + " problem(s):\n"
                     + String.join("\n", e.problems().stream().map(p -> p.format(source(t))).toList()), e);
+        }
+    }
+
+    private Reply edit(Call c) throws IOException {
+        Plans.Edit e = api.read(c, Plans.Edit.class);
+        c.auditTarget("plan:" + c.param("plan") + " " + e.edit());
+        try {
+            Plans.Applied a = plans.edit(c.param("plan"), e, c.principal().user().username());
+            c.auditTarget("plan:" + a.version().name() + " v" + a.version().version() + " " + e.edit());
+            Map<String, Object> m = summary(a.version(), a.version().plan());
+            m.put("changed", a.changed());
+            return api.reply(a.changed() ? 201 : 200, m);
+        } catch (PlanValidationException ex) {
+            throw new HavenException(ErrorCode.USAGE, "the edit leaves the plan with " + ex.problems().size() + " problem(s):\n"
+                    + String.join("\n", ex.problems().stream().map(p -> p.format("plan")).toList()), ex);
         }
     }
 

@@ -122,6 +122,77 @@ public final class Plans {
                 .bind("p", id).bind("v", version).bind("y", yaml).bind("now", now).bind("by", by).execute();
     }
 
+    /**
+     * One change to a stored plan, as the API takes it. {@code edit} is one of {@code add-step}
+     * ({@code definition}: the step as in the plan file's runbook, {@code position}: 0 for first,
+     * default last), {@code remove-step}, {@code move-step} ({@code step}, {@code position}),
+     * {@code rename-step} ({@code step}, {@code name}), {@code move-workload} ({@code workload},
+     * {@code to}: a boot step), {@code remove-workload}, {@code rename-workload} ({@code workload},
+     * {@code name}).
+     */
+    public record Edit(String edit, String step, Integer position, String name, String workload, String to,
+            java.util.Map<String, Object> definition) {}
+
+    /**
+     * Applies one edit to the newest version and stores the result as the next version, after the
+     * same validation as {@link #apply}. The stored text is the plan written out by
+     * {@link PlanYaml#write} (comments of the original file are not kept).
+     */
+    public Applied edit(String name, Edit e, String by) {
+        DrPlan plan = get(name, null).plan();
+        String yaml = switch (e.edit() == null ? "" : e.edit()) {
+            case "add-step" -> addStep(plan, e);
+            case "remove-step" -> PlanYaml.write(new io.haven.runbook.PlanEdit.RemoveStep(need(e.step(), "step")).applyTo(plan));
+            case "move-step" -> PlanYaml.write(new io.haven.runbook.PlanEdit.MoveStep(need(e.step(), "step"),
+                    needInt(e.position(), "position")).applyTo(plan));
+            case "rename-step" -> PlanYaml.write(new io.haven.runbook.PlanEdit.RenameStep(need(e.step(), "step"), need(e.name(), "name"))
+                    .applyTo(plan));
+            case "move-workload" -> PlanYaml.write(new io.haven.runbook.PlanEdit.MoveWorkload(need(e.workload(), "workload"),
+                    need(e.to(), "to")).applyTo(plan));
+            case "remove-workload" -> PlanYaml.write(new io.haven.runbook.PlanEdit.RemoveWorkload(need(e.workload(), "workload"))
+                    .applyTo(plan));
+            case "rename-workload" -> PlanYaml.write(new io.haven.runbook.PlanEdit.RenameWorkload(need(e.workload(), "workload"),
+                    need(e.name(), "name")).applyTo(plan));
+            default -> throw new HavenException(ErrorCode.USAGE, "'edit' is one of add-step, remove-step, move-step, rename-step, "
+                    + "move-workload, remove-workload, rename-workload; not '" + e.edit() + "'");
+        };
+        return apply(yaml, name + ".yaml", by);
+    }
+
+    private static String addStep(DrPlan plan, Edit e) {
+        if (e.definition() == null || e.definition().isEmpty()) {
+            throw new HavenException(ErrorCode.USAGE, "add-step needs 'definition': the step as in the plan file's runbook");
+        }
+        try {
+            com.fasterxml.jackson.databind.ObjectMapper yaml = new com.fasterxml.jackson.databind.ObjectMapper(
+                    new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+            com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode) yaml.readTree(PlanYaml.write(plan));
+            com.fasterxml.jackson.databind.node.ArrayNode runbook = (com.fasterxml.jackson.databind.node.ArrayNode) tree.get("runbook");
+            int at = e.position() == null ? runbook.size() : e.position();
+            if (at < 0 || at > runbook.size()) {
+                throw new HavenException(ErrorCode.USAGE, "position must be 0.." + runbook.size() + ", not " + at);
+            }
+            runbook.insert(at, yaml.valueToTree(e.definition()));
+            return yaml.writeValueAsString(tree);
+        } catch (java.io.IOException ex) {
+            throw new HavenException(ErrorCode.INTERNAL, "cannot rewrite the plan: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static String need(String v, String field) {
+        if (v == null || v.isBlank()) {
+            throw new HavenException(ErrorCode.USAGE, "this edit needs '" + field + "'");
+        }
+        return v;
+    }
+
+    private static int needInt(Integer v, String field) {
+        if (v == null) {
+            throw new HavenException(ErrorCode.USAGE, "this edit needs '" + field + "'");
+        }
+        return v;
+    }
+
     /** The newest version of every plan, by name. */
     public List<Version> list() {
         return jdbi.withHandle(h -> h.createQuery("SELECT p.name, v.* FROM dr_plans p JOIN dr_plan_versions v ON v.plan_id = p.id "

@@ -85,6 +85,30 @@ class PlanApiTest {
         assertThat(client.get("/api/v1/plans/shop/versions", viewer).json().get("versions")).hasSize(2);
         assertThat(client.get("/api/v1/plans", viewer).json().get("plans").get(0).get("steps").toString()).contains("boot database [db]");
         assertThat(client.get("/api/v1/audit?limit=20", admin).body()).contains("plan:shop v2");
+
+        // edits: each validated and stored as the next version
+        var added = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "add-step", "position", 1,
+                "definition", Map.of("delay", "warm-caches", "duration", "5s")));
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        assertThat(added.json().get("version").asInt()).isEqualTo(3);
+        assertThat(added.json().get("steps").get(1).asText()).isEqualTo("delay warm-caches 5s");
+        var badStep = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "add-step",
+                "definition", Map.of("delay", "forever", "duration", "3 weeks")));
+        assertThat(badStep.status()).isEqualTo(400);
+        assertThat(badStep.body()).contains("duration");
+        var full = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "remove-step", "step", "database"));
+        assertThat(full.status()).isEqualTo(409);
+        assertThat(full.body()).contains("database");
+        assertThat(client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "move-workload", "workload", "db", "to", "application"))
+                .status()).isEqualTo(201);
+        assertThat(client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "remove-step", "step", "database")).status())
+                .isEqualTo(201);
+        var moved = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "move-step", "step", "warm-caches", "position", 0));
+        assertThat(moved.json().get("steps").get(0).asText()).isEqualTo("delay warm-caches 5s");
+        assertThat(client.post("/api/v1/plans/shop/edits", viewer, Map.of("edit", "remove-step", "step", "warm-caches")).status())
+                .isEqualTo(403);
+        assertThat(client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "explode")).status()).isEqualTo(400);
+        assertThat(client.get("/api/v1/plans/shop/versions", viewer).json().get("versions")).hasSize(6);
     }
 
     @Test
