@@ -36,9 +36,9 @@ public final class AgentDaemon implements AutoCloseable {
 
     private record Running(Messages.Task task, TaskRunner runner, JobLog log, Thread thread, AtomicBoolean cancelled) {}
 
-    private final Identity identity;
+    private volatile Identity identity;
     private final Options options;
-    private final ServerClient client;
+    private volatile ServerClient client;
     private final String instance = UUID.randomUUID().toString();
     private final Map<Long, Running> running = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, r -> {
@@ -103,7 +103,23 @@ public final class AgentDaemon implements AutoCloseable {
         }
     }
 
+    /** Renews the client certificate when it nears its end; a failure is retried at the next heartbeat. */
+    private void renewIfDue() {
+        if (!Renewal.due(identity, java.time.Instant.now(), Renewal.RENEW_BEFORE)) {
+            return;
+        }
+        try {
+            Identity next = Renewal.renew(identity, new java.security.SecureRandom());
+            identity = next;
+            client = new ServerClient(next.server(), next.sslContext());
+            say("renewed the client certificate; it is valid until " + next.certificate().getNotAfter().toInstant());
+        } catch (RuntimeException e) {
+            problem("certificate renewal failed (retried at the next heartbeat): " + e.getMessage());
+        }
+    }
+
     private void heartbeat() {
+        renewIfDue();
         try {
             Messages.HostFacts facts = beats++ % 4 == 0 ? HostProbe.facts() : null;
             Messages.HeartbeatReply r = client.post(AgentApi.HEARTBEAT, new Messages.Heartbeat(instance, Version.get(), facts,

@@ -8,6 +8,8 @@ public final class AgentApi {
     public static final String ENROLL = "/api/v1/agent/enroll";
     /** Mutual TLS from here on. */
     public static final String HEARTBEAT = "/api/v1/agent/heartbeat";
+    /** A new client certificate for a new key, before the old one expires ({@code {"publicKey"}} → an EnrollReply). */
+    public static final String CERTIFICATE = "/api/v1/agent/certificate";
     /** Long poll: {@code ?free=N&wait=SECONDS}. */
     public static final String TASKS = "/api/v1/agent/tasks";
     public static final String PROGRESS = "/api/v1/agent/jobs/{id}/progress";

@@ -61,6 +61,7 @@ public final class AgentEndpoints {
                 new Route("POST", "/api/v1/enrollment-tokens", Role.ADMIN, this::token),
                 new Route("POST", AgentApi.ENROLL, null, this::enroll),
                 Route.agent("POST", AgentApi.HEARTBEAT, false, this::heartbeat),
+                Route.agent("POST", AgentApi.CERTIFICATE, true, this::renew),
                 Route.agent("GET", AgentApi.TASKS, false, this::tasks),
                 Route.agent("POST", AgentApi.PROGRESS, false, this::progress),
                 Route.agent("POST", AgentApi.FINISH, true, this::finish),
@@ -76,7 +77,7 @@ public final class AgentEndpoints {
                     + (a.state() == Agents.State.REVOKED ? "; its certificate is no longer accepted: enrol it again"
                     : "; an admin can enable it (haven agent enable " + a.name() + ")"));
         }
-        return new Call.AgentPrincipal(a.id(), a.name());
+        return new Call.AgentPrincipal(a.id(), a.name(), cert);
     }
 
     private Reply token(Call c) throws IOException {
@@ -126,6 +127,15 @@ public final class AgentEndpoints {
     }
 
     // --- agent-facing
+
+    /** {@code POST /api/v1/agent/certificate}: a new client certificate for a new key (renewal). */
+    public record RenewRequest(String publicKey) {}
+
+    private Reply renew(Call c) throws IOException {
+        RenewRequest r = Codec.read(c.body(), RenewRequest.class);
+        c.auditTarget("agent:" + c.agent().name() + " certificate");
+        return api.ok(enrollment.renew(c.agent().id(), c.agent().certificate(), r.publicKey()));
+    }
 
     private Reply heartbeat(Call c) throws IOException {
         Messages.Heartbeat hb = Codec.read(c.body(), Messages.Heartbeat.class);

@@ -87,10 +87,28 @@ public final class Agents {
     /** Who holds a client certificate: what every agent request needs, without its facts and labels. */
     public record Holder(long id, String name, State state) {}
 
-    /** The agent holding the certificate with this serial number (one light query per agent request). */
+    /**
+     * The agent holding the certificate with this serial number (one light query per agent
+     * request): its current certificate, or the one it had before its last renewal until it first
+     * uses the new one. The first use of a renewed certificate retires the previous one.
+     */
     public Optional<Holder> holderOf(String serial) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT id, name, state FROM agents WHERE cert_serial = :s").bind("s", serial)
-                .map((rs, c) -> new Holder(rs.getLong("id"), rs.getString("name"), State.parse(rs.getString("state")))).findOne());
+        record Row(Holder holder, boolean current, boolean hasPrevious) {}
+        Optional<Row> row = jdbi.withHandle(h -> h.createQuery("SELECT id, name, state, cert_serial, prev_cert_serial FROM agents "
+                        + "WHERE cert_serial = :s OR prev_cert_serial = :s").bind("s", serial)
+                .map((rs, c) -> new Row(new Holder(rs.getLong("id"), rs.getString("name"), State.parse(rs.getString("state"))),
+                        serial.equals(rs.getString("cert_serial")), rs.getString("prev_cert_serial") != null)).findOne());
+        row.filter(r -> r.current() && r.hasPrevious()).ifPresent(r -> jdbi.useHandle(h -> h.createUpdate(
+                "UPDATE agents SET prev_cert_serial = NULL WHERE id = :id AND cert_serial = :s").bind("id", r.holder().id())
+                .bind("s", serial).execute()));
+        return row.map(Row::holder);
+    }
+
+    /** Records a renewed certificate; the one presented for the renewal stays valid until the new one is used. */
+    void renewed(long id, String presentedSerial, String newSerial, Instant expires) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET prev_cert_serial = :old, cert_serial = :new, cert_expires_at = :exp "
+                + "WHERE id = :id").bind("old", presentedSerial).bind("new", newSerial).bind("exp", expires.toEpochMilli())
+                .bind("id", id).execute());
     }
 
     public Optional<Agent> find(long id) {

@@ -146,6 +146,24 @@ public final class Enrollment {
         return new Messages.EnrollReply(agentId, name, a.site(), ServerTls.pem(issued[0]), ServerTls.pem(tls.caCertificate()), null);
     }
 
+    /**
+     * Issues a new client certificate for an enrolled agent's new key (renewal, before the old one
+     * expires). The certificate presented for the call stays valid until the agent uses the new one.
+     */
+    public Messages.EnrollReply renew(long agentId, X509Certificate presented, String publicKeyBase64) {
+        PublicKey key;
+        try {
+            key = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(
+                    publicKeyBase64 == null ? "" : publicKeyBase64)));
+        } catch (IllegalArgumentException | java.security.GeneralSecurityException e) {
+            throw new HavenException(ErrorCode.USAGE, "publicKey must be a base64 X.509 SubjectPublicKeyInfo of an EC P-256 key");
+        }
+        Agents.Agent a = agents.find(agentId).orElseThrow(() -> new HavenException(ErrorCode.NOT_FOUND, "no agent " + agentId));
+        X509Certificate cert = tls.issueClient(key, "haven-agent " + a.name(), CERT_LIFETIME, clock);
+        agents.renewed(agentId, serial(presented), serial(cert), cert.getNotAfter().toInstant());
+        return new Messages.EnrollReply(agentId, a.name(), a.site(), ServerTls.pem(cert), ServerTls.pem(tls.caCertificate()), null);
+    }
+
     /** How certificates are looked up: lower-case hex serial number. */
     public static String serial(X509Certificate cert) {
         return cert.getSerialNumber().toString(16);

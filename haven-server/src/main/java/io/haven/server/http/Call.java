@@ -13,8 +13,8 @@ public final class Call {
     /** Who is calling: the user and the kind of token presented. */
     public record Principal(User user, Tokens.Kind via, long tokenId) {}
 
-    /** An enrolled agent, identified by its client certificate. */
-    public record AgentPrincipal(long id, String name) {}
+    /** An enrolled agent, identified by the client certificate it presented. */
+    public record AgentPrincipal(long id, String name, java.security.cert.X509Certificate certificate) {}
 
     private final String method;
     private final String path;

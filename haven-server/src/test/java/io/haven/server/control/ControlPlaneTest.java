@@ -225,6 +225,30 @@ class ControlPlaneTest {
     }
 
     @Test
+    void anAgentRenewsItsCertificateAndTheOldOneRetiresWhenTheNewOneIsUsed() throws Exception {
+        Identity old = enroll("renewer");
+        RawAgent a = new RawAgent(old, server.uri());
+        a.heartbeat(1, List.of());
+        assertThat(io.haven.agent.Renewal.due(old, Instant.now(), io.haven.agent.Renewal.RENEW_BEFORE)).isFalse();
+        assertThat(io.haven.agent.Renewal.due(old, Instant.now().plus(Duration.ofDays(340)), io.haven.agent.Renewal.RENEW_BEFORE)).isTrue();
+        Identity fresh = io.haven.agent.Renewal.renew(old, new SecureRandom());
+        assertThat(fresh.certificate().getSerialNumber()).isNotEqualTo(old.certificate().getSerialNumber());
+        assertThat(fresh.key()).isNotEqualTo(old.key());
+        assertThat(Identity.load(old.dir()).certificate()).isEqualTo(fresh.certificate());
+        // until the new certificate is used, the old one still works (a crash before the save locks nothing out)
+        a.heartbeat(1, List.of());
+        RawAgent b = new RawAgent(fresh, server.uri());
+        b.instance = a.instance;
+        b.heartbeat(1, List.of());
+        assertThatThrownBy(() -> a.heartbeat(1, List.of())).isInstanceOf(HavenException.class)
+                .hasMessageContaining("belongs to no enrolled agent");
+        b.heartbeat(1, List.of());
+        assertThat(ok(client.get("/api/v1/agents/renewer", viewer), 200).get("certificateExpiresAt").asText())
+                .isEqualTo(fresh.certificate().getNotAfter().toInstant().toString());
+        assertThat(client.get("/api/v1/audit?limit=20", admin).body()).contains("agent:renewer certificate");
+    }
+
+    @Test
     void disabledAgentsAreRefusedUntilEnabledAndRevokedOnesForGood() throws Exception {
         RawAgent a = new RawAgent(enroll("flaky"), server.uri());
         a.heartbeat(1, List.of());
