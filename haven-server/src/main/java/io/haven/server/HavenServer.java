@@ -119,7 +119,7 @@ public final class HavenServer implements AutoCloseable {
             }
             ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
             Metrics metrics = new Metrics(config.clock().millis());
-            Endpoints endpoints = new Endpoints(db, users, tokens, audit, metrics, json, config.sessionTtl(), version());
+            Endpoints endpoints = new Endpoints(db, users, tokens, audit, metrics, json, config.sessionTtl(), version(), config.clock());
             // payloads name the server by its URL, known once the port is bound
             AtomicReference<String> name = new AtomicReference<>("https://" + config.host() + ":" + config.port());
             notifier = new Notifier(db.jdbi(), config.clock(), Notifier.Settings.defaults(), name::get,

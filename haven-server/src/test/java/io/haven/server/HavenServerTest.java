@@ -302,4 +302,16 @@ public class HavenServerTest {
         assertThat(last.status()).isEqualTo(409);
         assertThat(last.body()).contains("last enabled admin");
     }
+
+    @Test
+    void repeatedWrongPasswordsLockTheNameBrieflyEvenForTheRightOne() throws Exception {
+        assertThat(client.post("/api/v1/users", admin, Map.of("username", "locky", "password", "locky-password-1")).status()).isEqualTo(201);
+        for (int i = 0; i < 5; i++) {
+            assertThat(client.post("/api/v1/login", null, Map.of("username", "locky", "password", "guess-" + i)).status()).isEqualTo(401);
+        }
+        var locked = client.post("/api/v1/login", null, Map.of("username", "locky", "password", "locky-password-1"));
+        assertThat(locked.status()).isEqualTo(503);
+        assertThat(locked.json().get("error").get("message").asText()).contains("too many failed logins").contains("try again in");
+        assertThat(client.get("/api/v1/audit?limit=5", admin).body()).contains("\"actor\":\"locky\"");
+    }
 }

@@ -38,9 +38,10 @@ public final class Endpoints {
     private final ObjectMapper json;
     private final Duration sessionTtl;
     private final String version;
+    private final io.haven.server.auth.LoginThrottle throttle;
 
     public Endpoints(Database db, Users users, Tokens tokens, AuditLog audit, Metrics metrics, ObjectMapper json,
-            Duration sessionTtl, String version) {
+            Duration sessionTtl, String version, java.time.InstantSource clock) {
         this.db = db;
         this.users = users;
         this.tokens = tokens;
@@ -49,6 +50,7 @@ public final class Endpoints {
         this.json = json;
         this.sessionTtl = sessionTtl;
         this.version = version;
+        this.throttle = new io.haven.server.auth.LoginThrottle(io.haven.server.auth.LoginThrottle.DEFAULT, clock);
     }
 
     public List<Route> routes() {
@@ -99,9 +101,18 @@ public final class Endpoints {
         LoginRequest r = read(c, LoginRequest.class);
         c.auditActor(r.username());
         c.auditTarget("session");
+        long wait = throttle.retryAfterSeconds(r.username(), c.address());
+        if (wait > 0) {
+            throw new HavenException(ErrorCode.BUSY, "too many failed logins for this user name or from this address; try again in "
+                    + wait + " s");
+        }
         char[] pw = r.password() == null ? new char[0] : r.password().toCharArray();
-        User u = users.authenticate(r.username(), pw)
-                .orElseThrow(() -> new HavenException(ErrorCode.UNAUTHENTICATED, "wrong user name or password"));
+        User u = users.authenticate(r.username(), pw).orElse(null);
+        if (u == null) {
+            throttle.failed(r.username(), c.address());
+            throw new HavenException(ErrorCode.UNAUTHENTICATED, "wrong user name or password");
+        }
+        throttle.succeeded(r.username());
         Tokens.Issued t = tokens.issue(u, Tokens.Kind.SESSION, "login from " + c.address(), sessionTtl);
         tokens.purgeExpiredSessions();
         Map<String, Object> m = new LinkedHashMap<>();
