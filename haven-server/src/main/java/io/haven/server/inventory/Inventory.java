@@ -252,18 +252,17 @@ public final class Inventory {
 
     /** {@link Protection} of every workload with at least one backup job, by workload id. */
     public java.util.Map<Long, Protection> protection() {
-        java.util.Map<Long, Protection> out = new java.util.HashMap<>();
-        jdbi.useHandle(h -> h.createQuery("SELECT j.workload_id, j.state, COALESCE(j.finished_at, j.created_at) AS at, "
+        record Row(long workload, Protection protection) {}
+        return jdbi.withHandle(h -> h.createQuery("SELECT j.workload_id, j.state, COALESCE(j.finished_at, j.created_at) AS at, "
                         + "(SELECT MAX(s.finished_at) FROM jobs s WHERE s.workload_id = j.workload_id AND s.type = 'backup' "
                         + "AND s.state IN ('succeeded', 'partial')) AS ok_at FROM jobs j WHERE j.type = 'backup' AND j.id = "
                         + "(SELECT MAX(x.id) FROM jobs x WHERE x.workload_id = j.workload_id AND x.type = 'backup')")
                 .map((rs, c) -> {
                     long ok = rs.getLong("ok_at");
                     Instant okAt = rs.wasNull() ? null : Instant.ofEpochMilli(ok);
-                    out.put(rs.getLong("workload_id"), new Protection(rs.getString("state"), Instant.ofEpochMilli(rs.getLong("at")), okAt));
-                    return 0;
-                }).list());
-        return out;
+                    return new Row(rs.getLong("workload_id"), new Protection(rs.getString("state"), Instant.ofEpochMilli(rs.getLong("at")), okAt));
+                }).list())
+                .stream().collect(java.util.stream.Collectors.toMap(Row::workload, Row::protection));
     }
 
     /** Deletes a workload; its jobs stay in the job history and its snapshots in the repository. */

@@ -116,45 +116,9 @@ public final class Repositories implements AutoCloseable {
     }
 
     /** A backend whose close does nothing: the registry owns it. */
-    private record Unclosable(Backend inner) implements Backend {
-        @Override
-        public String location() {
-            return inner.location();
-        }
-
-        @Override
-        public boolean local() {
-            return inner.local();
-        }
-
-        @Override
-        public List<String> list(String directory) {
-            return inner.list(directory);
-        }
-
-        @Override
-        public java.util.Optional<ObjectInfo> stat(String name) {
-            return inner.stat(name);
-        }
-
-        @Override
-        public byte[] read(String name) {
-            return inner.read(name);
-        }
-
-        @Override
-        public byte[] read(String name, long offset, int length) {
-            return inner.read(name, offset, length);
-        }
-
-        @Override
-        public void write(String name, byte[] data, int length) {
-            inner.write(name, data, length);
-        }
-
-        @Override
-        public void delete(String name) {
-            inner.delete(name);
+    private static final class Unclosable extends io.haven.repository.backend.ForwardingBackend {
+        Unclosable(Backend inner) {
+            super(inner);
         }
 
         @Override
