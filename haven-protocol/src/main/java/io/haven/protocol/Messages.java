@@ -36,7 +36,11 @@ public final class Messages {
     public record Heartbeat(String instance, String version, HostFacts facts, int maxTasks, List<Long> runningJobs) {}
 
     /** What the server tells an agent after a heartbeat. */
-    public record HeartbeatReply(int heartbeatSeconds, List<Long> cancel) {}
+    public record HeartbeatReply(int heartbeatSeconds, List<Long> cancel, List<String> fenced) {
+        public HeartbeatReply(int heartbeatSeconds, List<Long> cancel) {
+            this(heartbeatSeconds, cancel, null);
+        }
+    }
 
     /** Where an agent reads and writes a repository: the server's REST backend, and its password. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -56,10 +60,50 @@ public final class Messages {
 
     /** A unit of work for one agent; exactly one of the specs is set, per {@code type}. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Task(long jobId, String type, RepositoryRef repository, BackupSpec backup, RestoreSpec restore) {}
+    public record Task(long jobId, String type, RepositoryRef repository, BackupSpec backup, RestoreSpec restore, DrSpec dr) {
+        public Task(long jobId, String type, RepositoryRef repository, BackupSpec backup, RestoreSpec restore) {
+            this(jobId, type, repository, backup, restore, null);
+        }
+    }
 
-    /** {@code GET /api/v1/agent/tasks}: what the agent should start now (may be empty). */
-    public record TaskBatch(List<Task> tasks) {}
+    /**
+     * {@code GET /api/v1/agent/tasks}: what the agent should start now (may be empty), and the DR
+     * plans fenced at the agent's site as of this answer: the agent refuses to start their
+     * workloads (no split brain).
+     */
+    public record TaskBatch(List<Task> tasks, List<String> fenced) {
+        public TaskBatch(List<Task> tasks) {
+            this(tasks, null);
+        }
+    }
+
+    /**
+     * A DR operation on one workload instance (task type {@code dr}), asked by a run or by the
+     * keeper of continuous DR copies. docs/runbooks.md ("Agent operations") describes each op.
+     *
+     * @param op prepare, hydrate, start, stop, probe, script, backup, apply, rejoin or cleanup
+     * @param run the run's id (null for the DR copy keeper); with {@code command} it keys the work
+     * @param driver {@code process} or {@code postgres}; options are its settings, addresses already
+     *     rewritten for this instance
+     * @param volumes the volumes' paths at this site (for a sandbox: the production copy's paths,
+     *     which the agent maps to its own sandbox directories)
+     * @param bindAddress the address the instance binds (null: what its host has)
+     * @param snapshot prepare, hydrate, apply: the snapshot whose paths {@code snapshotPaths} go to
+     *     {@code volumes} in order (process); null for postgres
+     * @param primary postgres: {@code host:port} of the primary (or standby) a copy streams from
+     * @param lsn postgres apply: the WAL position the copy must have replayed
+     * @param deadline probe: epoch milliseconds when the run gives up
+     * @param timeoutMillis script: how long it may run; stop: the grace before SIGKILL
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DrSpec(String op, String run, String command, String plan, String workload, String driver,
+            Map<String, String> options, List<String> volumes, String bindAddress, boolean sandbox, String snapshot,
+            List<String> snapshotPaths, String host, String primary, String lsn, ProbeSpec probe, Long deadline, String script,
+            Long timeoutMillis, Map<String, String> env) {}
+
+    /** A workload's probe: {@code tcp} (host, port), {@code http} (url, status) or {@code command}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ProbeSpec(String type, String host, Integer port, String url, Integer status, String command) {}
 
     /** One line of a job's log. {@code at} is epoch milliseconds. */
     public record LogLine(long at, String level, String line) {}
