@@ -182,7 +182,7 @@ public sealed interface PlanEdit {
             throw rebased("runbook", e);
         }
         return new DrPlan(plan.name(), plan.protectedSite(), plan.recoverySite(), plan.mode(), plan.rpo(), workloads, runbook,
-                plan.autoRollbackAfter(), plan.version() + 1);
+                plan.autoRollbackAfter(), plan.version() + 1, plan.repository());
     }
 
     /** The problems of {@code e} placed under {@code base}. */

@@ -40,7 +40,7 @@ final class PlanReader {
             return null;
         }
         Fields f = fields(root, "", List.of("name", "protectedSite", "recoverySite", "mode", "rpo", "autoRollbackAfter", "version",
-                "workloads", "runbook"));
+                "repository", "workloads", "runbook"));
         if (f == null) {
             return null;
         }
@@ -52,6 +52,7 @@ final class PlanReader {
         Duration rpo = f.duration("rpo", null);
         Duration autoRollback = f.optionalDuration("autoRollbackAfter");
         Integer version = f.integer("version", 1);
+        String repository = f.name("repository", false);
 
         List<Workload> workloads = new ArrayList<>();
         List<String> workloadNames = new ArrayList<>();
@@ -91,7 +92,8 @@ final class PlanReader {
         if (runbook == null) {
             return null;
         }
-        return build("", () -> new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollback, version));
+        return build("", () -> new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollback, version,
+                repository));
     }
 
     /** The problems found, in text order (problems without a position last). */
@@ -108,7 +110,8 @@ final class PlanReader {
     // --- workloads
 
     private Workload workload(Node node, String path) {
-        Fields f = fields(node, path, List.of("name", "driver", "recovery", "probe", "postBoot", "options"));
+        Fields f = fields(node, path, List.of("name", "driver", "recovery", "protected", "sandboxAddresses", "probe", "postBoot",
+                "options"));
         if (f == null) {
             return null;
         }
@@ -116,6 +119,9 @@ final class PlanReader {
         String name = f.name("name", true);
         Driver driver = f.choice("driver", Driver.values(), Driver::text, null);
         Placement recovery = placement(f.map("recovery", true), Checks.join(path, "recovery"));
+        MapNode pm = f.map("protected", false);
+        Placement protectedAt = placement(pm, Checks.join(path, "protected"));
+        List<String> sandbox = f.strings("sandboxAddresses", false);
         Probe probe = probe(f.map("probe", true), Checks.join(path, "probe"));
         List<PostBootScript> postBoot = new ArrayList<>();
         ListNode pb = f.list("postBoot", false);
@@ -137,10 +143,11 @@ final class PlanReader {
                 }
             }
         }
-        if (problems.size() > before || recovery == null || probe == null) {
+        if (problems.size() > before || recovery == null || probe == null || (pm != null && protectedAt == null)) {
             return null;
         }
-        return build(path, () -> new Workload(name, driver, recovery, postBoot, probe, options));
+        return build(path, () -> new Workload(name, driver, recovery, postBoot, probe, options, protectedAt,
+                sandbox == null ? List.of() : sandbox));
     }
 
     private Placement placement(MapNode node, String path) {

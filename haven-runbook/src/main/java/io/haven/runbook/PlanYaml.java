@@ -69,6 +69,9 @@ public final class PlanYaml {
             m.put("autoRollbackAfter", d(plan.autoRollbackAfter()));
         }
         m.put("version", plan.version());
+        if (plan.repository() != null) {
+            m.put("repository", plan.repository());
+        }
         m.put("workloads", plan.workloads().stream().map(PlanYaml::workload).toList());
         m.put("runbook", plan.runbook().steps().stream().map(PlanYaml::step).toList());
         try {
@@ -78,17 +81,27 @@ public final class PlanYaml {
         }
     }
 
+    private static Map<String, Object> placement(Placement p) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("host", p.host());
+        r.put("volumes", p.volumes());
+        if (!p.addresses().isEmpty()) {
+            r.put("addresses", p.addresses());
+        }
+        return r;
+    }
+
     private static Map<String, Object> workload(Workload w) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", w.name());
         m.put("driver", w.driver().text());
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("host", w.recovery().host());
-        r.put("volumes", w.recovery().volumes());
-        if (!w.recovery().addresses().isEmpty()) {
-            r.put("addresses", w.recovery().addresses());
+        m.put("recovery", placement(w.recovery()));
+        if (w.protectedAt() != null) {
+            m.put("protected", placement(w.protectedAt()));
         }
-        m.put("recovery", r);
+        if (!w.sandboxAddresses().isEmpty()) {
+            m.put("sandboxAddresses", w.sandboxAddresses());
+        }
         Map<String, Object> p = new LinkedHashMap<>();
         switch (w.probe()) {
             case Probe.Tcp t -> {

@@ -70,6 +70,27 @@ class PlanYamlTest {
     }
 
     @Test
+    void protectedPlacementSandboxAddressesAndRepositoryRoundTrip() {
+        Workload w = new Workload("db", Driver.POSTGRES, new Placement("b1", List.of("/srv/b"), List.of("10.2.0.1")), List.of(),
+                new Probe.Tcp("10.2.0.1", 5432, Duration.ofSeconds(30)), java.util.Map.of("port", "5432"),
+                new Placement("a1", List.of("/srv/a"), List.of("10.1.0.1")), List.of("10.3.0.1"));
+        DrPlan plan = new DrPlan("p", "a", "b", Mode.CONTINUOUS, Duration.ofSeconds(15), List.of(w), Runbook.defaultFor(List.of("db")),
+                null, 1, "main");
+        String text = PlanYaml.write(plan);
+        assertThat(text).contains("protected:", "sandboxAddresses:", "repository: main");
+        assertThat(PlanYaml.parse(text, null)).isEqualTo(plan);
+        assertThat(w.placementAt(plan, "a").orElseThrow().host()).isEqualTo("a1");
+        assertThat(w.placementAt(plan, "b").orElseThrow().host()).isEqualTo("b1");
+    }
+
+    @Test
+    void aSandboxAddressMustNotBeARecoveryAddress() {
+        String text = Plans.shopYaml().replace("    recovery:\n      host: dr-db-1", "    sandboxAddresses: [10.20.0.10, nope]\n    recovery:\n      host: dr-db-1");
+        assertThatThrownBy(() -> PlanYaml.parse(text, "plan.yaml")).isInstanceOf(PlanValidationException.class)
+                .hasMessageContaining("sandboxAddresses[1]: must be an IPv4 or IPv6 address");
+    }
+
+    @Test
     void aPlanWithoutARunbookGetsTheDefaultOneBootStepWithAllWorkloads() {
         String text = Plans.shopYaml();
         DrPlan plan = PlanYaml.parse(text.substring(0, text.indexOf("runbook:")), "plan.yaml");
@@ -142,7 +163,7 @@ class PlanYamlTest {
                 "plan.yaml:16:5: workloads[0].prob: unknown field 'prob'; did you mean 'probe'?");
         assertThat(problems(shopWith("mode: continuous", "mode: continuous\ncolour: blue"))).containsExactly(
                 "plan.yaml:6:1: colour: unknown field 'colour' (known here: name, protectedSite, recoverySite, mode, rpo, "
-                        + "autoRollbackAfter, version, workloads, runbook)");
+                        + "autoRollbackAfter, version, repository, workloads, runbook)");
     }
 
     @Test
