@@ -48,6 +48,50 @@ final class ControlNotifications implements ControlPlane.Listener {
                 + (agent.lastSeenAt() == null ? "never" : agent.lastSeenAt().toString()) + ")", d, Instant.now()));
     }
 
+    @Override
+    public void runPublished(io.haven.runbook.run.RunState state, io.haven.runbook.run.RunReport report) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("run", state.runId());
+        d.put("plan", state.plan().name());
+        d.put("kind", state.kind().name().toLowerCase(java.util.Locale.ROOT));
+        d.put("phase", state.phase().name().toLowerCase(java.util.Locale.ROOT));
+        d.put("failure", state.failure());
+        d.put("report", report.render());
+        boolean bad = state.phase() == io.haven.runbook.run.Phase.FAILED || state.phase() == io.haven.runbook.run.Phase.ABORTED;
+        notifier.notify(new Event(Event.Kind.DR_RUN, bad ? Event.Severity.CRITICAL : Event.Severity.INFO, state.kind().name()
+                .toLowerCase(java.util.Locale.ROOT) + " run " + state.runId() + " of plan " + state.plan().name() + ": "
+                + state.phase().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                + (state.failure() == null ? "" : " - " + state.failure()), d, Instant.now()));
+    }
+
+    @Override
+    public void approvalNeeded(io.haven.runbook.run.RunState state, io.haven.runbook.run.Command.AskApproval ask) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("run", state.runId());
+        d.put("plan", state.plan().name());
+        d.put("step", ask.step());
+        d.put("prompt", ask.prompt());
+        d.put("deadline", ask.deadline().toString());
+        notifier.notify(new Event(Event.Kind.APPROVAL_NEEDED, Event.Severity.WARNING, "run " + state.runId() + " of plan "
+                + state.plan().name() + " waits for approval of step '" + ask.step() + "' (haven run approve " + state.runId() + ")", d,
+                Instant.now()));
+    }
+
+    @Override
+    public void rpo(io.haven.server.dr.DrCopies.Status s, boolean breach) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("plan", s.plan());
+        d.put("workload", s.workload());
+        d.put("pointAt", s.pointAt() == null ? null : s.pointAt().toString());
+        d.put("ageSeconds", s.ageSeconds());
+        d.put("rpoSeconds", s.rpoSeconds());
+        d.put("replication", s.replication());
+        String age = s.ageSeconds() == null ? "no recoverable point" : "newest point " + s.ageSeconds() + " s old";
+        notifier.notify(new Event(breach ? Event.Kind.RPO_BREACH : Event.Kind.RPO_MET, breach ? Event.Severity.CRITICAL : Event.Severity.INFO,
+                "workload " + s.workload() + " of plan " + s.plan() + (breach ? " misses" : " meets") + " its RPO target of "
+                        + s.rpoSeconds() + " s (" + age + ")", d, Instant.now()));
+    }
+
     private static Map<String, Object> details(Jobs.Job j) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("job", j.id());

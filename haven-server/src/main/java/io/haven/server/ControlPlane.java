@@ -40,6 +40,12 @@ public final class ControlPlane implements AutoCloseable {
         default void jobMissed(Jobs.Job job) {}
 
         default void agentOffline(Agents.Agent agent) {}
+
+        default void runPublished(io.haven.runbook.run.RunState state, io.haven.runbook.run.RunReport report) {}
+
+        default void approvalNeeded(io.haven.runbook.run.RunState state, io.haven.runbook.run.Command.AskApproval ask) {}
+
+        default void rpo(io.haven.server.dr.DrCopies.Status status, boolean breach) {}
     }
 
     private final Agents agents;
@@ -52,9 +58,19 @@ public final class ControlPlane implements AutoCloseable {
     private final ControlLoop loop;
     private final String serverId;
     private final List<Listener> listeners;
+    private final io.haven.server.dr.RunExecutor executor;
+    private final io.haven.server.dr.DrCopies copies;
+    private final java.util.concurrent.ScheduledExecutorService copyTicker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "haven-dr-copies");
+        t.setDaemon(true);
+        return t;
+    });
 
     private ControlPlane(Agents agents, Inventory inventory, Jobs jobs, Backups backups, Repositories repositories,
-            AgentEndpoints agentEndpoints, List<Route> routes, ControlLoop loop, String serverId, List<Listener> listeners) {
+            AgentEndpoints agentEndpoints, List<Route> routes, ControlLoop loop, String serverId, List<Listener> listeners,
+            io.haven.server.dr.RunExecutor executor, io.haven.server.dr.DrCopies copies) {
+        this.executor = executor;
+        this.copies = copies;
         this.agents = agents;
         this.inventory = inventory;
         this.jobs = jobs;
@@ -80,15 +96,34 @@ public final class ControlPlane implements AutoCloseable {
         Repositories repositories = new Repositories(inventory, config.clock(), config.random(), c.repositoryKdfKib());
         Backups backups = new Backups(inventory, agents, jobs);
         Ticks ticks = (expr, zone, after) -> Schedule.parse(expr, zone).next(after);
-        AgentEndpoints agentEndpoints = new AgentEndpoints(agents, enrollment, inventory, jobs, api, (int) c.heartbeat().toSeconds());
+        io.haven.server.dr.Fences fences = new io.haven.server.dr.Fences(db.jdbi(), config.clock());
+        AgentEndpoints agentEndpoints = new AgentEndpoints(agents, enrollment, inventory, jobs, fences, api, (int) c.heartbeat().toSeconds());
         List<Route> routes = new ArrayList<>(agentEndpoints.routes());
         routes.addAll(new InventoryEndpoints(inventory, agents, repositories, ticks, config.clock(), api).routes());
         routes.addAll(new JobEndpoints(jobs, backups, inventory, agents, repositories, api).routes());
-        routes.addAll(new io.haven.server.plan.PlanEndpoints(new io.haven.server.plan.Plans(db.jdbi(), inventory, agents, config.clock()), api)
-                .routes());
+        io.haven.server.plan.Plans plans = new io.haven.server.plan.Plans(db.jdbi(), inventory, agents, config.clock());
+        routes.addAll(new io.haven.server.plan.PlanEndpoints(plans, api).routes());
+        java.util.function.Consumer<String> drLog = m -> System.err.println("haven server: " + m);
+        io.haven.server.dr.RunExecutor executor = new io.haven.server.dr.RunExecutor(new io.haven.server.dr.Runs(db.jdbi(), config.clock()),
+                plans, jobs, agents, inventory, repositories, fences, new io.haven.server.dns.Rfc2136Updater(config.clock()), config.clock(),
+                serverId, new io.haven.server.dr.RunExecutor.Listener() {
+                    @Override
+                    public void published(io.haven.runbook.run.RunState state, io.haven.runbook.run.RunReport report) {
+                        listeners.forEach(l -> l.runPublished(state, report));
+                    }
+
+                    @Override
+                    public void approvalNeeded(io.haven.runbook.run.RunState state, io.haven.runbook.run.Command.AskApproval ask) {
+                        listeners.forEach(l -> l.approvalNeeded(state, ask));
+                    }
+                }, drLog);
+        io.haven.server.dr.DrCopies copies = new io.haven.server.dr.DrCopies(db.jdbi(), plans, executor.runs(), jobs, agents, inventory,
+                executor, config.clock(), (st, breach) -> listeners.forEach(l -> l.rpo(st, breach)), drLog);
+        routes.addAll(new io.haven.server.dr.RunEndpoints(executor, copies, plans, api).routes());
         ControlLoop loop = new ControlLoop(db.jdbi(), inventory, agents, jobs, backups, repositories, ticks, config.clock(), c.tick(),
                 c.lostAfter(), serverId, a -> listeners.forEach(l -> l.agentOffline(a)), j -> listeners.forEach(l -> l.jobMissed(j)));
-        return new ControlPlane(agents, inventory, jobs, backups, repositories, agentEndpoints, routes, loop, serverId, listeners);
+        return new ControlPlane(agents, inventory, jobs, backups, repositories, agentEndpoints, routes, loop, serverId, listeners, executor,
+                copies);
     }
 
     public List<Route> routes() {
@@ -172,8 +207,24 @@ public final class ControlPlane implements AutoCloseable {
         return serverId;
     }
 
+    public io.haven.server.dr.RunExecutor runs() {
+        return executor;
+    }
+
+    public io.haven.server.dr.DrCopies copies() {
+        return copies;
+    }
+
     void start() {
         loop.start();
+        executor.start();
+        copyTicker.scheduleWithFixedDelay(() -> {
+            try {
+                copies.tick();
+            } catch (RuntimeException e) {
+                System.err.println("haven server: DR copies: " + e);
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** Answers waiting task polls at once, so the listener can stop without waiting for them. */
@@ -183,6 +234,8 @@ public final class ControlPlane implements AutoCloseable {
 
     @Override
     public void close() {
+        copyTicker.shutdownNow();
+        executor.close();
         loop.close();
         repositories.close();
     }

@@ -38,10 +38,13 @@ public final class AgentEndpoints {
     private final Enrollment enrollment;
     private final Inventory inventory;
     private final Jobs jobs;
+    private final io.haven.server.dr.Fences fences;
     private final Api api;
     private final int heartbeatSeconds;
 
-    public AgentEndpoints(Agents agents, Enrollment enrollment, Inventory inventory, Jobs jobs, Api api, int heartbeatSeconds) {
+    public AgentEndpoints(Agents agents, Enrollment enrollment, Inventory inventory, Jobs jobs, io.haven.server.dr.Fences fences, Api api,
+            int heartbeatSeconds) {
+        this.fences = fences;
         this.agents = agents;
         this.enrollment = enrollment;
         this.inventory = inventory;
@@ -144,7 +147,8 @@ public final class AgentEndpoints {
         }
         agents.heartbeat(c.agent().id(), hb);
         jobs.settleOtherInstances(c.agent().id(), hb.instance());
-        return api.ok(new Messages.HeartbeatReply(heartbeatSeconds, jobs.cancelRequested(c.agent().id(), hb.runningJobs())));
+        return api.ok(new Messages.HeartbeatReply(heartbeatSeconds, jobs.cancelRequested(c.agent().id(), hb.runningJobs()),
+                fences.fencedFor(c.agent().id())));
     }
 
     private Reply tasks(Call c) throws Exception {
@@ -182,7 +186,7 @@ public final class AgentEndpoints {
         for (Jobs.Job j : started) {
             tasks.add(task(j));
         }
-        return api.ok(new Messages.TaskBatch(tasks));
+        return api.ok(new Messages.TaskBatch(tasks, fences.fencedFor(id)));
     }
 
     private Messages.Task task(Jobs.Job j) {
@@ -192,7 +196,7 @@ public final class AgentEndpoints {
             repo = new Messages.RepositoryRef(r.name(), AgentApi.REPOSITORY_PREFIX + r.name(), r.password());
         }
         jobs.log(j.id(), "info", "started on agent " + j.agent());
-        return new Messages.Task(j.id(), j.type(), repo, j.spec().backup(), j.spec().restore());
+        return new Messages.Task(j.id(), j.type(), repo, j.spec().backup(), j.spec().restore(), j.spec().dr());
     }
 
     private Reply bye(Call c) throws IOException {

@@ -56,7 +56,7 @@ public final class Jobs {
     public record Job(long id, String type, State state, String origin, String requestedBy, Long workloadId, String workload,
             Long policyId, Long repositoryId, Long agentId, String agent, String agentInstance, JobSpec spec, Instant createdAt,
             Instant startedAt, Instant finishedAt, Instant updatedAt, long bytesDone, long bytesTotal, long filesDone,
-            long filesTotal, String message, String result, boolean cancelRequested) {}
+            long filesTotal, String message, String result, boolean cancelRequested, String runId, String commandId) {}
 
     /** One log line of a job. */
     public record Log(long id, Instant at, String level, String line) {}
@@ -96,6 +96,30 @@ public final class Jobs {
                 .bind("w", j.workloadId()).bind("p", j.policyId()).bind("repo", j.repositoryId()).bind("a", j.agentId())
                 .bind("spec", json(j.spec())).bind("now", now).bind("fin", done ? now : null).bind("m", truncate(j.message(), 2048))
                 .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
+    }
+
+    /**
+     * Queues a DR operation on one agent for a run's command (or, with a null run, for the DR copy
+     * keeper). DR jobs do not take task slots: an agent busy with backups still starts, stops and
+     * probes workloads at once.
+     */
+    public Job createDr(String origin, String requestedBy, String runId, String commandId, long agentId, Long repositoryId,
+            Messages.DrSpec spec, String message) {
+        long now = clock.millis();
+        long id = jdbi.inTransaction(h -> h.createUpdate("INSERT INTO jobs (type, state, origin, requested_by, repository_id, agent_id, "
+                        + "spec, created_at, updated_at, message, run_id, command_id) VALUES ('dr', 'queued', :o, :r, :repo, :a, :spec, :now, "
+                        + ":now, :m, :run, :cmd)")
+                .bind("o", origin).bind("r", requestedBy).bind("repo", repositoryId).bind("a", agentId)
+                .bind("spec", json(new JobSpec(null, null, null, null, spec))).bind("now", now).bind("m", truncate(message, 2048))
+                .bind("run", runId).bind("cmd", commandId).executeAndReturnGeneratedKeys("id").mapTo(Long.class).one());
+        signal.signalFor(agentId, null);
+        return get(id);
+    }
+
+    /** The jobs that carry out command {@code commandId} of run {@code runId}, oldest first. */
+    public List<Job> forCommand(String runId, String commandId) {
+        return jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE j.run_id = :r AND j.command_id = :c ORDER BY j.id")
+                .bind("r", runId).bind("c", commandId).map((rs, c) -> row(rs)).list());
     }
 
     /** Creates a job in its own transaction and wakes the waiting polls of the agents that may run it. */
@@ -203,18 +227,18 @@ public final class Jobs {
      * take them.
      */
     public List<Job> claimFor(long agentId, String instance, int free, Duration offlineAfter) {
-        if (free <= 0) {
-            return List.of();
-        }
         long now = clock.millis();
-        List<Job> candidates = jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE j.state = 'queued' AND j.type IN ('backup', 'restore') "
+        List<Job> candidates = jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE j.state = 'queued' AND (j.type = 'dr' AND j.agent_id = :a "
+                        + "OR " + (free > 0 ? "" : "1 = 0 AND ") + "j.type IN ('backup', 'restore') "
                         + "AND (j.agent_id = :a OR (j.agent_id IS NULL AND w.pool_group_id IN "
-                        + "(SELECT group_id FROM group_members WHERE agent_id = :a))) ORDER BY j.id LIMIT 50")
+                        + "(SELECT group_id FROM group_members WHERE agent_id = :a)))) ORDER BY j.id LIMIT 50")
                 .bind("a", agentId).map((rs, c) -> row(rs)).list());
         List<Job> started = new ArrayList<>();
+        int slots = 0;
         for (Job j : candidates) {
-            if (started.size() >= free) {
-                break;
+            boolean dr = j.type().equals("dr");
+            if (!dr && slots >= free) {
+                continue;
             }
             if (j.agentId() == null && j.spec().pool() != null && !leastLoaded(agentId, j.spec().pool(), now - offlineAfter.toMillis())) {
                 continue;
@@ -225,6 +249,7 @@ public final class Jobs {
                     .bind("a", agentId).bind("i", instance).bind("now", now).bind("id", j.id()).execute());
             if (n == 1) {
                 started.add(get(j.id()));
+                slots += dr ? 0 : 1;
             }
         }
         return started;
@@ -238,7 +263,7 @@ public final class Jobs {
             }
         }
         List<Load> loads = jdbi.withHandle(h -> h.createQuery("SELECT a.id, a.max_tasks, (SELECT COUNT(*) FROM jobs j WHERE j.agent_id = a.id "
-                        + "AND j.state = 'running') AS running FROM agents a JOIN group_members m ON m.agent_id = a.id "
+                        + "AND j.state = 'running' AND j.type <> 'dr') AS running FROM agents a JOIN group_members m ON m.agent_id = a.id "
                         + "WHERE m.group_id = :g AND a.state = 'active' AND a.last_seen_at >= :since")
                 .bind("g", group).bind("since", onlineSince)
                 .map((rs, c) -> new Load(rs.getLong("id"), rs.getLong("running"), rs.getInt("max_tasks"))).list());
@@ -457,7 +482,7 @@ public final class Jobs {
                 Codec.read(rs.getString("spec").getBytes(StandardCharsets.UTF_8), JobSpec.class), instant(rs, "created_at"),
                 instant(rs, "started_at"), instant(rs, "finished_at"), instant(rs, "updated_at"), rs.getLong("bytes_done"),
                 rs.getLong("bytes_total"), rs.getLong("files_done"), rs.getLong("files_total"), rs.getString("message"),
-                rs.getString("result"), rs.getBoolean("cancel_requested"));
+                rs.getString("result"), rs.getBoolean("cancel_requested"), rs.getString("run_id"), rs.getString("command_id"));
     }
 
     private static Long longOrNull(ResultSet rs, String col) throws SQLException {

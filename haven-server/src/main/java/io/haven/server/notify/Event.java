@@ -30,7 +30,7 @@ public record Event(Kind kind, Severity severity, String subject, Map<String, Ob
 
     /** What happened. Labels ({@code job_failed}) are what the API and payloads use. */
     public enum Kind {
-        JOB_FAILED, SCHEDULE_MISSED, AGENT_OFFLINE, TEST;
+        JOB_FAILED, SCHEDULE_MISSED, AGENT_OFFLINE, DR_RUN, APPROVAL_NEEDED, RPO_BREACH, RPO_MET, TEST;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -44,7 +44,7 @@ public record Event(Kind kind, Severity severity, String subject, Map<String, Ob
                 }
             }
             throw new HavenException(ErrorCode.USAGE, "unknown event '" + label
-                    + "'; use job_failed, schedule_missed, agent_offline or test");
+                    + "'; use job_failed, schedule_missed, agent_offline, dr_run, approval_needed, rpo_breach, rpo_met or test");
         }
     }
 

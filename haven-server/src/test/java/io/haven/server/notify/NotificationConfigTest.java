@@ -115,7 +115,7 @@ class NotificationConfigTest {
                 .hasSize(Event.MAX_SUBJECT).endsWith("…");
         assertUsage(() -> new Event(Event.Kind.TEST, Event.Severity.INFO, " \n ", null, Instant.EPOCH), "needs a subject");
         assertThat(Event.Kind.parse("agent_offline")).isEqualTo(Event.Kind.AGENT_OFFLINE);
-        assertUsage(() -> Event.Kind.parse("disk_full"), "unknown event 'disk_full'; use job_failed, schedule_missed, agent_offline or test");
+        assertUsage(() -> Event.Kind.parse("disk_full"), "unknown event 'disk_full'; use job_failed, schedule_missed, agent_offline, dr_run, approval_needed, rpo_breach, rpo_met or test");
     }
 
     @Test

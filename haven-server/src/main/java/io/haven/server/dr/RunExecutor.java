@@ -1,0 +1,771 @@
+package io.haven.server.dr;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.protocol.Codec;
+import io.haven.runbook.DrPlan;
+import io.haven.runbook.Step;
+import io.haven.runbook.Where;
+import io.haven.runbook.Workload;
+import io.haven.runbook.run.Command;
+import io.haven.runbook.run.Event;
+import io.haven.runbook.run.RecoveryPoint;
+import io.haven.runbook.run.RunCodec;
+import io.haven.runbook.run.RunKind;
+import io.haven.runbook.run.RunMachine;
+import io.haven.runbook.run.RunRejectedException;
+import io.haven.runbook.run.RunReport;
+import io.haven.runbook.run.RunState;
+import io.haven.runbook.run.Transition;
+import io.haven.server.agent.Agents;
+import io.haven.server.dns.DnsChange;
+import io.haven.server.dns.DnsServer;
+import io.haven.server.dns.DnsUpdater;
+import io.haven.server.dns.RecordType;
+import io.haven.server.dns.TsigKey;
+import io.haven.server.inventory.Inventory;
+import io.haven.server.job.Jobs;
+import io.haven.server.plan.Plans;
+import io.haven.server.repo.Repositories;
+import io.haven.repository.Repository;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Carries DR runs out: creates them, applies events to them through {@link RunMachine} (storing
+ * each new state before anything else happens) and performs the commands the machine asks for.
+ *
+ * <p>Commands run on virtual threads of the server that holds the run's lease, one thread per
+ * outstanding command: agent work becomes a {@code dr} job keyed by run and command id (a command
+ * issued again after a restart finds its job and waits for it, or takes its outcome if it has
+ * ended); DNS updates, HTTP calls and server scripts run here; timers sleep until their absolute
+ * time; approvals wait for an operator. When a command's work is done its answer is applied as
+ * the next event. A tick every half second renews this server's leases, takes over runs whose
+ * server is gone (and sends them {@link Event.Resumed}), and starts work for outstanding commands
+ * that have none on this server (commands of events applied on another server, or of a resume).
+ * docs/runbooks.md describes the whole.
+ */
+public final class RunExecutor implements AutoCloseable {
+    /** How long a run's lease lasts without renewal: a dead server's runs are resumed elsewhere after this. */
+    public static final Duration LEASE = Duration.ofSeconds(10);
+    private static final Duration JOB_POLL = Duration.ofMillis(250);
+    private static final int OUTPUT_TAIL = 4096;
+
+    /** What the executor reports for notifications. */
+    public interface Listener {
+        void published(RunState state, RunReport report);
+
+        void approvalNeeded(RunState state, Command.AskApproval ask);
+    }
+
+    private final Runs runs;
+    private final Plans plans;
+    private final Jobs jobs;
+    private final Agents agents;
+    private final Inventory inventory;
+    private final Repositories repositories;
+    private final Fences fences;
+    private final DnsUpdater dns;
+    private final InstantSource clock;
+    private final String serverId;
+    private final Listener listener;
+    private final Consumer<String> log;
+    private final Map<String, Thread> work = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "haven-dr-runs");
+        t.setDaemon(true);
+        return t;
+    });
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private volatile boolean closed;
+
+    public RunExecutor(Runs runs, Plans plans, Jobs jobs, Agents agents, Inventory inventory, Repositories repositories, Fences fences,
+            DnsUpdater dns, InstantSource clock, String serverId, Listener listener, Consumer<String> log) {
+        this.runs = runs;
+        this.plans = plans;
+        this.jobs = jobs;
+        this.agents = agents;
+        this.inventory = inventory;
+        this.repositories = repositories;
+        this.fences = fences;
+        this.dns = dns;
+        this.clock = clock;
+        this.serverId = serverId;
+        this.listener = listener;
+        this.log = log;
+    }
+
+    public Runs runs() {
+        return runs;
+    }
+
+    public Fences fences() {
+        return fences;
+    }
+
+    public void start() {
+        ticker.scheduleWithFixedDelay(this::tick, 0, 500, TimeUnit.MILLISECONDS);
+    }
+
+    // --- operators
+
+    /**
+     * Creates a run of the newest version of {@code planName} and starts it. One run per plan at a
+     * time: a plan with a run not ended (a failover waiting for commit or rollback included) refuses.
+     */
+    public RunState begin(String planName, RunKind kind, String by, boolean confirmed, Instant pointAt) {
+        DrPlan plan = plans.get(planName, null).plan();
+        Optional<String> open = runs.openRunOf(plan.name());
+        if (open.isPresent()) {
+            RunState o = runs.get(open.get()).state();
+            throw new HavenException(ErrorCode.CONFLICT, "plan " + plan.name() + " has run " + o.runId() + " (" + o.kind().name().toLowerCase(Locale.ROOT)
+                    + ", " + o.phase().name().toLowerCase(Locale.ROOT).replace('_', ' ') + ") not ended; "
+                    + (o.phase() == io.haven.runbook.run.Phase.FAILED_OVER ? "commit it or roll it back first" : "wait for it or abort it first"));
+        }
+        String active = activeSite(plan);
+        if (kind == RunKind.FAILBACK && !active.equals(plan.recoverySite())) {
+            throw new HavenException(ErrorCode.CONFLICT, "plan " + plan.name() + " runs at its protected site " + plan.protectedSite()
+                    + "; a failback brings it home after a committed failover");
+        }
+        if (kind != RunKind.FAILBACK && !active.equals(plan.protectedSite())) {
+            throw new HavenException(ErrorCode.CONFLICT, "plan " + plan.name() + " runs at its recovery site " + plan.recoverySite()
+                    + " since a committed failover; bring it home with a failback first");
+        }
+        if (kind == RunKind.TEST) {
+            for (Workload w : plan.workloads()) {
+                Instances.at(plan, w, plan.recoverySite(), true, inventory); // refuses a drill without sandbox addresses
+            }
+        }
+        String id = "run-" + UUID.randomUUID().toString().substring(0, 8);
+        RunState s = RunState.create(id, plan, kind, clock.instant());
+        runs.insert(s, by, serverId, LEASE);
+        try {
+            return apply(id, new Event.Started(clock.instant(), by, confirmed, pointAt));
+        } catch (HavenException e) {
+            // a start the machine refuses (a forced failover without confirmation) leaves no run behind
+            runs.delete(id);
+            throw e;
+        }
+    }
+
+    public RunState abort(String runId, String by, String reason) {
+        return apply(runId, new Event.Abort(clock.instant(), by, reason == null || reason.isBlank() ? "aborted by " + by : reason));
+    }
+
+    public RunState commit(String runId, String by) {
+        return apply(runId, new Event.Commit(clock.instant(), by));
+    }
+
+    public RunState rollback(String runId, String by) {
+        return apply(runId, new Event.Rollback(clock.instant(), by));
+    }
+
+    /** Answers the run's outstanding approval; CONFLICT when it waits for none. */
+    public RunState approve(String runId, String by, boolean approve, String reason) {
+        RunState s = runs.get(runId).state();
+        Command.AskApproval ask = s.outstanding().stream().filter(Command.AskApproval.class::isInstance)
+                .map(Command.AskApproval.class::cast).findFirst()
+                .orElseThrow(() -> new HavenException(ErrorCode.CONFLICT, "run " + runId + " waits for no approval (it is "
+                        + s.phase().name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")"));
+        Event e = approve ? new Event.ApprovalGiven(ask.id(), clock.instant(), by)
+                : new Event.ApprovalDenied(ask.id(), clock.instant(), by, reason == null || reason.isBlank() ? "denied by " + by : reason);
+        return apply(runId, e);
+    }
+
+    /** The site a plan's workloads are served from now: the protected site until a failover is committed. */
+    public String activeSite(DrPlan plan) {
+        return runs.activeSite(plan.name()).orElse(plan.protectedSite());
+    }
+
+    // --- events
+
+    /**
+     * Applies {@code event} to the run: the machine's next state is stored (if the run is still at
+     * the revision read; otherwise read again and retried), then its commands are carried out.
+     *
+     * @throws RunRejectedException when the run's phase does not take the event (nothing changes)
+     */
+    public RunState apply(String runId, Event event) {
+        synchronized (locks.computeIfAbsent(runId, k -> new Object())) {
+            for (int attempt = 0; ; attempt++) {
+                Runs.Stored stored = runs.get(runId);
+                Transition t = RunMachine.next(stored.state(), event);
+                if (t.state() == stored.state()) {
+                    return stored.state(); // a stale answer, or a resume of an ended run
+                }
+                if (!runs.save(t.state(), stored.revision())) {
+                    if (attempt > 20) {
+                        throw new HavenException(ErrorCode.CONFLICT, "run " + runId + " keeps changing under this server; try again");
+                    }
+                    continue;
+                }
+                carryOut(t.state(), t.commands(), serverId.equals(stored.leaseOwner()));
+                return t.state();
+            }
+        }
+    }
+
+    private void carryOut(RunState s, List<Command> commands, boolean owner) {
+        for (Command c : commands) {
+            switch (c) {
+                case Command.Cancel x -> cancel(s.runId(), x.commandId());
+                case Command.PublishReport p -> publish(s);
+                default -> {
+                    if (owner) {
+                        startWork(s.runId(), c);
+                    }
+                }
+            }
+        }
+        // work for commands no longer outstanding (answered through the API, or given up) stops here
+        java.util.Set<String> live = new java.util.HashSet<>();
+        s.outstanding().forEach(c -> live.add(s.runId() + "/" + c.id()));
+        String prefix = s.runId() + "/";
+        for (Map.Entry<String, Thread> e : work.entrySet()) {
+            if (e.getKey().startsWith(prefix) && !live.contains(e.getKey()) && e.getValue() != Thread.currentThread()) {
+                e.getValue().interrupt();
+            }
+        }
+        if (s.ended()) {
+            locks.remove(s.runId());
+        }
+    }
+
+    private void publish(RunState s) {
+        RunReport r = RunReport.from(s);
+        runs.saveReport(s.runId(), RunCodec.write(r));
+        if (s.phase() == io.haven.runbook.run.Phase.COMMITTED) {
+            runs.setActiveSite(s.plan().name(), s.targetSite());
+        }
+        try {
+            listener.published(s, r);
+        } catch (RuntimeException e) {
+            log.accept("run " + s.runId() + ": could not notify: " + e.getMessage());
+        }
+    }
+
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        try {
+            runs.renew(serverId, LEASE);
+            for (String id : runs.claimExpired(serverId, LEASE)) {
+                log.accept("run " + id + ": taken over by this server; resuming");
+                try {
+                    apply(id, new Event.Resumed(clock.instant()));
+                } catch (RuntimeException e) {
+                    log.accept("run " + id + ": cannot resume: " + e.getMessage());
+                }
+            }
+            for (String id : runs.owned(serverId)) {
+                RunState s = runs.get(id).state();
+                for (Command c : s.outstanding()) {
+                    startWork(id, c);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.accept("DR run tick failed: " + e);
+        }
+    }
+
+    // --- work
+
+    private void startWork(String runId, Command c) {
+        if (c instanceof Command.Cancel || c instanceof Command.PublishReport || closed) {
+            return;
+        }
+        String key = runId + "/" + c.id();
+        work.computeIfAbsent(key, k -> Thread.ofVirtual().name("haven-run-" + key).unstarted(() -> {
+            try {
+                Event answer = perform(runId, c);
+                if (answer != null && !closed) {
+                    apply(runId, answer);
+                }
+            } catch (InterruptedException e) {
+                // cancelled, or the server stops
+            } catch (RunRejectedException e) {
+                log.accept("run " + runId + ": answer to " + c.id() + " refused: " + e.getMessage());
+            } catch (RuntimeException e) {
+                log.accept("run " + runId + ": command " + c.id() + " failed: " + e);
+            } finally {
+                work.remove(key);
+            }
+        })).start();
+    }
+
+    private void cancel(String runId, String commandId) {
+        Thread t = work.remove(runId + "/" + commandId);
+        if (t != null) {
+            t.interrupt();
+        }
+        for (Jobs.Job j : jobs.forCommand(runId, commandId)) {
+            if (!j.state().done()) {
+                try {
+                    jobs.cancel(j.id(), "run " + runId);
+                } catch (HavenException e) {
+                    // it ended meanwhile
+                }
+            }
+        }
+    }
+
+    /** Does what {@code c} asks and returns its answer (null: none, as for an approval). */
+    private Event perform(String runId, Command c) throws InterruptedException {
+        RunState s = runs.get(runId).state();
+        DrPlan plan = s.plan();
+        try {
+            return switch (c) {
+                case Command.StartTimer t -> {
+                    long ms = Duration.between(clock.instant(), t.at()).toMillis();
+                    if (ms > 0) {
+                        Thread.sleep(ms);
+                    }
+                    yield new Event.TimerFired(t.id(), clock.instant());
+                }
+                case Command.AskApproval a -> {
+                    listener.approvalNeeded(s, a);
+                    Thread.sleep(Long.MAX_VALUE); // until answered (the command is cancelled) or the server stops
+                    yield null;
+                }
+                case Command.FenceSite f -> {
+                    fences.fence(plan.name(), f.site(), runId);
+                    yield new Event.FenceDone(f.id(), clock.instant(), true, "plan " + plan.name() + " fenced at site " + f.site());
+                }
+                case Command.LiftFence f -> {
+                    fences.lift(plan.name(), f.site());
+                    yield new Event.FenceDone(f.id(), clock.instant(), true, "fence of plan " + plan.name() + " at site " + f.site() + " lifted");
+                }
+                case Command.UpdateDns u -> updateDns(u);
+                case Command.CallHttp h -> callHttp(h);
+                case Command.RunScript r when r.where() instanceof Where.Server -> serverScript(s, r);
+                case Command.RunScript r -> hostScript(s, r);
+                case Command.PrepareWorkload p -> prepare(s, p);
+                case Command.StopWorkload x -> {
+                    Workload w = workload(plan, x.workload());
+                    Instances.Instance i = Instances.at(plan, w, x.site(), false, inventory);
+                    Instances.Spec spec = Instances.spec("stop", runId, x.id(), plan, w, i);
+                    spec.timeoutMillis = 60_000L;
+                    Outcome o = runJob(s, x.id(), i.host(), null, spec, "stop " + w.name() + " at site " + x.site());
+                    yield new Event.StopDone(x.id(), clock.instant(), o.ok(), o.message());
+                }
+                case Command.TakeFinalSnapshot x -> {
+                    Workload w = workload(plan, x.workload());
+                    Instances.Instance i = Instances.at(plan, w, x.site(), false, inventory);
+                    Instances.Spec spec = Instances.spec("backup", runId, x.id(), plan, w, i);
+                    Outcome o = runJob(s, x.id(), i.host(), Instances.postgres(w) ? null : repository(plan), spec,
+                            "final snapshot of " + w.name() + " at site " + x.site());
+                    yield new Event.FinalSnapshotDone(x.id(), clock.instant(), o.ok() && o.point() != null,
+                            o.ok() && o.point() == null ? "the agent reported no snapshot" : o.message(), o.ok() ? o.point() : null);
+                }
+                case Command.ApplySnapshot x -> {
+                    Workload w = workload(plan, x.workload());
+                    Instances.Instance i = Instances.at(plan, w, x.site(), false, inventory);
+                    Instances.Spec spec = Instances.spec("apply", runId, x.id(), plan, w, i);
+                    if (Instances.postgres(w)) {
+                        spec.lsn = x.snapshot().startsWith("lsn:") ? x.snapshot().substring(4) : null;
+                        spec.timeoutMillis = 300_000L;
+                    } else {
+                        String from = x.site().equals(s.targetSite()) ? s.sourceSite() : s.targetSite();
+                        spec.snapshot = x.snapshot();
+                        spec.snapshotPaths = Instances.at(plan, w, from, false, inventory).volumes();
+                    }
+                    Outcome o = runJob(s, x.id(), i.host(), Instances.postgres(w) ? null : repository(plan), spec,
+                            "apply " + x.snapshot() + " to " + w.name() + " at site " + x.site());
+                    yield new Event.SnapshotApplied(x.id(), clock.instant(), o.ok(), o.message());
+                }
+                case Command.StartWorkload x -> {
+                    Workload w = workload(plan, x.workload());
+                    if (!x.sandbox() && fences.fenced(plan.name(), x.site())) {
+                        yield new Event.WorkloadBooted(x.id(), clock.instant(), false, "plan " + plan.name() + " is fenced at site " + x.site()
+                                + "; its workloads are not started there");
+                    }
+                    Instances.Instance i = Instances.at(plan, w, x.site(), x.sandbox(), inventory);
+                    Instances.Spec spec = Instances.spec("start", runId, x.id(), plan, w, i);
+                    Outcome o = runJob(s, x.id(), i.host(), null, spec, "start " + w.name() + " at site " + x.site()
+                            + (x.sandbox() ? " (sandbox)" : ""));
+                    yield new Event.WorkloadBooted(x.id(), clock.instant(), o.ok(), o.message());
+                }
+                case Command.RunProbe x -> {
+                    Workload w = workload(plan, x.workload());
+                    Instances.Instance i = Instances.at(plan, w, x.site(), x.sandbox(), inventory);
+                    Instances.Spec spec = Instances.spec("probe", runId, x.id(), plan, w, i);
+                    spec.probe = i.probe(x.probe());
+                    spec.deadline = x.deadline().toEpochMilli();
+                    Outcome o = runJob(s, x.id(), i.host(), null, spec, "probe " + w.name() + " at site " + x.site());
+                    yield new Event.ProbeResult(x.id(), clock.instant(), o.ok(), o.message());
+                }
+                case Command.RunPostBootScript x -> {
+                    Workload w = workload(plan, x.workload());
+                    Instances.Instance i = Instances.at(plan, w, x.site(), x.sandbox(), inventory);
+                    Instances.Spec spec = Instances.spec("script", runId, x.id(), plan, w, i);
+                    spec.script = i.rewrite(x.script().command());
+                    spec.timeoutMillis = x.script().timeout().toMillis();
+                    spec.env = env(s, x.sandbox());
+                    Outcome o = runJob(s, x.id(), i.host(), null, spec, "post-boot script " + (x.index() + 1) + " of " + w.name());
+                    yield new Event.ScriptResult(x.id(), clock.instant(), o.exitCode(), o.output());
+                }
+                case Command.CleanUpSandbox x -> cleanUp(s, x);
+                case Command.StartReverseReplication x -> reprotect(s, x);
+                case Command.Cancel x -> null;
+                case Command.PublishReport x -> null;
+            };
+        } catch (HavenException e) {
+            return failed(c, e.getMessage());
+        }
+    }
+
+    /** The answer that says {@code c} could not be carried out. */
+    private Event failed(Command c, String message) {
+        Instant now = clock.instant();
+        return switch (c) {
+            case Command.StartReverseReplication x -> new Event.ReprotectDone(x.id(), now, false, message);
+            case Command.PrepareWorkload x -> new Event.PreparationDone(x.id(), now, false, message, null);
+            case Command.StopWorkload x -> new Event.StopDone(x.id(), now, false, message);
+            case Command.FenceSite x -> new Event.FenceDone(x.id(), now, false, message);
+            case Command.LiftFence x -> new Event.FenceDone(x.id(), now, false, message);
+            case Command.TakeFinalSnapshot x -> new Event.FinalSnapshotDone(x.id(), now, false, message, null);
+            case Command.ApplySnapshot x -> new Event.SnapshotApplied(x.id(), now, false, message);
+            case Command.StartWorkload x -> new Event.WorkloadBooted(x.id(), now, false, message);
+            case Command.RunProbe x -> new Event.ProbeResult(x.id(), now, false, message);
+            case Command.RunPostBootScript x -> new Event.ScriptResult(x.id(), now, -1, message);
+            case Command.RunScript x -> new Event.ScriptResult(x.id(), now, -1, message);
+            case Command.UpdateDns x -> new Event.DnsResult(x.id(), now, false, message);
+            case Command.CallHttp x -> new Event.HttpResult(x.id(), now, 0, message);
+            case Command.CleanUpSandbox x -> new Event.CleanupDone(x.id(), now, false, message);
+            case Command.AskApproval x -> null;
+            case Command.StartTimer x -> null;
+            case Command.Cancel x -> null;
+            case Command.PublishReport x -> null;
+        };
+    }
+
+    private Event prepare(RunState s, Command.PrepareWorkload p) throws InterruptedException {
+        DrPlan plan = s.plan();
+        Workload w = workload(plan, p.workload());
+        Instances.Instance i = Instances.at(plan, w, p.site(), p.sandbox(), inventory);
+        Instances.Spec spec = Instances.spec("prepare", s.runId(), p.id(), plan, w, i);
+        String repo = null;
+        if (Instances.postgres(w)) {
+            if (p.sandbox()) {
+                spec.primary = Instances.postgresEndpoint(w, Instances.at(plan, w, p.site(), false, inventory));
+            } else if (s.kind() != RunKind.FORCED) {
+                spec.primary = Instances.postgresEndpoint(w, Instances.at(plan, w, s.sourceSite(), false, inventory));
+            }
+        } else {
+            repo = repository(plan);
+            Instances.Instance source = Instances.at(plan, w, s.sourceSite(), false, inventory);
+            Repository.SnapshotEntry snap = newestPoint(repo, plan, w, source.host(), p.pointAt());
+            if (snap == null) {
+                return new Event.PreparationDone(p.id(), clock.instant(), false, "no recovery point of " + w.name() + " from host " + source.host()
+                        + " in repository " + repo + (p.pointAt() == null ? "" : " at or before " + p.pointAt()), null);
+            }
+            spec.snapshot = snap.id().hex();
+            spec.snapshotPaths = source.volumes();
+        }
+        Outcome o = runJob(s, p.id(), i.host(), repo, spec, "prepare " + w.name() + " at site " + p.site() + (p.sandbox() ? " (sandbox)" : ""));
+        boolean ok = o.ok() && o.point() != null;
+        return new Event.PreparationDone(p.id(), clock.instant(), ok, o.ok() && o.point() == null ? "the agent reported no recovery point"
+                : o.message(), ok ? o.point() : null);
+    }
+
+    /** The newest DR snapshot of {@code w} taken on {@code host}, at or before {@code at} (null: newest). */
+    Repository.SnapshotEntry newestPoint(String repo, DrPlan plan, Workload w, String host, Instant at) {
+        Repository.SnapshotEntry best = null;
+        for (Repository.SnapshotEntry e : repositories.snapshots(repo, "workload:" + w.name())) {
+            if (!e.snapshot().tags().contains("plan:" + plan.name()) || !host.equals(e.snapshot().host())) {
+                continue;
+            }
+            if (at != null && e.time().isAfter(at)) {
+                continue;
+            }
+            if (best == null || !e.time().isBefore(best.time())) {
+                best = e;
+            }
+        }
+        return best;
+    }
+
+    private Event cleanUp(RunState s, Command.CleanUpSandbox x) throws InterruptedException {
+        DrPlan plan = s.plan();
+        List<String> problems = new ArrayList<>();
+        for (String host : Instances.hosts(plan)) {
+            Instances.Spec spec = new Instances.Spec("cleanup", s.runId(), x.id(), plan.name(), null, null, Map.of(), List.of(), null, true, host);
+            Outcome o = runJob(s, x.id(), host, null, spec, "remove the sandbox of run " + s.runId() + " on " + host);
+            if (!o.ok()) {
+                problems.add(host + ": " + o.message());
+            }
+        }
+        return new Event.CleanupDone(x.id(), clock.instant(), problems.isEmpty(), problems.isEmpty() ? "sandbox removed"
+                : String.join("; ", problems));
+    }
+
+    /**
+     * Failback's first part: the protected site's copies are made from the recovery site, in
+     * parallel per workload: a postgres workload rejoins as a standby of the recovery site's
+     * primary; a process workload is backed up at the recovery site and the snapshot applied (sync
+     * restore) to its volumes at the protected site.
+     */
+    private Event reprotect(RunState s, Command.StartReverseReplication x) throws InterruptedException {
+        DrPlan plan = s.plan();
+        List<Thread> threads = new ArrayList<>();
+        Map<String, String> problems = new ConcurrentHashMap<>();
+        for (Workload w : plan.workloads()) {
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    Instances.Instance from = Instances.at(plan, w, x.from(), false, inventory);
+                    Instances.Instance to = Instances.at(plan, w, x.to(), false, inventory);
+                    Outcome o;
+                    if (Instances.postgres(w)) {
+                        Instances.Spec spec = Instances.spec("rejoin", s.runId(), x.id() + ":" + w.name(), plan, w, to);
+                        spec.primary = Instances.postgresEndpoint(w, from);
+                        o = runJob(s, x.id() + ":" + w.name(), to.host(), null, spec, "rejoin " + w.name() + " at site " + x.to()
+                                + " as a standby of site " + x.from());
+                    } else {
+                        String repo = repository(plan);
+                        Instances.Spec b = Instances.spec("backup", s.runId(), x.id() + ":" + w.name() + ":backup", plan, w, from);
+                        o = runJob(s, x.id() + ":" + w.name() + ":backup", from.host(), repo, b, "reverse replication of " + w.name()
+                                + ": snapshot at site " + x.from());
+                        if (o.ok() && o.point() != null) {
+                            Instances.Spec h = Instances.spec("hydrate", s.runId(), x.id() + ":" + w.name(), plan, w, to);
+                            h.snapshot = o.point().snapshot();
+                            h.snapshotPaths = from.volumes();
+                            o = runJob(s, x.id() + ":" + w.name(), to.host(), repo, h, "reverse replication of " + w.name()
+                                    + ": apply at site " + x.to());
+                        }
+                    }
+                    if (!o.ok()) {
+                        problems.put(w.name(), o.message());
+                    }
+                } catch (InterruptedException e) {
+                    problems.put(w.name(), "interrupted");
+                } catch (HavenException e) {
+                    problems.put(w.name(), e.getMessage());
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        return new Event.ReprotectDone(x.id(), clock.instant(), problems.isEmpty(), problems.isEmpty()
+                ? "every workload replicated from site " + x.from() + " to site " + x.to() : problems.toString());
+    }
+
+    // --- agent jobs
+
+    /** How an agent job ended. */
+    record Outcome(boolean ok, String message, RecoveryPoint point, int exitCode, String output) {}
+
+    /**
+     * Runs {@code spec} on agent {@code host} as the job of command {@code commandId} and waits for
+     * it. A job the command already has (issued again after a restart) is waited for, or its outcome
+     * taken if it has ended; a failed or cancelled one is not retried by a re-issue.
+     */
+    Outcome runJob(RunState s, String commandId, String host, String repository, Instances.Spec spec, String what)
+            throws InterruptedException {
+        List<Jobs.Job> existing = jobs.forCommand(s.runId(), commandId);
+        Jobs.Job job = existing.isEmpty() ? null : existing.get(existing.size() - 1);
+        if (job == null) {
+            Agents.Agent a = agents.get(host);
+            Long repoId = repository == null ? null : inventory.repository(repository).id();
+            job = jobs.createDr("dr", "run " + s.runId(), s.runId(), commandId, a.id(), repoId, spec.build(),
+                    what + " (run " + s.runId() + ")");
+        }
+        try {
+            while (!job.state().done()) {
+                Thread.sleep(JOB_POLL.toMillis());
+                job = jobs.get(job.id());
+            }
+        } catch (InterruptedException e) {
+            if (!closed) {
+                try {
+                    jobs.cancel(job.id(), "run " + s.runId());
+                } catch (HavenException x) {
+                    // ended meanwhile
+                }
+            }
+            throw e;
+        }
+        return outcome(job, what);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Outcome outcome(Jobs.Job job, String what) {
+        Map<String, Object> r = job.result() == null ? Map.of() : Codec.read(job.result().getBytes(StandardCharsets.UTF_8), Map.class);
+        RecoveryPoint point = null;
+        if (r.get("point") instanceof Map<?, ?> p && p.get("snapshot") != null && p.get("time") != null) {
+            point = new RecoveryPoint(String.valueOf(p.get("snapshot")), Instant.parse(String.valueOf(p.get("time"))));
+        }
+        int exit = r.get("exitCode") instanceof Number n ? n.intValue() : (job.state() == Jobs.State.SUCCEEDED ? 0 : -1);
+        String output = r.get("output") == null ? job.message() : String.valueOf(r.get("output"));
+        String message = job.message() == null ? what + ": " + job.state().label() : job.message();
+        return new Outcome(job.state() == Jobs.State.SUCCEEDED, message, point, exit, output);
+    }
+
+    // --- server-side steps
+
+    private Event updateDns(Command.UpdateDns u) {
+        Step.DnsUpdate d = u.step();
+        try {
+            TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
+            DnsChange change = new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
+                    RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(u.value()), key, null, null);
+            DnsUpdater.Result r = dns.update(change);
+            return new Event.DnsResult(u.id(), clock.instant(), true, change.name() + " " + change.type() + " set to " + u.value()
+                    + " (was " + (r.previous().isEmpty() ? "absent" : String.join(", ", r.previous())) + ") in " + r.totalTime().toMillis() + " ms");
+        } catch (HavenException e) {
+            return new Event.DnsResult(u.id(), clock.instant(), false, e.getMessage());
+        }
+    }
+
+    /** A TSIG secret from where the plan says: {@code env:NAME} or {@code file:/path}. */
+    static String secret(String ref) {
+        if (ref.startsWith("env:")) {
+            String v = System.getenv(ref.substring(4));
+            if (v == null || v.isBlank()) {
+                throw new HavenException(ErrorCode.USAGE, "the TSIG secret's variable " + ref.substring(4) + " is not set in the server's environment");
+            }
+            return v.strip();
+        }
+        if (ref.startsWith("file:")) {
+            try {
+                String text = Files.readString(Path.of(ref.substring(5))).strip();
+                // a BIND key file (key "x" { algorithm …; secret "…"; };) or the bare secret
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("secret\\s+\"([^\"]+)\"").matcher(text);
+                return m.find() ? m.group(1) : text;
+            } catch (IOException e) {
+                throw new HavenException(ErrorCode.IO, "cannot read the TSIG secret " + ref.substring(5) + ": " + e.getMessage());
+            }
+        }
+        throw new HavenException(ErrorCode.USAGE, "a TSIG secret is env:NAME or file:/path, not " + ref);
+    }
+
+    private Event callHttp(Command.CallHttp h) throws InterruptedException {
+        Step.HttpCall c = h.step();
+        try {
+            HttpRequest.BodyPublisher body = c.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(c.body());
+            HttpRequest req = HttpRequest.newBuilder(URI.create(c.url())).timeout(c.timeout()).method(c.method(), body).build();
+            HttpResponse<Void> r = http.send(req, HttpResponse.BodyHandlers.discarding());
+            return new Event.HttpResult(h.id(), clock.instant(), r.statusCode(), c.method() + " " + c.url() + " answered " + r.statusCode());
+        } catch (IOException | IllegalArgumentException e) {
+            return new Event.HttpResult(h.id(), clock.instant(), 0, c.method() + " " + c.url() + ": no answer (" + e.getMessage() + ")");
+        }
+    }
+
+    private Map<String, String> env(RunState s, boolean sandbox) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("HAVEN_PLAN", s.plan().name());
+        env.put("HAVEN_RUN", s.runId());
+        env.put("HAVEN_RUN_KIND", s.kind().name().toLowerCase(Locale.ROOT));
+        env.put("HAVEN_SOURCE_SITE", s.sourceSite());
+        env.put("HAVEN_TARGET_SITE", s.targetSite());
+        env.put("HAVEN_SANDBOX", String.valueOf(sandbox));
+        return env;
+    }
+
+    private Event hostScript(RunState s, Command.RunScript r) throws InterruptedException {
+        String agent = ((Where.Host) r.where()).agent();
+        Instances.Spec spec = new Instances.Spec("script", s.runId(), r.id(), s.plan().name(), null, null, Map.of(), List.of(), null,
+                r.sandbox(), agent);
+        spec.script = r.command();
+        spec.timeoutMillis = r.timeout().toMillis();
+        spec.env = env(s, r.sandbox());
+        Outcome o = runJob(s, r.id(), agent, null, spec, "script step " + r.step() + " on " + agent);
+        return new Event.ScriptResult(r.id(), clock.instant(), o.exitCode(), o.output());
+    }
+
+    private Event serverScript(RunState s, Command.RunScript r) throws InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", r.command()).redirectErrorStream(true);
+        pb.environment().putAll(env(s, r.sandbox()));
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            return new Event.ScriptResult(r.id(), clock.instant(), -1, "cannot run /bin/sh: " + e.getMessage());
+        }
+        StringBuilder out = new StringBuilder();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try (InputStream in = p.getInputStream()) {
+                byte[] buf = new byte[8192];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    synchronized (out) {
+                        out.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+                        if (out.length() > 2 * OUTPUT_TAIL) {
+                            out.delete(0, out.length() - OUTPUT_TAIL);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // the process is gone
+            }
+        });
+        try {
+            if (!p.waitFor(r.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                return new Event.ScriptResult(r.id(), clock.instant(), -1, "still running after " + r.timeout().toSeconds() + "s; killed");
+            }
+        } catch (InterruptedException e) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            throw e;
+        }
+        reader.join(1000);
+        String text;
+        synchronized (out) {
+            text = out.length() > OUTPUT_TAIL ? out.substring(out.length() - OUTPUT_TAIL) : out.toString();
+        }
+        return new Event.ScriptResult(r.id(), clock.instant(), p.exitValue(), text.strip());
+    }
+
+    // --- helpers
+
+    private static Workload workload(DrPlan plan, String name) {
+        return plan.workload(name).orElseThrow(() -> new HavenException(ErrorCode.NOT_FOUND, "plan " + plan.name() + " has no workload " + name));
+    }
+
+    /** The repository that holds the plan's recovery points: the plan's, or the server's only one. */
+    String repository(DrPlan plan) {
+        if (plan.repository() != null) {
+            return inventory.repository(plan.repository()).name();
+        }
+        List<Inventory.Repo> all = inventory.repositories();
+        if (all.size() != 1) {
+            throw new HavenException(ErrorCode.USAGE, "plan " + plan.name() + " names no repository and the server has " + all.size()
+                    + "; add 'repository: NAME' to the plan");
+        }
+        return all.get(0).name();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        ticker.shutdownNow();
+        work.values().forEach(Thread::interrupt);
+    }
+}
