@@ -23,6 +23,7 @@ import picocli.CommandLine.ScopeType;
                 InventoryCommands.Site.class, InventoryCommands.Group.class, InventoryCommands.Repo.class, InventoryCommands.Policy.class,
                 WorkloadCommands.Workload.class, WorkloadCommands.Snapshot.class, JobCommands.class, UserCommands.User.class,
                 UserCommands.Token.class, PlanCommands.class,
+                RunCommands.Drill.class, RunCommands.Failover.class, RunCommands.Failback.class, RunCommands.Runs.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

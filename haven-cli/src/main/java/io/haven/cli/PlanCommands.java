@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
 /** {@code haven plan validate|apply|export|list|show|versions|delete}: DR plans (docs/runbooks.md). */
 @Command(name = "plan", mixinStandardHelpOptions = true, description = "DR plans: validate and apply YAML, export, list, versions.",
         subcommands = {PlanCommands.Validate.class, PlanCommands.Apply.class, PlanCommands.Export.class, PlanCommands.ListPlans.class,
-            PlanCommands.Show.class, PlanCommands.Versions.class, PlanCommands.Edit.class, PlanCommands.Delete.class})
+            PlanCommands.Show.class, PlanCommands.Versions.class, PlanCommands.Edit.class, PlanCommands.Delete.class,
+            RunCommands.Status.class})
 final class PlanCommands implements Runnable {
     @Override
     public void run() {
