@@ -62,20 +62,30 @@ public final class Plans {
         if (inventory.findSite(p.recoverySite()).isEmpty()) {
             out.add(Problem.at("recoverySite", "no site named '" + p.recoverySite() + "' (haven site create " + p.recoverySite() + ")"));
         }
+        List<Agents.Agent> all = agents.list();
         for (int i = 0; i < p.workloads().size(); i++) {
             var w = p.workloads().get(i);
-            String host = w.recovery().host();
-            Optional<Agents.Agent> a = agents.list().stream().filter(x -> x.name().equals(host)).findFirst();
-            if (a.isEmpty()) {
-                out.add(Problem.at("workloads[" + i + "].recovery.host", "no enrolled agent named '" + host + "'"));
-            } else if (!p.recoverySite().equals(a.get().site())) {
-                out.add(Problem.at("workloads[" + i + "].recovery.host", "agent '" + host + "' is at site "
-                        + (a.get().site() == null ? "(none)" : "'" + a.get().site() + "'") + ", not the recovery site '" + p.recoverySite() + "'"));
-            } else if (a.get().state() != Agents.State.ACTIVE) {
-                out.add(Problem.at("workloads[" + i + "].recovery.host", "agent '" + host + "' is " + a.get().state().label()));
+            host(out, all, "workloads[" + i + "].recovery.host", w.recovery().host(), p.recoverySite(), "recovery");
+            if (w.protectedAt() != null) {
+                host(out, all, "workloads[" + i + "].protected.host", w.protectedAt().host(), p.protectedSite(), "protected");
             }
         }
+        if (p.repository() != null && inventory.findRepository(p.repository()).isEmpty()) {
+            out.add(Problem.at("repository", "no repository named '" + p.repository() + "'"));
+        }
         return out;
+    }
+
+    private static void host(List<Problem> out, List<Agents.Agent> all, String field, String host, String site, String which) {
+        Optional<Agents.Agent> a = all.stream().filter(x -> x.name().equals(host)).findFirst();
+        if (a.isEmpty()) {
+            out.add(Problem.at(field, "no enrolled agent named '" + host + "'"));
+        } else if (!site.equals(a.get().site())) {
+            out.add(Problem.at(field, "agent '" + host + "' is at site " + (a.get().site() == null ? "(none)" : "'" + a.get().site() + "'")
+                    + ", not the " + which + " site '" + site + "'"));
+        } else if (a.get().state() != Agents.State.ACTIVE) {
+            out.add(Problem.at(field, "agent '" + host + "' is " + a.get().state().label()));
+        }
     }
 
     /**
