@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "plan", mixinStandardHelpOptions = true, description = "DR plans: validate and apply YAML, export, list, versions.",
         subcommands = {PlanCommands.Validate.class, PlanCommands.Apply.class, PlanCommands.Export.class, PlanCommands.ListPlans.class,
             PlanCommands.Show.class, PlanCommands.Versions.class, PlanCommands.Edit.class, PlanCommands.Delete.class,
-            RunCommands.Status.class})
+            RunCommands.Status.class, RunCommands.StartPlan.class})
 final class PlanCommands implements Runnable {
     @Override
     public void run() {

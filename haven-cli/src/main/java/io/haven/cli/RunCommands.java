@@ -359,6 +359,25 @@ final class RunCommands {
         }
     }
 
+    @Command(name = "start", mixinStandardHelpOptions = true, description = {"Start a plan's workloads at the site it runs at, boot step by "
+        + "boot step, each until its probe is green (operator).", "Haven then runs them, so a planned failover can stop them gracefully."})
+    static final class StartPlan extends ApiCommand {
+        @Parameters(paramLabel = "PLAN")
+        String plan;
+
+        @Override
+        public Integer call() {
+            JsonNode r = api().postAny("/api/v1/plans/" + ApiClient.q(plan) + "/start", Map.of());
+            print(r, () -> {
+                for (JsonNode w : r.get("workloads")) {
+                    println(w.get("workload").asText() + " at site " + w.get("site").asText() + ": " + (w.get("ok").asBoolean() ? "up" : "FAILED")
+                            + " - " + w.path("message").asText());
+                }
+            });
+            return r.get("started").asBoolean() ? Main.EXIT_OK : Main.EXIT_FAILURE;
+        }
+    }
+
     @Command(name = "status", mixinStandardHelpOptions = true, description = {"How recoverable a plan's workloads are: the newest point, its "
         + "age against the RPO target, the replication.", "Exit code 0 when every workload is recoverable within its RPO target, 1 otherwise."})
     static final class Status extends ApiCommand {

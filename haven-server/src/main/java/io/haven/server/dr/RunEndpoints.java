@@ -49,6 +49,12 @@ public final class RunEndpoints {
         return List.of(
                 new Route("POST", "/api/v1/plans/{plan}/runs", Role.OPERATOR, this::start),
                 new Route("GET", "/api/v1/plans/{plan}/status", Role.VIEWER, this::status),
+                new Route("POST", "/api/v1/plans/{plan}/start", Role.OPERATOR, c -> {
+                    c.auditTarget("plan:" + c.param("plan") + " start");
+                    List<RunExecutor.Started> started = executor.startPlan(c.param("plan"));
+                    boolean ok = started.stream().allMatch(RunExecutor.Started::ok);
+                    return api.reply(ok ? 200 : 502, Map.of("plan", c.param("plan"), "started", ok, "workloads", started));
+                }),
                 new Route("GET", "/api/v1/runs", Role.VIEWER, c -> {
                     boolean open = "true".equals(c.query("open"));
                     return api.ok(Map.of("runs", executor.runs().list(c.query("plan"), open, Api.intQuery(c, "limit", 50, 1000)).stream()

@@ -196,6 +196,66 @@ public final class RunExecutor implements AutoCloseable {
         return apply(runId, e);
     }
 
+    /** One workload brought up by {@link #startPlan}. */
+    public record Started(String workload, String site, String host, boolean ok, String message) {}
+
+    /**
+     * Starts a plan's workloads at the site it runs at (its protected site until a committed
+     * failover), boot step by boot step, each step's workloads in parallel and each waited for
+     * until its probe is green: how Haven takes over running a protected application, so that a
+     * planned failover can stop it gracefully. Refused while the site is fenced or a run is open.
+     * Stops at the first workload that does not come up.
+     */
+    public List<Started> startPlan(String planName) throws InterruptedException {
+        DrPlan plan = plans.get(planName, null).plan();
+        String site = activeSite(plan);
+        if (fences.fenced(plan.name(), site)) {
+            throw new HavenException(ErrorCode.CONFLICT, "plan " + plan.name() + " is fenced at site " + site + "; its workloads are not started there");
+        }
+        Optional<String> open = runs.openRunOf(plan.name());
+        if (open.isPresent()) {
+            throw new HavenException(ErrorCode.CONFLICT, "plan " + plan.name() + " has run " + open.get() + " open; wait for it first");
+        }
+        List<Started> out = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String stamp = Long.toString(clock.millis(), 36);
+        for (Step step : plan.runbook().steps()) {
+            if (!(step instanceof Step.BootStep boot)) {
+                continue;
+            }
+            List<Thread> threads = new ArrayList<>();
+            for (String name : boot.workloads()) {
+                Workload w = workload(plan, name);
+                threads.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        Instances.Instance i = Instances.at(plan, w, site, false, inventory);
+                        Instances.Spec start = Instances.spec("start", null, "start:" + stamp, plan, w, i);
+                        Outcome o = runJob((String) null, "start", i.host(), null, start, "start " + w.name() + " of plan " + plan.name()
+                                + " at site " + site);
+                        if (o.ok()) {
+                            Instances.Spec probe = Instances.spec("probe", null, "probe:" + stamp, plan, w, i);
+                            probe.probe = i.probe(w.probe());
+                            probe.deadline = clock.millis() + w.probe().timeout().toMillis();
+                            o = runJob((String) null, "probe", i.host(), null, probe, "probe " + w.name() + " of plan " + plan.name()
+                                    + " at site " + site);
+                        }
+                        out.add(new Started(w.name(), site, i.host(), o.ok(), o.message()));
+                    } catch (InterruptedException e) {
+                        out.add(new Started(w.name(), site, null, false, "interrupted"));
+                    } catch (HavenException e) {
+                        out.add(new Started(w.name(), site, null, false, e.getMessage()));
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            if (out.stream().anyMatch(x -> !x.ok())) {
+                break;
+            }
+        }
+        return out;
+    }
+
     /** The site a plan's workloads are served from now: the protected site until a failover is committed. */
     public String activeSite(DrPlan plan) {
         return runs.activeSite(plan.name()).orElse(plan.protectedSite());
@@ -587,13 +647,18 @@ public final class RunExecutor implements AutoCloseable {
      */
     Outcome runJob(RunState s, String commandId, String host, String repository, Instances.Spec spec, String what)
             throws InterruptedException {
-        List<Jobs.Job> existing = jobs.forCommand(s.runId(), commandId);
+        return runJob(s.runId(), commandId, host, repository, spec, what);
+    }
+
+    private Outcome runJob(String runId, String commandId, String host, String repository, Instances.Spec spec, String what)
+            throws InterruptedException {
+        List<Jobs.Job> existing = runId == null ? List.of() : jobs.forCommand(runId, commandId);
         Jobs.Job job = existing.isEmpty() ? null : existing.get(existing.size() - 1);
         if (job == null) {
             Agents.Agent a = agents.get(host);
             Long repoId = repository == null ? null : inventory.repository(repository).id();
-            job = jobs.createDr("dr", "run " + s.runId(), s.runId(), commandId, a.id(), repoId, spec.build(),
-                    what + " (run " + s.runId() + ")");
+            job = jobs.createDr("dr", runId == null ? "dr" : "run " + runId, runId, commandId, a.id(), repoId, spec.build(),
+                    runId == null ? what : what + " (run " + runId + ")");
         }
         try {
             while (!job.state().done()) {
@@ -603,7 +668,7 @@ public final class RunExecutor implements AutoCloseable {
         } catch (InterruptedException e) {
             if (!closed) {
                 try {
-                    jobs.cancel(job.id(), "run " + s.runId());
+                    jobs.cancel(job.id(), runId == null ? "server" : "run " + runId);
                 } catch (HavenException x) {
                     // ended meanwhile
                 }
