@@ -160,6 +160,8 @@ public final class RunExecutor implements AutoCloseable {
                 Instances.at(plan, w, plan.recoverySite(), true, inventory); // refuses a drill without sandbox addresses
             }
         }
+        // the run owns the sites now: replication that has not started yet is dropped (it resumes after the run)
+        jobs.cancelQueuedDr("copy:" + plan.name() + "/", "a " + kind.name().toLowerCase(Locale.ROOT) + " run of plan " + plan.name());
         String id = "run-" + UUID.randomUUID().toString().substring(0, 8);
         RunState s = RunState.create(id, plan, kind, clock.instant());
         runs.insert(s, by, serverId, LEASE);

@@ -116,6 +116,19 @@ public final class Jobs {
         return get(id);
     }
 
+    /** Cancels the DR jobs not started whose command id starts with {@code prefix} (the replication of a plan a run takes over). */
+    public void cancelQueuedDr(String prefix, String by) {
+        List<Long> ids = jdbi.withHandle(h -> h.createQuery("SELECT id FROM jobs WHERE type = 'dr' AND state = 'queued' AND command_id LIKE :p")
+                .bind("p", prefix + "%").mapTo(Long.class).list());
+        for (long id : ids) {
+            try {
+                cancel(id, by);
+            } catch (HavenException e) {
+                // it started or ended meanwhile
+            }
+        }
+    }
+
     /** The jobs that carry out command {@code commandId} of run {@code runId}, oldest first. */
     public List<Job> forCommand(String runId, String commandId) {
         return jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE j.run_id = :r AND j.command_id = :c ORDER BY j.id")
