@@ -31,7 +31,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -62,6 +64,9 @@ final class DrTasks {
     static final int OUTPUT_TAIL = 4096;
     static final String INSTANCE_FILE = "instance.json";
     private static final String LSN = "[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}";
+
+    /** One lock per instance (its directory) in this agent process. */
+    private static final ConcurrentHashMap<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
 
     private final DrInstances places;
     private final String site;
@@ -106,14 +111,14 @@ final class DrTasks {
             log.info("DR " + s.op() + (s.workload() == null ? "" : " of " + s.workload()) + (s.plan() == null ? "" : " (plan " + s.plan()
                     + ")") + (s.sandbox() ? " in the sandbox of run " + s.run() : ""));
             o = switch (s.op()) {
-                case "prepare", "hydrate" -> prepare(s);
-                case "start" -> start(s);
-                case "stop" -> stop(s);
+                case "prepare", "hydrate" -> locked(s, () -> prepare(s));
+                case "start" -> locked(s, () -> start(s));
+                case "stop" -> locked(s, () -> stop(s));
                 case "probe" -> probe(s);
                 case "script" -> script(s);
-                case "backup" -> backup(s);
-                case "apply" -> apply(s);
-                case "rejoin" -> rejoin(s);
+                case "backup" -> locked(s, () -> backup(s));
+                case "apply" -> locked(s, () -> apply(s));
+                case "rejoin" -> locked(s, () -> rejoin(s));
                 case "cleanup" -> cleanup(s);
                 default -> failed("this agent cannot run DR op " + s.op() + "; upgrade it");
             };
@@ -130,6 +135,35 @@ final class DrTasks {
             log.info(o.message());
         }
         return o;
+    }
+
+    /**
+     * Runs {@code op} holding the instance's lock: two DR tasks on one instance (the keeper's
+     * hydrate and a run's apply, say) take turns instead of writing its volumes at once. Waiting
+     * ends on a cancel.
+     */
+    private TaskRunner.Outcome locked(Messages.DrSpec s, Supplier<TaskRunner.Outcome> op) {
+        ReentrantLock lock = LOCKS.computeIfAbsent(places.workloadDir(s), k -> new ReentrantLock());
+        long t0 = System.nanoTime();
+        boolean said = false;
+        try {
+            while (!lock.tryLock(200, TimeUnit.MILLISECONDS)) {
+                if (cancelled.getAsBoolean()) {
+                    return cancelledOutcome("waited " + took(t0) + " for another DR operation on " + s.workload());
+                }
+                if (!said) {
+                    log.info("waiting for another DR operation on " + s.workload() + " to end");
+                    said = true;
+                }
+            }
+        } catch (InterruptedException e) {
+            return interrupted("waited " + took(t0) + " for another DR operation on " + s.workload());
+        }
+        try {
+            return op.get();
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ---------------------------------------------------------------- prepare, hydrate
@@ -199,7 +233,7 @@ final class DrTasks {
                 deleted += r.deleted();
             }
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("point", point(entry.id().hex(), Instant.parse(entry.snapshot().time())));
+            out.put("point", point(entry.id().hex(), instant(entry.snapshot().time())));
             out.put("snapshot_id", entry.id().hex());
             out.put("files", files);
             out.put("bytes", bytes);
@@ -575,7 +609,7 @@ final class DrTasks {
                         + " path(s) (first: " + r.result().snapshot().summary().missed().getFirst().path() + "); the copy would lack them");
             }
             Map<String, Object> out = new LinkedHashMap<>(r.outcome().result());
-            out.put("point", point(r.result().snapshotId().hex(), Instant.parse(r.result().snapshot().time())));
+            out.put("point", point(r.result().snapshotId().hex(), instant(r.result().snapshot().time())));
             return new TaskRunner.Outcome("succeeded", "final " + r.outcome().message(), out);
         }
     }
@@ -825,6 +859,15 @@ final class DrTasks {
         m.put("snapshot", snapshot);
         m.put("time", time.toString());
         return m;
+    }
+
+    /** A snapshot's time (written as an instant; an offset date-time is taken too). */
+    private static Instant instant(String time) {
+        try {
+            return Instant.parse(time);
+        } catch (java.time.format.DateTimeParseException e) {
+            return java.time.OffsetDateTime.parse(time).toInstant();
+        }
     }
 
     private static void putIfSet(Map<String, String> env, String key, String value) {
