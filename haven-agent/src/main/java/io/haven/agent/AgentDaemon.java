@@ -38,6 +38,7 @@ public final class AgentDaemon implements AutoCloseable {
 
     private volatile Identity identity;
     private final Options options;
+    private final Fences fences;
     private volatile ServerClient client;
     private final String instance = UUID.randomUUID().toString();
     private final Map<Long, Running> running = new ConcurrentHashMap<>();
@@ -56,6 +57,7 @@ public final class AgentDaemon implements AutoCloseable {
         this.identity = identity;
         this.options = options;
         this.client = new ServerClient(identity.server(), identity.sslContext());
+        this.fences = Fences.load(identity.dir());
     }
 
     public String instance() {
@@ -81,6 +83,7 @@ public final class AgentDaemon implements AutoCloseable {
                 Messages.TaskBatch batch = client.get(AgentApi.TASKS + "?free=" + free + "&wait=" + 25 + "&instance=" + instance,
                         Messages.TaskBatch.class, Duration.ofSeconds(40));
                 ok();
+                fence(batch.fenced());
                 for (Messages.Task t : batch.tasks() == null ? List.<Messages.Task>of() : batch.tasks()) {
                     start(t);
                 }
@@ -125,6 +128,7 @@ public final class AgentDaemon implements AutoCloseable {
             Messages.HeartbeatReply r = client.post(AgentApi.HEARTBEAT, new Messages.Heartbeat(instance, Version.get(), facts,
                     options.maxTasks(), new ArrayList<>(running.keySet())), Messages.HeartbeatReply.class, Duration.ofSeconds(20));
             ok();
+            fence(r.fenced());
             if (r.heartbeatSeconds() > 0) {
                 heartbeatSeconds = r.heartbeatSeconds();
             }
@@ -138,10 +142,19 @@ public final class AgentDaemon implements AutoCloseable {
         }
     }
 
+    /** Takes the server's newest list of the DR plans fenced at this site (null: it did not say). */
+    private void fence(List<String> fenced) {
+        try {
+            fences.update(fenced);
+        } catch (RuntimeException e) {
+            problem(e.getMessage());
+        }
+    }
+
     private void start(Messages.Task t) {
         JobLog log = new JobLog(t.jobId(), options.log());
-        TaskRunner runner = new TaskRunner(identity, t, log, options.threadsPerTask());
         AtomicBoolean cancelled = new AtomicBoolean();
+        TaskRunner runner = new TaskRunner(identity, t, log, options.threadsPerTask(), fences, cancelled::get);
         Thread th = new Thread(() -> execute(t, runner, log, cancelled), "haven-job-" + t.jobId());
         running.put(t.jobId(), new Running(t, runner, log, th, cancelled));
         say("job " + t.jobId() + ": " + t.type() + " started");

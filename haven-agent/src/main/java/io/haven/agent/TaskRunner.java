@@ -30,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -59,13 +61,21 @@ final class TaskRunner {
     private final Messages.Task task;
     private final JobLog log;
     private final int threads;
+    private final Fences fences;
+    private final BooleanSupplier cancelled;
     private volatile Counters counters = Counters.NONE;
 
-    TaskRunner(Identity identity, Messages.Task task, JobLog log, int threads) {
+    /**
+     * @param fences the DR plans fenced at this agent's site ({@code dr} tasks refuse to start their workloads)
+     * @param cancelled raised when the server cancels the job; long DR operations check it and stop
+     */
+    TaskRunner(Identity identity, Messages.Task task, JobLog log, int threads, Fences fences, BooleanSupplier cancelled) {
         this.identity = identity;
         this.task = task;
         this.log = log;
         this.threads = threads;
+        this.fences = fences;
+        this.cancelled = cancelled;
     }
 
     Counters counters() {
@@ -76,6 +86,8 @@ final class TaskRunner {
         return switch (task.type()) {
             case "backup" -> backup(task.backup());
             case "restore" -> restore(task.restore());
+            case "dr" -> new DrTasks(identity.dir(), identity.site(), fences, () -> open(0), log, cancelled, threads,
+                    c -> counters = c, InstantSource.system()).run(task.dr());
             default -> throw new HavenException(ErrorCode.USAGE, "this agent cannot run '" + task.type() + "' tasks; upgrade it");
         };
     }
@@ -95,44 +107,56 @@ final class TaskRunner {
     }
 
     private Outcome backup(Messages.BackupSpec s) {
+        try (Repository repo = open(s.bandwidthBytesPerSecond())) {
+            return backup(repo, s, log, threads, c -> counters = c).outcome();
+        }
+    }
+
+    /** A backup's snapshot and the task outcome that reports it. */
+    record Backup(Archiver.Result result, Outcome outcome) {}
+
+    /**
+     * A backup of {@code s.paths()} into {@code repo}, incremental against the newest snapshot of
+     * the same host and paths (unless {@code s.force()}). Status {@code partial} when paths were
+     * missed. The live counters go to {@code counters} when the archiver has them.
+     */
+    static Backup backup(Repository repo, Messages.BackupSpec s, JobLog log, int threads, Consumer<Counters> counters) {
         List<Path> paths = s.paths().stream().map(Path::of).toList();
         for (Path p : paths) {
             if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                 log.warn("path " + p + " does not exist on this host");
             }
         }
-        try (Repository repo = open(s.bandwidthBytesPerSecond())) {
-            repo.register("backup", s.host());
-            Repository.SnapshotEntry parent = s.force() ? null : parent(repo, s.host(), paths);
-            log.info(parent == null ? "first backup of these paths (or --force): reading every file"
-                    : "incremental: comparing with snapshot " + parent.id().shortHex() + " of " + parent.snapshot().time());
-            BackupOptions o = new BackupOptions(paths, s.host(), System.getProperty("user.name"), uid(), gid(), s.tags(), s.excludes(),
-                    s.force(), null, threads, true, Version.get());
-            Archiver archiver = new Archiver(repo, o);
-            BackupCounters c = archiver.counters();
-            counters = new Counters(c::bytesDone, c::estimatedBytes, c::filesDone, c::estimatedFiles);
-            Archiver.Result r = archiver.run(parent);
-            Snapshot.Summary sum = r.snapshot().summary();
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("snapshot_id", r.snapshotId().hex());
-            out.put("parent", r.snapshot().parent());
-            out.put("files_new", sum.filesNew());
-            out.put("files_changed", sum.filesChanged());
-            out.put("files_unmodified", sum.filesUnmodified());
-            out.put("dirs", sum.dirs());
-            out.put("bytes_processed", sum.bytesProcessed());
-            out.put("bytes_added", sum.bytesAdded());
-            out.put("duration_seconds", sum.durationSeconds());
-            out.put("missed", sum.missed());
-            for (Snapshot.Missed m : sum.missed()) {
-                log.warn("missed " + m.path() + ": " + m.reason());
-            }
-            String msg = "snapshot " + r.snapshotId().shortHex() + ": " + sum.filesNew() + " new, " + sum.filesChanged() + " changed, "
-                    + sum.filesUnmodified() + " unmodified file(s); " + sum.bytesAdded() + " bytes added";
-            log.info(msg);
-            return new Outcome(sum.missed().isEmpty() ? "succeeded" : "partial", msg
-                    + (sum.missed().isEmpty() ? "" : "; " + sum.missed().size() + " path(s) missed"), out);
+        repo.register("backup", s.host());
+        Repository.SnapshotEntry parent = s.force() ? null : parent(repo, s.host(), paths);
+        log.info(parent == null ? "first backup of these paths (or --force): reading every file"
+                : "incremental: comparing with snapshot " + parent.id().shortHex() + " of " + parent.snapshot().time());
+        BackupOptions o = new BackupOptions(paths, s.host(), System.getProperty("user.name"), uid(), gid(), s.tags(), s.excludes(),
+                s.force(), null, threads, true, Version.get());
+        Archiver archiver = new Archiver(repo, o);
+        BackupCounters c = archiver.counters();
+        counters.accept(new Counters(c::bytesDone, c::estimatedBytes, c::filesDone, c::estimatedFiles));
+        Archiver.Result r = archiver.run(parent);
+        Snapshot.Summary sum = r.snapshot().summary();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("snapshot_id", r.snapshotId().hex());
+        out.put("parent", r.snapshot().parent());
+        out.put("files_new", sum.filesNew());
+        out.put("files_changed", sum.filesChanged());
+        out.put("files_unmodified", sum.filesUnmodified());
+        out.put("dirs", sum.dirs());
+        out.put("bytes_processed", sum.bytesProcessed());
+        out.put("bytes_added", sum.bytesAdded());
+        out.put("duration_seconds", sum.durationSeconds());
+        out.put("missed", sum.missed());
+        for (Snapshot.Missed m : sum.missed()) {
+            log.warn("missed " + m.path() + ": " + m.reason());
         }
+        String msg = "snapshot " + r.snapshotId().shortHex() + ": " + sum.filesNew() + " new, " + sum.filesChanged() + " changed, "
+                + sum.filesUnmodified() + " unmodified file(s); " + sum.bytesAdded() + " bytes added";
+        log.info(msg);
+        return new Backup(r, new Outcome(sum.missed().isEmpty() ? "succeeded" : "partial", msg
+                + (sum.missed().isEmpty() ? "" : "; " + sum.missed().size() + " path(s) missed"), out));
     }
 
     private static Repository.SnapshotEntry parent(Repository repo, String host, List<Path> paths) {

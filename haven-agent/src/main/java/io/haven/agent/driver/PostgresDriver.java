@@ -260,6 +260,48 @@ public final class PostgresDriver implements Driver {
         return "reseeded";
     }
 
+    /** Whether the data volume holds a cluster (its {@code PG_VERSION}), running or not. */
+    public boolean holdsCluster(WorkloadInstance w) {
+        return data(w) != null && run(w, List.of("test", "-e", data(w).resolve("PG_VERSION").toString()), true).ok();
+    }
+
+    /** Whether the cluster on the volume is configured as a standby ({@code standby.signal}), running or not. */
+    public boolean configuredAsStandby(WorkloadInstance w) {
+        return data(w) != null && run(w, List.of("test", "-e", data(w).resolve("standby.signal").toString()), true).ok();
+    }
+
+    /**
+     * {@code pg_controldata}'s fields for the cluster on the volume (running or not), by name:
+     * {@code Database cluster state}, {@code Latest checkpoint location}, …
+     */
+    public Map<String, String> controlData(WorkloadInstance w) {
+        String out = run(w, List.of(bin(w).resolve("pg_controldata").toString(), "-D", data(w).toString()), false).output();
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (String line : out.split("\n")) {
+            int c = line.indexOf(':');
+            if (c > 0) {
+                m.put(line.substring(0, c).trim(), line.substring(c + 1).trim());
+            }
+        }
+        return m;
+    }
+
+    /**
+     * A stand-alone copy of the cluster at {@code sourceHost:sourcePort} (a primary or a standby),
+     * for a drill's sandbox: a base backup into the volume (replacing what it holds), WAL archiving
+     * switched off (so the copy never writes into the production archive), promoted onto a timeline
+     * of its own, so it follows nothing, and left stopped.
+     */
+    public void seedIsolatedCopy(WorkloadInstance w, String sourceHost, int sourcePort) {
+        seedStandby(w, sourceHost, sourcePort, true);
+        stop(w, Duration.ofSeconds(30));
+        run(w, List.of("sh", "-c", "printf '%s\\n' \"# a drill's sandbox copy (Haven)\" \"archive_mode = 'off'\" >> \"$1\"", "sh",
+                data(w).resolve("postgresql.auto.conf").toString()), false);
+        start(w);
+        promote(w);
+        stop(w, Duration.ofSeconds(30));
+    }
+
     /** Seconds since the last transaction a standby replayed was committed (-1 when none yet). */
     public double replayLagSeconds(WorkloadInstance w) {
         String s = sql(w, "SELECT COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), -1)");
