@@ -74,11 +74,9 @@ public final class AgentDaemon implements AutoCloseable {
         timers.scheduleWithFixedDelay(this::reportProgress, options.progressEvery().toMillis(), options.progressEvery().toMillis(),
                 TimeUnit.MILLISECONDS);
         while (!closed.get()) {
-            int free = options.maxTasks() - running.size();
-            if (free <= 0) {
-                sleep(Duration.ofMillis(200));
-                continue;
-            }
+            // DR operations (start, stop, probe… of a run) take no task slot, so the poll goes on with
+            // every slot busy: the server then hands out only DR tasks (free=0)
+            int free = Math.max(0, options.maxTasks() - (int) running.values().stream().filter(r -> !"dr".equals(r.task().type())).count());
             try {
                 Messages.TaskBatch batch = client.get(AgentApi.TASKS + "?free=" + free + "&wait=" + 25 + "&instance=" + instance,
                         Messages.TaskBatch.class, Duration.ofSeconds(40));

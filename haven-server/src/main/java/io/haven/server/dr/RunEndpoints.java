@@ -4,6 +4,7 @@ import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.runbook.DrPlan;
 import io.haven.runbook.run.Command;
+import io.haven.runbook.run.RunCodec;
 import io.haven.runbook.run.RunKind;
 import io.haven.runbook.run.RunReport;
 import io.haven.runbook.run.RunState;
@@ -170,7 +171,7 @@ public final class RunEndpoints {
                     w.put("deadline", a.deadline().toString());
                     m.put("waitingForApproval", w);
                 });
-        m.put("report", r);
+        m.put("report", io.haven.protocol.Codec.read(RunCodec.write(r).getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.class));
         m.put("text", r.render());
         return m;
     }

@@ -129,9 +129,9 @@ class DrRunTest {
                     protected: {host: hq-1, volumes: [A], addresses: [HQ]}
                     recovery: {host: dr-1, volumes: [B], addresses: [DR]}
                     sandboxAddresses: [SANDBOX]
-                    probe: {http: "http://DR:PORT/index.html", status: 200, timeout: 30s}
+                    probe: {http: "http://DR:@PORT@/index.html", status: 200, timeout: 30s}
                     options:
-                      command: /usr/bin/python3 -m http.server PORT --bind ${bind} --directory ${volume.data}
+                      command: /usr/bin/python3 -m http.server @PORT@ --bind ${bind} --directory ${volume.data}
                 runbook:
                   - boot: web
                     workloads: [site]
@@ -140,7 +140,7 @@ class DrRunTest {
                     timeout: 10m
                     skipInDrill: true
                   - dns: point-www
-                    server: 127.0.0.1:BINDPORT
+                    server: 127.0.0.1:@BINDPORT@
                     zone: example.test.
                     record: www
                     type: A
@@ -152,8 +152,8 @@ class DrRunTest {
                     where: server
                     command: echo "now at $HAVEN_TARGET_SITE" >> ANNOUNCE
                     timeout: 10s
-                """.replace("SANDBOX", SANDBOX).replace("HQ", HQ).replace("DR", DR).replace("PORT", Integer.toString(port))
-                .replace("BINDPORT", Integer.toString(bind.port())).replace("TSIG", dir.resolve("tsig.key").toString())
+                """.replace("SANDBOX", SANDBOX).replace("HQ", HQ).replace("DR", DR).replace("@PORT@", Integer.toString(port))
+                .replace("@BINDPORT@", Integer.toString(bind.port())).replace("TSIG", dir.resolve("tsig.key").toString())
                 .replace("ANNOUNCE", announce.toString()).replace("[A]", "[" + a + "]").replace("[B]", "[" + b + "]");
     }
 
@@ -372,7 +372,7 @@ class DrRunTest {
         throw new AssertionError("timed out waiting for " + what + "; last: " + (last instanceof JsonNode n && n.has("text") ? n.get("text").asText() : last));
     }
 
-    static JsonNode ok(TestClient.Response r, int status) throws IOException {
+    static JsonNode ok(TestClient.Res r, int status) throws IOException {
         assertThat(r.status()).as(r.body()).isEqualTo(status);
         return r.json();
     }
