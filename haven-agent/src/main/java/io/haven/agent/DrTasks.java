@@ -15,10 +15,8 @@ import io.haven.repository.restorer.RestoreCounters;
 import io.haven.repository.restorer.RestoreOptions;
 import io.haven.repository.restorer.Restorer;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.math.BigDecimal;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -61,7 +59,6 @@ final class DrTasks {
     static final Duration DEFAULT_SCRIPT_TIMEOUT = Duration.ofMinutes(5);
     static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(30);
     static final Duration DEFAULT_APPLY_TIMEOUT = Duration.ofMinutes(5);
-    static final int OUTPUT_TAIL = 4096;
     static final String INSTANCE_FILE = "instance.json";
     private static final String LSN = "[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}";
 
@@ -330,8 +327,8 @@ final class DrTasks {
             if (postgres.isStandby(w)) {
                 log.info("promoting the standby " + s.workload());
                 postgres.promote(w);
-                return new TaskRunner.Outcome("succeeded", s.workload() + (ran ? " ran" : " started") + " and was promoted (it was a "
-                        + "standby)", new LinkedHashMap<>());
+                return new TaskRunner.Outcome("succeeded", s.workload() + (ran ? " ran as a standby" : " started as a standby")
+                        + " and was promoted", new LinkedHashMap<>());
             }
             return new TaskRunner.Outcome("succeeded", s.workload() + (ran ? " already runs" : " started"), new LinkedHashMap<>());
         }
@@ -410,159 +407,47 @@ final class DrTasks {
 
     // ---------------------------------------------------------------- script
 
-    /** {@code /bin/sh -c SCRIPT} in its own session; killed with everything it started at its timeout or a cancel. */
+    /** {@code /bin/sh -c SCRIPT} on this host ({@link HostScript}); succeeded when it exits 0. */
     private TaskRunner.Outcome script(Messages.DrSpec s) {
         if (s.script() == null || s.script().isBlank()) {
             throw new HavenException(ErrorCode.USAGE, "the script task names no script");
         }
         Duration timeout = millis(s.timeoutMillis(), DEFAULT_SCRIPT_TIMEOUT);
-        List<String> cmd = new ArrayList<>();
-        boolean session = Files.isExecutable(Path.of("/usr/bin/setsid"));
-        if (session) {
-            cmd.add("/usr/bin/setsid");
+        Map<String, String> env = new LinkedHashMap<>();
+        if (s.env() != null) {
+            s.env().forEach((k, v) -> env.put(k, v == null ? "" : v));
         }
-        cmd.addAll(List.of("/bin/sh", "-c", s.script()));
-        Path output;
+        putIfSet(env, "HAVEN_PLAN", s.plan());
+        putIfSet(env, "HAVEN_RUN", s.run());
+        putIfSet(env, "HAVEN_WORKLOAD", s.workload());
         try {
             Files.createDirectories(places.home());
-            output = Files.createTempFile("haven-script-", ".log");
         } catch (IOException e) {
-            throw new HavenException(ErrorCode.IO, "cannot create the script's output file: " + e.getMessage(), e);
+            throw new HavenException(ErrorCode.IO, "cannot create " + places.home() + ": " + e.getMessage(), e);
         }
-        long t0 = System.nanoTime();
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).directory(places.home().toFile()).redirectErrorStream(true)
-                    .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-            if (s.env() != null) {
-                s.env().forEach((k, v) -> pb.environment().put(k, v == null ? "" : v));
+        HostScript.Result r = HostScript.run(s.script(), env, places.home(), timeout, cancelled);
+        String took = seconds(r.took());
+        return switch (r.end()) {
+            case EXITED -> {
+                String last = r.output().lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("");
+                yield scriptOutcome(r.exitCode() == 0 ? "succeeded" : "failed", "exited " + r.exitCode() + " after " + took
+                        + (r.exitCode() == 0 || last.isEmpty() ? "" : ": " + last.strip()), r);
             }
-            putIfSet(pb.environment(), "HAVEN_PLAN", s.plan());
-            putIfSet(pb.environment(), "HAVEN_RUN", s.run());
-            putIfSet(pb.environment(), "HAVEN_WORKLOAD", s.workload());
-            Process p;
-            try {
-                p = pb.start();
-            } catch (IOException e) {
-                return scriptOutcome("failed", "could not start the script: " + e.getMessage(), -1, "");
-            }
-            long end = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                boolean exited;
-                try {
-                    exited = p.waitFor(Math.max(1, Math.min(200, (end - System.nanoTime()) / 1_000_000)), TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    exited = false;
-                    if (!cancelled.getAsBoolean()) {
-                        killTree(p, session);
-                        Thread.currentThread().interrupt();
-                        return scriptOutcome("failed", "interrupted after " + took(t0) + " (the agent is stopping): killed", -1,
-                                tail(output));
-                    }
-                }
-                if (exited) {
-                    int code = p.exitValue();
-                    String out = tail(output);
-                    String last = out.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("");
-                    return scriptOutcome(code == 0 ? "succeeded" : "failed", "exited " + code + " after " + took(t0)
-                            + (code == 0 || last.isEmpty() ? "" : ": " + last), code, out);
-                }
-                if (cancelled.getAsBoolean()) {
-                    killTree(p, session);
-                    return scriptOutcome("cancelled", "cancelled after " + took(t0) + ": killed", -1, tail(output));
-                }
-                if (System.nanoTime() >= end) {
-                    killTree(p, session);
-                    return scriptOutcome("failed", "still running after " + seconds(timeout) + ": killed", -1, tail(output));
-                }
-            }
-        } finally {
-            try {
-                Files.deleteIfExists(output);
-            } catch (IOException e) {
-                log.warn("could not remove " + output + ": " + e.getMessage());
-            }
-        }
+            case TIMED_OUT -> scriptOutcome("failed", "still running after " + seconds(timeout) + ": killed", r);
+            case CANCELLED -> scriptOutcome("cancelled", "cancelled after " + took + ": killed", r);
+            case INTERRUPTED -> scriptOutcome("failed", "interrupted after " + took + " (the agent is stopping): killed", r);
+            case NOT_STARTED -> scriptOutcome("failed", "could not be started: " + r.detail(), r);
+        };
     }
 
-    private TaskRunner.Outcome scriptOutcome(String status, String message, int exitCode, String output) {
+    private TaskRunner.Outcome scriptOutcome(String status, String message, HostScript.Result r) {
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("exitCode", exitCode);
-        out.put("output", output);
+        out.put("exitCode", r.exitCode());
+        out.put("output", r.output());
         if (!status.equals("succeeded")) {
             log.warn("script " + message);
         }
         return new TaskRunner.Outcome(status, "script " + message, out);
-    }
-
-    /** SIGTERM to the script's session and every descendant, SIGKILL to what is left after two seconds. */
-    private static void killTree(Process p, boolean session) {
-        List<ProcessHandle> all = new ArrayList<>(p.descendants().toList());
-        all.add(0, p.toHandle());
-        if (session) {
-            signalGroup(p.pid(), "TERM");
-        }
-        all.forEach(ProcessHandle::destroy);
-        waitGone(all, Duration.ofSeconds(2));
-        if (session) {
-            signalGroup(p.pid(), "KILL");
-        }
-        all.forEach(ProcessHandle::destroyForcibly);
-        waitGone(all, Duration.ofSeconds(5));
-    }
-
-    private static void signalGroup(long pgid, String signal) {
-        try {
-            Process k = new ProcessBuilder("kill", "-" + signal, "--", "-" + pgid).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            k.waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            // no kill(1): the descendants are signalled one by one anyway
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void waitGone(List<ProcessHandle> all, Duration within) {
-        long end = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < end && all.stream().anyMatch(DrTasks::running)) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    /**
-     * Alive and not a zombie: an orphan that died waits to be reaped by init, which in some
-     * containers never happens; it runs no more.
-     */
-    private static boolean running(ProcessHandle h) {
-        if (!h.isAlive()) {
-            return false;
-        }
-        try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(h.pid()), "stat"), StandardCharsets.US_ASCII);
-            int close = stat.lastIndexOf(')');
-            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
-        } catch (IOException | RuntimeException e) {
-            return h.isAlive();
-        }
-    }
-
-    /** The last {@link #OUTPUT_TAIL} bytes of the output, as text. */
-    private static String tail(Path f) {
-        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "r")) {
-            long len = r.length();
-            int n = (int) Math.min(len, OUTPUT_TAIL);
-            byte[] b = new byte[n];
-            r.seek(len - n);
-            r.readFully(b);
-            return new String(b, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
     }
 
     // ---------------------------------------------------------------- backup, apply, rejoin

@@ -356,7 +356,7 @@ class DrTasksTest {
         assertThat(ok.status()).as(ok.message()).isEqualTo("succeeded");
         assertThat(ok.result()).containsEntry("exitCode", 0);
         String output = (String) ok.result().get("output");
-        assertThat(output).hasSize(DrTasks.OUTPUT_TAIL).endsWith("the end\n");
+        assertThat(output).hasSize(HostScript.OUTPUT_TAIL).endsWith("the end\n");
     }
 
     // ---------------------------------------------------------------- fencing
@@ -512,7 +512,7 @@ class DrTasksTest {
             start.workload = "db";
             TaskRunner.Outcome up = drSite.run(start.build());
             assertThat(up.status()).as(up.message()).isEqualTo("succeeded");
-            assertThat(up.message()).isEqualTo("db ran and was promoted (it was a standby)");
+            assertThat(up.message()).isEqualTo("db ran as a standby and was promoted");
             assertThat(drSite.run(start.build()).message()).isEqualTo("db already runs");
             pg.sql(b, "INSERT INTO orders VALUES (4, 'written at dr')");
             TaskRunner.Outcome notAStandby = drSite.run(copy.op("prepare").build());
