@@ -478,7 +478,9 @@ final class DrTasks {
             out.put("point", point("lsn:" + lsn, clock.instant()));
             return new TaskRunner.Outcome("succeeded", s.workload() + " is stopped at checkpoint " + lsn, out);
         }
-        refuseRunning(process, w, "a final snapshot is of a stopped workload");
+        // a run's final snapshot comes after the run stopped the workload; the DR copy keeper's
+        // replication snapshots it while it runs, quiesced around the snapshot when it says how
+        boolean live = process.running(w);
         if (s.host() == null || s.host().isBlank()) {
             throw new HavenException(ErrorCode.USAGE, "workload " + s.workload() + ": the backup task names no host for the snapshot");
         }
@@ -487,15 +489,25 @@ final class DrTasks {
                 .map(e -> e.getValue().toString()).toList();
         Messages.BackupSpec b = new Messages.BackupSpec(s.workload(), s.host(), paths, List.of(),
                 List.of("haven-dr", "plan:" + s.plan(), "workload:" + s.workload()), 0, false);
+        if (live) {
+            log.info(s.workload() + " runs: its snapshot is taken live" + (w.argv("quiesce").isEmpty() ? " (crash-consistent; set the "
+                    + "quiesce option for an application-consistent one)" : ", quiesced"));
+            process.quiesce(w);
+        }
         try (Repository repo = repository.get()) {
             TaskRunner.Backup r = TaskRunner.backup(repo, b, log, threads, counters);
             if (!r.outcome().status().equals("succeeded")) {
-                return failed("the final snapshot of " + s.workload() + " missed " + r.result().snapshot().summary().missed().size()
+                return failed("the snapshot of " + s.workload() + " missed " + r.result().snapshot().summary().missed().size()
                         + " path(s) (first: " + r.result().snapshot().summary().missed().getFirst().path() + "); the copy would lack them");
             }
             Map<String, Object> out = new LinkedHashMap<>(r.outcome().result());
             out.put("point", point(r.result().snapshotId().hex(), instant(r.result().snapshot().time())));
-            return new TaskRunner.Outcome("succeeded", "final " + r.outcome().message(), out);
+            out.put("live", live);
+            return new TaskRunner.Outcome("succeeded", (live ? "live " : "stopped workload's ") + r.outcome().message(), out);
+        } finally {
+            if (live) {
+                process.unquiesce(w);
+            }
         }
     }
 

@@ -389,11 +389,11 @@ public final class RunMachine {
 
     private static void enterFencing(Draft d) {
         d.phase = Phase.FENCING;
-        d.log("fencing site " + d.base.sourceSite() + (d.kind() == RunKind.FAILBACK ? " and lifting the fence of site " + d.base.targetSite() : ""));
+        // the target may be fenced from an earlier move the other way (a committed failback fences
+        // the recovery site); the service comes up there now, so its fence goes
+        d.log("fencing site " + d.base.sourceSite() + " and lifting any fence of site " + d.base.targetSite());
         d.issue(new FenceSite(fenceId(d.base.sourceSite()), d.base.sourceSite()));
-        if (d.kind() == RunKind.FAILBACK) {
-            d.issue(new LiftFence(unfenceId(d.base.targetSite()), d.base.targetSite()));
-        }
+        d.issue(new LiftFence(unfenceId(d.base.targetSite()), d.base.targetSite()));
     }
 
     private static void fenced(Draft d, Command c, Event.FenceDone e) {

@@ -125,7 +125,7 @@ class RunScenarioTest {
         assertThat(r.work()).containsExactly(
                 "prepare:db", "prepare:app", "prepare:web",
                 "stop:web", "stop:app", "stop:db",
-                "fence:hq",
+                "fence:hq", "unfence:dr",
                 "final-snapshot:db", "final-snapshot:app", "final-snapshot:web",
                 "apply:db", "apply:app", "apply:web",
                 "start:db", "probe:db", "start:app", "probe:app", "post-boot:app:0", "step:3:http", "start:web", "probe:web",
@@ -139,7 +139,7 @@ class RunScenarioTest {
         assertThat(r.report().rpo()).isEqualTo(Duration.ZERO);
         assertThat(r.report().workloads()).allSatisfy(w -> assertThat(w.pointAge()).isNull());
         assertThat(r.report().render()).contains("RPO:       0s (final snapshots after a graceful stop)",
-                "point final-db of 2025-06-01T10:00:08Z (final snapshot)");
+                "point final-db of 2025-06-01T10:00:09Z (final snapshot)");
         assertThat(r.issued).last().isEqualTo(new Command.StartTimer(RunMachine.AUTO_ROLLBACK, r.now.plus(Duration.ofHours(4))));
     }
 
@@ -180,8 +180,9 @@ class RunScenarioTest {
         r.overrides.put(APPROVAL, c -> new Event.ApprovalGiven(c.id(), r.now, "bob"));
         Instant point = RunDriver.T0.minus(Duration.ofMinutes(5));
         Transition t = r.send(new Event.Started(r.now, "alice", true, point));
-        assertThat(t.commands()).containsExactly(new Command.FenceSite("fence:hq", "hq"));
+        assertThat(t.commands()).containsExactly(new Command.FenceSite("fence:hq", "hq"), new Command.LiftFence("unfence:dr", "dr"));
         r.ok("fence:hq");
+        r.ok("unfence:dr");
         assertThat(r.issued(Command.PrepareWorkload.class)).allMatch(p -> point.equals(p.pointAt()) && !p.sandbox());
         withClock(r).autopilot();
         assertThat(r.state.phase()).isEqualTo(Phase.FAILED_OVER);
@@ -329,7 +330,7 @@ class RunScenarioTest {
                 "cancel:auto-rollback",
                 "rollback-1:stop:web", "rollback-1:stop:app", "rollback-1:stop:db",
                 "rollback-1:dns:6",
-                "rollback-1:unfence:hq",
+                "rollback-1:unfence:hq", "rollback-1:fence:dr",
                 "rollback-1:start:db", "rollback-1:start:app", "rollback-1:start:web",
                 "report:rolled_back:1");
         assertThat(r.issued(Command.UpdateDns.class)).last().satisfies(u -> {
@@ -363,7 +364,7 @@ class RunScenarioTest {
         r.send(new Event.Rollback(r.now, "alice"));
         r.autopilot();
         assertThat(r.issued.subList(mark, r.issued.size())).extracting(Command::id).containsExactly(
-                "rollback-1:stop:app", "rollback-1:stop:db", "rollback-1:unfence:hq",
+                "rollback-1:stop:app", "rollback-1:stop:db", "rollback-1:unfence:hq", "rollback-1:fence:dr",
                 "rollback-1:start:db", "rollback-1:start:app", "rollback-1:start:web", "report:rolled_back:1");
         assertThat(r.state.phase()).isEqualTo(Phase.ROLLED_BACK);
     }
@@ -381,7 +382,7 @@ class RunScenarioTest {
         r.send(new Event.Rollback(r.now, "alice"));
         r.autopilot();
         assertThat(r.issued.subList(mark, r.issued.size())).extracting(Command::id).containsExactly(
-                "rollback-2:dns:6", "rollback-2:unfence:hq", "rollback-2:start:db", "rollback-2:start:app", "rollback-2:start:web",
+                "rollback-2:dns:6", "rollback-2:unfence:hq", "rollback-2:fence:dr", "rollback-2:start:db", "rollback-2:start:app", "rollback-2:start:web",
                 "report:rolled_back:2");
         assertThat(r.state.phase()).isEqualTo(Phase.ROLLED_BACK);
         assertThat(r.state.failure()).isNull();
@@ -397,7 +398,7 @@ class RunScenarioTest {
         r.autopilot();
         assertThat(r.issued.subList(mark, r.issued.size())).extracting(Command::id).containsExactly(
                 "rollback-1:stop:web", "rollback-1:stop:app", "rollback-1:stop:db", "rollback-1:dns:6", "rollback-1:unfence:hq",
-                "report:rolled_back:1");
+                "rollback-1:fence:dr", "report:rolled_back:1");
     }
 
     @Test
@@ -431,7 +432,7 @@ class RunScenarioTest {
         assertThat(r.state.phase()).isEqualTo(Phase.FENCING);
         Transition t = r.send(new Event.Abort(r.now, "alice", null));
         assertThat(t.commands()).containsExactly(new Command.Cancel("cancel:fence:hq", "fence:hq", "the run was aborted"),
-                new Command.PublishReport("report:aborted:0", Phase.ABORTED));
+                new Command.Cancel("cancel:unfence:dr", "unfence:dr", "the run was aborted"), new Command.PublishReport("report:aborted:0", Phase.ABORTED));
         assertThat(r.state.failure()).isEqualTo("aborted by alice");
         r.send(new Event.Rollback(r.now, "alice"));
         r.autopilot();

@@ -362,7 +362,7 @@ public final class RunExecutor implements AutoCloseable {
             return;
         }
         String key = runId + "/" + c.id();
-        work.computeIfAbsent(key, k -> Thread.ofVirtual().name("haven-run-" + key).unstarted(() -> {
+        Thread t = Thread.ofVirtual().name("haven-run-" + key).unstarted(() -> {
             try {
                 Event answer = perform(runId, c);
                 if (answer != null && !closed) {
@@ -375,9 +375,12 @@ public final class RunExecutor implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.accept("run " + runId + ": command " + c.id() + " failed: " + e);
             } finally {
-                work.remove(key);
+                work.remove(key, Thread.currentThread());
             }
-        })).start();
+        });
+        if (work.putIfAbsent(key, t) == null) {
+            t.start();
+        }
     }
 
     private void cancel(String runId, String commandId) {

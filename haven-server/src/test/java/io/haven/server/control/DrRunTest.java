@@ -176,7 +176,8 @@ class DrRunTest {
         JsonNode run = ok(client.post("/api/v1/plans/web/runs", admin, Map.of("kind", "test")), 201);
         JsonNode end = awaitRun(run.get("id").asText(), r -> r.get("ended").asBoolean());
         assertThat(end.get("phase").asText()).as(end.get("text").asText()).isEqualTo("succeeded");
-        assertThat(end.get("text").asText()).contains("Test failover (drill)", "step 'go'", "step 'point-www'");
+        assertThat(end.get("text").asText()).contains("Test failover (drill)", "step 2 'go' (approval): skipInDrill",
+                "a drill never changes DNS");
         assertThat(listening(SANDBOX)).isFalse();
         assertThat(listening(DR)).isFalse();
         assertThat(get(HQ)).isEqualTo("v1\n");
@@ -192,7 +193,7 @@ class DrRunTest {
         Files.writeString(a.resolve("late.txt"), "written just before the failover\n");
         JsonNode run = ok(client.post("/api/v1/plans/web/runs", admin, Map.of("kind", "planned")), 201);
         String id = run.get("id").asText();
-        JsonNode waiting = awaitRun(id, r -> r.has("waitingForApproval") || r.get("ended").asBoolean());
+        JsonNode waiting = awaitApproval(id);
         assertThat(waiting.get("waitingForApproval").get("prompt").asText()).contains("new home");
         assertThat(get(DR)).isEqualTo("v2\n");
         assertThat(listening(HQ)).isFalse();
@@ -202,7 +203,7 @@ class DrRunTest {
         assertThat(Files.readString(b.resolve("late.txt"))).isEqualTo("written just before the failover\n");
         assertThat(bind.query("www.example.test.", RecordType.A).values()).containsExactly(DR);
         assertThat(Files.readString(announce)).contains("now at dr");
-        assertThat(end.get("text").asText()).contains("RPO:       0s (final snapshots)");
+        assertThat(end.get("text").asText()).contains("RPO:       0s (final snapshots after a graceful stop)");
         JsonNode st = client.get("/api/v1/plans/web/status", admin).json();
         assertThat(st.get("fencedAt").toString()).contains("hq");
 
@@ -219,7 +220,7 @@ class DrRunTest {
         Files.writeString(b.resolve("index.html"), "v3 written at dr\n");
         JsonNode run = ok(client.post("/api/v1/plans/web/runs", admin, Map.of("kind", "failback")), 201);
         String id = run.get("id").asText();
-        awaitRun(id, r -> r.has("waitingForApproval") || r.get("ended").asBoolean());
+        awaitApproval(id);
         ok(client.post("/api/v1/runs/" + id + "/approve", admin, Map.of()), 200);
         JsonNode end = awaitRun(id, r -> r.get("phase").asText().equals("failed_over") || r.get("ended").asBoolean());
         assertThat(end.get("phase").asText()).as(end.get("text").asText()).isEqualTo("failed_over");
@@ -249,7 +250,7 @@ class DrRunTest {
         assertThat(refused.body()).contains("Confirm it explicitly");
         JsonNode run = ok(client.post("/api/v1/plans/web/runs", admin, Map.of("kind", "forced", "confirm", true)), 201);
         String id = run.get("id").asText();
-        awaitRun(id, r -> r.has("waitingForApproval") || r.get("ended").asBoolean());
+        awaitApproval(id);
         ok(client.post("/api/v1/runs/" + id + "/approve", admin, Map.of()), 200);
         JsonNode end = awaitRun(id, r -> r.get("phase").asText().equals("failed_over") || r.get("ended").asBoolean());
         assertThat(end.get("phase").asText()).as(end.get("text").asText()).isEqualTo("failed_over");
@@ -345,6 +346,12 @@ class DrRunTest {
     static void awaitRecoverable(String plan) throws Exception {
         await("plan " + plan + " recoverable", () -> client.get("/api/v1/plans/" + plan + "/status", admin).json(),
                 s -> s.get("workloads").get(0).hasNonNull("pointAt"), 60);
+    }
+
+    static JsonNode awaitApproval(String id) throws Exception {
+        JsonNode r = awaitRun(id, x -> x.has("waitingForApproval") || x.get("ended").asBoolean());
+        assertThat(r.has("waitingForApproval")).as(r.get("text").asText()).isTrue();
+        return r;
     }
 
     static JsonNode awaitRun(String id, Predicate<JsonNode> done) throws Exception {
