@@ -244,8 +244,10 @@ final class DrTasks {
 
     /**
      * A database's DR copy: a running streaming standby of the primary. Seeded into an empty volume;
-     * a standby already there is made sure to run; a primary there is refused when a primary is
-     * named (it must rejoin first), and taken as it is in a forced failover (no primary).
+     * a standby already there is made sure to run; a stopped old primary that the named primary has
+     * everything of ({@code pg_rewind --dry-run}: no rewind required) is made its standby; any other
+     * primary there is refused when a primary is named (it must rejoin first), and taken as it is in
+     * a forced failover (no primary).
      */
     private TaskRunner.Outcome postgresStandby(Messages.DrSpec s, WorkloadInstance w) {
         postgres.validate(w);
@@ -263,6 +265,14 @@ final class DrTasks {
             boolean ran = postgres.running(w);
             postgres.start(w);
             how = ran ? "its standby runs" : "started its standby";
+        } else if (s.primary() != null && postgres.canFollowWithoutRewind(w, HostPort.parse(s.primary()).host(),
+                HostPort.parse(s.primary()).port())) {
+            // an old primary stopped gracefully after the new one took over everything it had (a committed planned
+            // failover or failback): it follows the new primary, nothing is thrown away
+            HostPort p = HostPort.parse(s.primary());
+            log.info(data(w) + " holds an old primary that " + s.primary() + " has everything of: it follows it as a standby");
+            postgres.rejoinAsStandby(w, p.host(), p.port());
+            how = "made the stopped old primary a standby of " + s.primary() + " (no rewind required)";
         } else if (s.primary() != null) {
             return failed("workload " + s.workload() + ": " + data(w) + " holds a primary (promoted earlier?), not a standby of "
                     + s.primary() + "; rejoin it as a standby (failback's reprotect) or empty the volume to seed it again");

@@ -260,6 +260,22 @@ public final class PostgresDriver implements Driver {
         return "reseeded";
     }
 
+    /**
+     * Whether this stopped old primary can follow {@code newPrimaryHost:newPrimaryPort} as it is:
+     * {@code pg_rewind --dry-run} says no rewind is required, so the new primary has every
+     * transaction it holds (as after a graceful stop whose shutdown checkpoint the new primary
+     * replayed). False while it runs, or when following would throw away anything.
+     */
+    public boolean canFollowWithoutRewind(WorkloadInstance w, String newPrimaryHost, int newPrimaryPort) {
+        if (running(w)) {
+            return false;
+        }
+        String source = "host=" + newPrimaryHost + " port=" + newPrimaryPort + " user=" + superuser(w) + " dbname=postgres";
+        Outcome o = run(w, List.of(bin(w).resolve("pg_rewind").toString(), "--dry-run", "--target-pgdata=" + data(w),
+                "--source-server=" + source), true);
+        return o.ok() && o.output().contains("no rewind required");
+    }
+
     /** Whether the data volume holds a cluster (its {@code PG_VERSION}), running or not. */
     public boolean holdsCluster(WorkloadInstance w) {
         return data(w) != null && run(w, List.of("test", "-e", data(w).resolve("PG_VERSION").toString()), true).ok();

@@ -235,6 +235,18 @@ public final class Shop implements AutoCloseable {
         return db;
     }
 
+    /**
+     * Only the {@code initdb} part of {@link #database}: a new cluster in {@code dataDir} (role
+     * {@code haven}, trust on loopback, replication allowed from loopback), not started and not
+     * stopped by {@link #close()}. For a cluster that Haven's postgres driver is to run: the
+     * driver ignores its {@code initdb} option (a DR copy's cluster always comes from its primary).
+     */
+    public Database initDatabase(Path dataDir, String address, int port) throws Exception {
+        Database db = new Database(dataDir.toAbsolutePath(), address, port, Files.createDirectories(logs.resolve("postgres-" + address + "-" + port)));
+        db.init();
+        return db;
+    }
+
     /** {@code ShopApp} on {@code address:port} with its data in {@code dataDir} and the database at {@code dbHost:dbPort}. */
     public Service app(String address, int port, Path dataDir, String dbHost, int dbPort) throws Exception {
         List<String> cmd = List.of(java().toString(), "-XX:+UseSerialGC", "-Xmx256m", "-cp", jdbcJar().toString(),
