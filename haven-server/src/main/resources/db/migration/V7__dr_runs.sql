@@ -55,6 +55,7 @@ CREATE TABLE dr_copies (
     next_due_at   BIGINT       NOT NULL,
     job_id        BIGINT,
     breach        BOOLEAN      DEFAULT FALSE NOT NULL,
+    moved_at      BIGINT,
     message       VARCHAR(2048),
     updated_at    BIGINT       NOT NULL,
     PRIMARY KEY (plan_name, workload)

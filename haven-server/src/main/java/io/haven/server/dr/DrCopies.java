@@ -55,7 +55,7 @@ public final class DrCopies {
     }
 
     private record Row(String plan, String workload, String snapshot, Long pointAt, String copySite, String copySnapshot,
-            Long copyPointAt, long nextDueAt, Long jobId, boolean breach, String message) {}
+            Long copyPointAt, long nextDueAt, Long jobId, boolean breach, String message, Long movedAt) {}
 
     private final Jdbi jdbi;
     private final Plans plans;
@@ -251,8 +251,9 @@ public final class DrCopies {
 
     private void report(DrPlan plan, Workload w, Row row, Instant applied) {
         Status s = status(plan, w, row);
-        // a new plan's workload breaches once two RPOs passed without a point
-        boolean breach = !s.meetsRpo() && (s.pointAt() != null || clock.millis() - applied.toEpochMilli() > 2 * plan.rpo().toMillis());
+        // a new plan's workload (or one whose plan just moved) breaches once two RPOs passed without a point
+        long since = Math.max(applied.toEpochMilli(), row.movedAt() == null ? 0 : row.movedAt());
+        boolean breach = !s.meetsRpo() && (s.pointAt() != null || clock.millis() - since > 2 * plan.rpo().toMillis());
         if (breach != row.breach()) {
             jdbi.useHandle(h -> h.createUpdate("UPDATE dr_copies SET breach = :b WHERE plan_name = :p AND workload = :w")
                     .bind("b", breach).bind("p", plan.name()).bind("w", w.name()).execute());
@@ -272,7 +273,7 @@ public final class DrCopies {
                 .map((rs, c) -> new Row(rs.getString("plan_name"), rs.getString("workload"), rs.getString("snapshot"),
                         (Long) rs.getObject("point_at", Long.class), rs.getString("copy_site"), rs.getString("copy_snapshot"),
                         (Long) rs.getObject("copy_point_at", Long.class), rs.getLong("next_due_at"), (Long) rs.getObject("job_id", Long.class),
-                        rs.getBoolean("breach"), rs.getString("message")))
+                        rs.getBoolean("breach"), rs.getString("message"), (Long) rs.getObject("moved_at", Long.class)))
                 .findOne());
     }
 

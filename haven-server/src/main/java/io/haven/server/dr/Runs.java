@@ -91,6 +91,11 @@ public final class Runs {
                 h.createUpdate("INSERT INTO dr_plan_state (plan_name, active_site, updated_at) VALUES (:p, :s, :now)")
                         .bind("p", plan).bind("s", site).bind("now", clock.millis()).execute();
             }
+            // the copies were made in the other direction: they are no recovery points any more
+            h.createUpdate("UPDATE dr_copies SET snapshot = NULL, point_at = NULL, copy_site = NULL, copy_snapshot = NULL, "
+                            + "copy_point_at = NULL, moved_at = :now, next_due_at = :now, message = :m WHERE plan_name = :p")
+                    .bind("p", plan).bind("now", clock.millis()).bind("m", "the plan moved to site " + site
+                            + "; replicating in the new direction").execute();
         });
     }
 

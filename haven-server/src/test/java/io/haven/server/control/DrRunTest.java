@@ -245,6 +245,18 @@ class DrRunTest {
         hq.close();
         ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("--bind " + HQ))
                 .forEach(ProcessHandle::destroyForcibly);
+        // with hq gone nothing new is replicated: once the newest point is two RPOs old, a breach is reported
+        java.util.List<String> breaches = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.control().addListener(new io.haven.server.ControlPlane.Listener() {
+            @Override
+            public void rpo(io.haven.server.dr.DrCopies.Status status, boolean breach) {
+                breaches.add(status.plan() + "/" + status.workload() + " " + (breach ? "breach" : "met") + " at " + status.ageSeconds() + "s");
+            }
+        });
+        await("an RPO breach", () -> breaches, l -> l.stream().anyMatch(x -> x.startsWith("web/site breach")), 60);
+        JsonNode late = client.get("/api/v1/plans/web/status", admin).json();
+        assertThat(late.get("meetsRpo").asBoolean()).isFalse();
+        assertThat(late.get("workloads").get(0).get("ageSeconds").asLong()).isGreaterThan(20);
         var refused = client.post("/api/v1/plans/web/runs", admin, Map.of("kind", "forced"));
         assertThat(refused.status()).isEqualTo(400);
         assertThat(refused.body()).contains("Confirm it explicitly");
