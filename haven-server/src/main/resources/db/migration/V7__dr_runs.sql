@@ -35,9 +35,11 @@ CREATE TABLE dr_fences (
 );
 
 -- Where each plan runs now (the site its workloads are served from), and its replication state.
+-- next_drill_at: the next scheduled drill of a plan with a drill schedule (claimed by moving it forward).
 CREATE TABLE dr_plan_state (
     plan_name      VARCHAR(64) PRIMARY KEY,
     active_site    VARCHAR(64) NOT NULL,
+    next_drill_at  BIGINT,
     updated_at     BIGINT      NOT NULL
 );
 

@@ -21,10 +21,11 @@ import java.util.Set;
  *     nor rolled back this long after it finished is rolled back automatically; null for never.
  *     Forced failovers are never rolled back automatically.
  * @param version 1 for a new plan, +1 per edit
+ * @param drills when the server runs a drill by itself; null for never
  * @param repository the server's repository that holds the workloads' recovery points; null for the server's only one
  */
 public record DrPlan(String name, String protectedSite, String recoverySite, Mode mode, Duration rpo, List<Workload> workloads,
-        Runbook runbook, Duration autoRollbackAfter, int version, String repository) {
+        Runbook runbook, Duration autoRollbackAfter, int version, String repository, DrillSchedule drills) {
     public static final Duration MIN_RPO = Duration.ofSeconds(10);
     public static final Duration MAX_RPO = Duration.ofDays(7);
     public static final Duration MIN_AUTO_ROLLBACK = Duration.ofMinutes(1);
@@ -60,10 +61,16 @@ public record DrPlan(String name, String protectedSite, String recoverySite, Mod
         workloads = List.copyOf(workloads);
     }
 
-    /** A plan that leaves the repository to the server (its only one). */
+    /** A plan that leaves the repository to the server (its only one) and schedules no drills. */
     public DrPlan(String name, String protectedSite, String recoverySite, Mode mode, Duration rpo, List<Workload> workloads,
             Runbook runbook, Duration autoRollbackAfter, int version) {
-        this(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, version, null);
+        this(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, version, null, null);
+    }
+
+    /** A plan that schedules no drills. */
+    public DrPlan(String name, String protectedSite, String recoverySite, Mode mode, Duration rpo, List<Workload> workloads,
+            Runbook runbook, Duration autoRollbackAfter, int version, String repository) {
+        this(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, version, repository, null);
     }
 
     /** A new plan (version 1) with the default runbook: one boot step with all its workloads. */
@@ -83,15 +90,15 @@ public record DrPlan(String name, String protectedSite, String recoverySite, Mod
 
     /** This plan with another runbook, same version (for edits, which then bump it). */
     public DrPlan withRunbook(Runbook newRunbook) {
-        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, newRunbook, autoRollbackAfter, version, repository);
+        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, newRunbook, autoRollbackAfter, version, repository, drills);
     }
 
     public DrPlan withWorkloads(List<Workload> newWorkloads, Runbook newRunbook) {
-        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, newWorkloads, newRunbook, autoRollbackAfter, version, repository);
+        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, newWorkloads, newRunbook, autoRollbackAfter, version, repository, drills);
     }
 
     public DrPlan withVersion(int newVersion) {
-        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, newVersion, repository);
+        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, newVersion, repository, drills);
     }
 
     /**

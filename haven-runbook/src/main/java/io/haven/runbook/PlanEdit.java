@@ -182,7 +182,8 @@ public sealed interface PlanEdit {
             throw rebased("runbook", e);
         }
         return new DrPlan(plan.name(), plan.protectedSite(), plan.recoverySite(), plan.mode(), plan.rpo(), workloads, runbook,
-                plan.autoRollbackAfter(), plan.version() + 1, plan.repository());
+                plan.autoRollbackAfter(), plan.version() + 1, plan.repository(),
+                plan.drills());
     }
 
     /** The problems of {@code e} placed under {@code base}. */

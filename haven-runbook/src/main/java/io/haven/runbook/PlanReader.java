@@ -40,7 +40,7 @@ final class PlanReader {
             return null;
         }
         Fields f = fields(root, "", List.of("name", "protectedSite", "recoverySite", "mode", "rpo", "autoRollbackAfter", "version",
-                "repository", "workloads", "runbook"));
+                "repository", "drills", "workloads", "runbook"));
         if (f == null) {
             return null;
         }
@@ -53,6 +53,19 @@ final class PlanReader {
         Duration autoRollback = f.optionalDuration("autoRollbackAfter");
         Integer version = f.integer("version", 1);
         String repository = f.name("repository", false);
+        DrillSchedule drills = null;
+        MapNode dm = f.map("drills", false);
+        if (dm != null) {
+            Fields df = fields(dm, "drills", List.of("schedule", "timeZone"));
+            if (df != null) {
+                String schedule = df.string("schedule", true);
+                String zone = df.string("timeZone", false);
+                if (schedule != null) {
+                    drills = build("drills", () -> new DrillSchedule(schedule, zone));
+                }
+            }
+        }
+        DrillSchedule drillSchedule = drills;
 
         List<Workload> workloads = new ArrayList<>();
         List<String> workloadNames = new ArrayList<>();
@@ -93,7 +106,7 @@ final class PlanReader {
             return null;
         }
         return build("", () -> new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollback, version,
-                repository));
+                repository, drillSchedule));
     }
 
     /** The problems found, in text order (problems without a position last). */

@@ -72,6 +72,14 @@ public final class PlanYaml {
         if (plan.repository() != null) {
             m.put("repository", plan.repository());
         }
+        if (plan.drills() != null) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("schedule", plan.drills().schedule());
+            if (plan.drills().timeZone() != null) {
+                d.put("timeZone", plan.drills().timeZone());
+            }
+            m.put("drills", d);
+        }
         m.put("workloads", plan.workloads().stream().map(PlanYaml::workload).toList());
         m.put("runbook", plan.runbook().steps().stream().map(PlanYaml::step).toList());
         try {

@@ -75,12 +75,20 @@ class PlanYamlTest {
                 new Probe.Tcp("10.2.0.1", 5432, Duration.ofSeconds(30)), java.util.Map.of("port", "5432"),
                 new Placement("a1", List.of("/srv/a"), List.of("10.1.0.1")), List.of("10.3.0.1"));
         DrPlan plan = new DrPlan("p", "a", "b", Mode.CONTINUOUS, Duration.ofSeconds(15), List.of(w), Runbook.defaultFor(List.of("db")),
-                null, 1, "main");
+                null, 1, "main", new DrillSchedule("0 3 * * 0", "Europe/Berlin"));
         String text = PlanYaml.write(plan);
-        assertThat(text).contains("protected:", "sandboxAddresses:", "repository: main");
+        assertThat(text).contains("protected:", "sandboxAddresses:", "repository: main", "drills:", "timeZone: Europe/Berlin");
         assertThat(PlanYaml.parse(text, null)).isEqualTo(plan);
         assertThat(w.placementAt(plan, "a").orElseThrow().host()).isEqualTo("a1");
         assertThat(w.placementAt(plan, "b").orElseThrow().host()).isEqualTo("b1");
+    }
+
+    @Test
+    void aDrillScheduleNeedsAScheduleAndAKnownZone() {
+        String text = Plans.shopYaml().replace("mode: continuous", "mode: continuous\ndrills:\n  timeZone: Mars/Olympus");
+        assertThat(problems(text)).containsExactly("plan.yaml:7:3: drills.schedule: is required");
+        String zone = Plans.shopYaml().replace("mode: continuous", "mode: continuous\ndrills:\n  schedule: every 7d\n  timeZone: Mars/Olympus");
+        assertThat(problems(zone)).singleElement().asString().contains("drills.timeZone: must be a time zone");
     }
 
     @Test
@@ -163,7 +171,7 @@ class PlanYamlTest {
                 "plan.yaml:16:5: workloads[0].prob: unknown field 'prob'; did you mean 'probe'?");
         assertThat(problems(shopWith("mode: continuous", "mode: continuous\ncolour: blue"))).containsExactly(
                 "plan.yaml:6:1: colour: unknown field 'colour' (known here: name, protectedSite, recoverySite, mode, rpo, "
-                        + "autoRollbackAfter, version, repository, workloads, runbook)");
+                        + "autoRollbackAfter, version, repository, drills, workloads, runbook)");
     }
 
     @Test

@@ -126,6 +126,7 @@ public final class RunEndpoints {
         m.put("activeSite", executor.activeSite(plan));
         m.put("fencedAt", executor.fences().sitesOf(plan.name()));
         m.put("openRun", executor.runs().openRunOf(plan.name()).orElse(null));
+        m.put("nextDrillAt", executor.nextDrill(plan).map(Instant::toString).orElse(null));
         List<DrCopies.Status> all = copies.status(plan);
         m.put("recoverable", all.stream().allMatch(DrCopies.Status::recoverable));
         m.put("meetsRpo", all.stream().allMatch(DrCopies.Status::meetsRpo));

@@ -102,6 +102,7 @@ public final class RunExecutor implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
             .followRedirects(HttpClient.Redirect.NEVER).build();
     private volatile boolean closed;
+    private long ticks;
 
     public RunExecutor(Runs runs, Plans plans, Jobs jobs, Agents agents, Inventory inventory, Repositories repositories, Fences fences,
             DnsUpdater dns, InstantSource clock, String serverId, Listener listener, Consumer<String> log) {
@@ -344,6 +345,9 @@ public final class RunExecutor implements AutoCloseable {
                     log.accept("run " + id + ": cannot resume: " + e.getMessage());
                 }
             }
+            if (++ticks % 4 == 0) {
+                drills();
+            }
             for (String id : runs.owned(serverId)) {
                 RunState s = runs.get(id).state();
                 for (Command c : s.outstanding()) {
@@ -353,6 +357,51 @@ public final class RunExecutor implements AutoCloseable {
         } catch (RuntimeException e) {
             log.accept("DR run tick failed: " + e);
         }
+    }
+
+    /**
+     * Scheduled drills: a plan with {@code drills:} gets its next drill time when first seen; once
+     * it is due, the server that moves it to the following time starts a drill (as user
+     * {@code schedule}). A plan with a run open at that time skips that drill, and says so in the log.
+     */
+    private void drills() {
+        for (Plans.Version v : plans.list()) {
+            DrPlan plan;
+            try {
+                plan = v.plan();
+            } catch (RuntimeException e) {
+                continue;
+            }
+            if (plan.drills() == null) {
+                continue;
+            }
+            try {
+                io.haven.server.schedule.Schedule schedule = io.haven.server.schedule.Schedule.parse(plan.drills().schedule(), plan.drills().zone());
+                Instant now = clock.instant();
+                Optional<Long> next = runs.nextDrill(plan.name());
+                if (next.isEmpty()) {
+                    runs.moveDrill(plan.name(), plan.protectedSite(), null, schedule.next(now).toEpochMilli());
+                    continue;
+                }
+                if (next.get() > now.toEpochMilli() || !runs.moveDrill(plan.name(), plan.protectedSite(), next.get(),
+                        schedule.next(now).toEpochMilli())) {
+                    continue;
+                }
+                try {
+                    RunState s = begin(plan.name(), RunKind.TEST, "schedule", false, null);
+                    log.accept("plan " + plan.name() + ": scheduled drill " + s.runId() + " started");
+                } catch (HavenException e) {
+                    log.accept("plan " + plan.name() + ": scheduled drill skipped: " + e.getMessage());
+                }
+            } catch (RuntimeException e) {
+                log.accept("plan " + plan.name() + ": drill schedule: " + e.getMessage());
+            }
+        }
+    }
+
+    /** When the plan's next scheduled drill starts, if it has a schedule. */
+    public Optional<Instant> nextDrill(DrPlan plan) {
+        return plan.drills() == null ? Optional.empty() : runs.nextDrill(plan.name()).map(Instant::ofEpochMilli);
     }
 
     // --- work

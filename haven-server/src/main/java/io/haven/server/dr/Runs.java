@@ -99,6 +99,33 @@ public final class Runs {
         });
     }
 
+    /** The next scheduled drill of {@code plan}, if one is planned. */
+    public Optional<Long> nextDrill(String plan) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT next_drill_at FROM dr_plan_state WHERE plan_name = :p").bind("p", plan)
+                .map((rs, c) -> (Long) rs.getObject("next_drill_at", Long.class)).findOne()).filter(java.util.Objects::nonNull);
+    }
+
+    /**
+     * Moves the plan's next drill from {@code expected} (null: none planned) to {@code next}; false
+     * when another server moved it first. The plan's row is created at its protected site when missing.
+     */
+    public boolean moveDrill(String plan, String protectedSite, Long expected, long next) {
+        return jdbi.inTransaction(h -> {
+            int n = h.createUpdate("UPDATE dr_plan_state SET next_drill_at = :n, updated_at = :now WHERE plan_name = :p AND "
+                            + (expected == null ? "next_drill_at IS NULL" : "next_drill_at = :e"))
+                    .bind("n", next).bind("now", clock.millis()).bind("p", plan).bind("e", expected).execute();
+            if (n == 0 && expected == null && activeSite(plan).isEmpty()) {
+                try {
+                    n = h.createUpdate("INSERT INTO dr_plan_state (plan_name, active_site, next_drill_at, updated_at) VALUES (:p, :s, :n, :now)")
+                            .bind("p", plan).bind("s", protectedSite).bind("n", next).bind("now", clock.millis()).execute();
+                } catch (RuntimeException e) {
+                    return false; // another server inserted it
+                }
+            }
+            return n == 1;
+        });
+    }
+
     /** The open (not ended) run of {@code plan}, if any. */
     public Optional<String> openRunOf(String plan) {
         return jdbi.withHandle(h -> h.createQuery("SELECT id FROM dr_runs WHERE plan_name = :p AND ended = FALSE ORDER BY seq DESC")

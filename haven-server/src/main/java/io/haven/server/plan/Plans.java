@@ -70,6 +70,13 @@ public final class Plans {
                 host(out, all, "workloads[" + i + "].protected.host", w.protectedAt().host(), p.protectedSite(), "protected");
             }
         }
+        if (p.drills() != null) {
+            try {
+                io.haven.server.schedule.Schedule.parse(p.drills().schedule(), p.drills().zone());
+            } catch (io.haven.core.HavenException e) {
+                out.add(Problem.at("drills.schedule", e.getMessage()));
+            }
+        }
         if (p.repository() != null && inventory.findRepository(p.repository()).isEmpty()) {
             out.add(Problem.at("repository", "no repository named '" + p.repository() + "'"));
         }

@@ -326,6 +326,31 @@ class DrRunTest {
         assertThat(end.get("phase").asText()).as(end.get("text").asText()).isEqualTo("succeeded");
     }
 
+    @Test
+    @Order(8)
+    void aPlanWithADrillScheduleIsDrilledWhenItIsDue() throws Exception {
+        ok(client.post("/api/v1/plans", admin, Map.of("yaml", small("scheduled", "true", "true", false).replace("mode: as-needed",
+                "mode: as-needed\ndrills:\n  schedule: every 1d\n  timeZone: Europe/Berlin"))), 201);
+        awaitRecoverable("scheduled");
+        JsonNode planned = await("the next drill planned", () -> client.get("/api/v1/plans/scheduled/status", admin).json(),
+                s -> s.hasNonNull("nextDrillAt"), 30);
+        assertThat(java.time.Instant.parse(planned.get("nextDrillAt").asText())).isAfter(java.time.Instant.now());
+        // make it due now
+        server.control().inventory().jdbi().useHandle(h -> h.createUpdate("UPDATE dr_plan_state SET next_drill_at = :t WHERE plan_name = 'scheduled'")
+                .bind("t", System.currentTimeMillis() - 1000).execute());
+        JsonNode run = await("a scheduled drill", () -> client.get("/api/v1/runs?plan=scheduled", admin).json().get("runs"),
+                r -> !r.isEmpty(), 30).get(0);
+        assertThat(run.get("kind").asText()).isEqualTo("test");
+        assertThat(run.get("createdBy").asText()).isEqualTo("schedule");
+        assertThat(awaitRun(run.get("id").asText(), r -> r.get("ended").asBoolean()).get("phase").asText()).isEqualTo("succeeded");
+        JsonNode after = client.get("/api/v1/plans/scheduled/status", admin).json();
+        assertThat(java.time.Instant.parse(after.get("nextDrillAt").asText())).isAfter(java.time.Instant.now());
+        var bad = client.post("/api/v1/plans", admin, Map.of("yaml", small("badly", "true", "true", false).replace("mode: as-needed",
+                "mode: as-needed\ndrills:\n  schedule: every 3 weeks")));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.body()).contains("drills.schedule");
+    }
+
     /** A drill-only plan with one sleeping process on dr-1, a script step and a command probe. */
     static String small(String name, String script, String probe, boolean approval) throws IOException {
         Path vol = Files.createDirectories(dir.resolve(name + "/a"));
