@@ -393,7 +393,8 @@ final class RunCommands {
                 println("plan " + r.get("plan").asText() + " v" + r.get("version").asText() + " (" + r.get("mode").asText() + ", RPO target "
                         + Output.duration(r.get("rpoSeconds").asLong()) + "): runs at site " + r.get("activeSite").asText()
                         + (r.get("fencedAt").isEmpty() ? "" : "; fenced at " + r.get("fencedAt").toString())
-                        + (r.hasNonNull("openRun") ? "; run " + r.get("openRun").asText() + " open" : ""));
+                        + (r.hasNonNull("openRun") ? "; run " + r.get("openRun").asText() + " open" : "")
+                        + (r.hasNonNull("nextDrillAt") ? "; next drill " + r.get("nextDrillAt").asText() : ""));
                 table(r, r.get("workloads"), List.of("WORKLOAD", "RECOVERABLE", "POINT", "AGE", "RPO", "REPLICATION"), List.of(field("workload"),
                         n -> n.get("recoverable").asBoolean() ? "yes" : "no: " + n.path("why").asText(),
                         n -> n.hasNonNull("pointAt") ? n.get("pointAt").asText() : null,
