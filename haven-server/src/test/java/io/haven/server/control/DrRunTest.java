@@ -243,7 +243,7 @@ class DrRunTest {
 
         // site hq is lost: its agent and its service die
         hq.close();
-        ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("--bind " + HQ))
+        ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("http.server " + port + " --bind " + HQ))
                 .forEach(ProcessHandle::destroyForcibly);
         // with hq gone nothing new is replicated: once the newest point is two RPOs old, a breach is reported
         java.util.List<String> breaches = new java.util.concurrent.CopyOnWriteArrayList<>();
