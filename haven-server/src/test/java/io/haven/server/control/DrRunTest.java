@@ -130,6 +130,9 @@ class DrRunTest {
                     recovery: {host: dr-1, volumes: [B], addresses: [DR]}
                     sandboxAddresses: [SANDBOX]
                     probe: {http: "http://DR:@PORT@/index.html", status: 200, timeout: 30s}
+                    postBoot:
+                      - command: /usr/bin/curl -fsS -o /dev/null http://DR:@PORT@/index.html
+                        timeout: 10s
                     options:
                       command: /usr/bin/python3 -m http.server @PORT@ --bind ${bind} --directory ${volume.data}
                 runbook:
@@ -373,11 +376,11 @@ class DrRunTest {
                   - boot: up
                     workloads: [NAME-w]
                 APPROVAL  - script: check
-                    where: server
+                    where: WHERE
                     command: SCRIPT
                     timeout: 10s
                 """.replace("NAME", name).replace("VOL", vol.toString()).replace("PROBE", probe).replace("SCRIPT", script)
-                .replace("APPROVAL", approval ? "  - approval: ok\n    prompt: go?\n    timeout: 5m\n" : "");
+                .replace("WHERE", name.equals("fails") ? "host dr-1" : "server").replace("APPROVAL", approval ? "  - approval: ok\n    prompt: go?\n    timeout: 5m\n" : "");
     }
 
     static void awaitRecoverable(String plan) throws Exception {
