@@ -93,7 +93,9 @@ public final class RunExecutor implements AutoCloseable {
     private final Listener listener;
     private final Consumer<String> log;
     private final Map<String, Thread> work = new ConcurrentHashMap<>();
-    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    // ReentrantLocks, not synchronized: on Java 21 a virtual thread blocked in JDBC inside a
+    // synchronized block pins its carrier thread
+    private final Map<String, java.util.concurrent.locks.ReentrantLock> locks = new ConcurrentHashMap<>();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "haven-dr-runs");
         t.setDaemon(true);
@@ -273,7 +275,9 @@ public final class RunExecutor implements AutoCloseable {
      * @throws RunRejectedException when the run's phase does not take the event (nothing changes)
      */
     public RunState apply(String runId, Event event) {
-        synchronized (locks.computeIfAbsent(runId, k -> new Object())) {
+        java.util.concurrent.locks.ReentrantLock lock = locks.computeIfAbsent(runId, k -> new java.util.concurrent.locks.ReentrantLock());
+        lock.lock();
+        try {
             for (int attempt = 0; ; attempt++) {
                 Runs.Stored stored = runs.get(runId);
                 Transition t = RunMachine.next(stored.state(), event);
@@ -289,6 +293,8 @@ public final class RunExecutor implements AutoCloseable {
                 carryOut(t.state(), t.commands(), serverId.equals(stored.leaseOwner()));
                 return t.state();
             }
+        } finally {
+            lock.unlock();
         }
     }
 
