@@ -587,6 +587,7 @@ public class DrBench {
         final Thread thread;
         volatile boolean stop;
         volatile String failure;
+        volatile int retried;
 
         Writer(int dnsPort, long intervalMs) {
             thread = Thread.ofPlatform().start(() -> {
@@ -596,8 +597,25 @@ public class DrBench {
                     Http r = addr == null ? new Http(0, "no address") : http("POST", "http://" + addr + ":" + WEB_PORT + "/api/records", body,
                             Duration.ofSeconds(5));
                     if (r.status() != 201) {
-                        failure = r.status() + " " + r.body().strip();
-                        return;
+                        // a request that got no answer or a 5xx is tried again for up to 2 s (resolving the name again), as
+                        // ShopClient --retry-for does: the JDK's HTTP server now and then closes a kept-alive connection under
+                        // a request. A retried write whose first try was committed leaves an extra, unacknowledged record.
+                        long until = System.nanoTime() + 2_000_000_000L;
+                        while ((r.status() == 0 || r.status() >= 500) && System.nanoTime() < until && !stop) {
+                            try {
+                                Thread.sleep(100);
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                            addr = resolve(dnsPort);
+                            r = addr == null ? new Http(0, "no address") : http("POST", "http://" + addr + ":" + WEB_PORT + "/api/records", body,
+                                    Duration.ofSeconds(5));
+                            retried++;
+                        }
+                        if (r.status() != 201) {
+                            failure = r.status() + " " + r.body().strip();
+                            return;
+                        }
                     }
                     acked.add(new Acked(Long.parseLong(r.body().strip()), body, Instant.now()));
                     try {
@@ -671,6 +689,7 @@ public class DrBench {
             log(label + ": site A lost after " + waitMs + " ms of writes; " + w.acked.size() + " records acknowledged; writer stopped: " + w.failure);
             m.put("writeSecondsBeforeLoss", round(waitMs / 1000.0));
             m.put("acknowledged", w.acked.size());
+            m.put("writerRetries", w.retried);
             m.put("statusBeforeLoss", before);
             Acked probeRec = w.acked.get(0);
             // the failover, and a client that reads a record through the name until it comes back from B
