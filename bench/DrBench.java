@@ -899,6 +899,19 @@ public class DrBench {
             m.put("resticRestoredMib", round(Long.parseLong(exec(List.of("du", "-sb", dir.resolve("restored").toString()), Duration.ofMinutes(1))
                     .out().split("\\s+")[0]) / 1048576.0));
             sh("rm", "-rf", dir.resolve("restored").toString(), dir.resolve("restic-repo").toString());
+            // the same with Haven's own CLI, stand-alone (no failover around it): what its restore does on an idle machine
+            Map<String, String> henv = Map.of("HAVEN_REPO", dir.resolve("haven-repo").toString(), "HAVEN_PASSWORD", "bench");
+            List<String> h = List.of(haven.toString());
+            exec(cat(h, "init"), Duration.ofMinutes(2), henv).ok();
+            s = System.nanoTime();
+            exec(cat(h, "backup", "app", "db"), Duration.ofMinutes(30), henv, template()).ok();
+            m.put("havenBackupSeconds", round((System.nanoTime() - s) / 1e9));
+            sh("sync");
+            s = System.nanoTime();
+            exec(cat(h, "restore", "latest", "--target", dir.resolve("restored").toString()), Duration.ofMinutes(30), henv).ok();
+            sh("sync");
+            m.put("havenRestoreSeconds", round((System.nanoTime() - s) / 1e9));
+            sh("rm", "-rf", dir.resolve("restored").toString(), dir.resolve("haven-repo").toString());
             // pg_basebackup of the running database, then the copy started
             Path db = dir.resolve("db");
             sh("cp", "-a", template().resolve("db").toString(), db.toString());
@@ -974,6 +987,10 @@ public class DrBench {
                 b.append("| `restic restore` of app volume + database files (").append(q.get("resticRestoredMib")).append(" MiB) into an empty directory | ")
                         .append(q.get("resticRestoreSeconds")).append(" |\n");
             }
+            if (q.containsKey("havenRestoreSeconds")) {
+                b.append("| for comparison, `haven restore` of the same data on an idle machine (stand-alone CLI) | ")
+                        .append(q.get("havenRestoreSeconds")).append(" |\n");
+            }
             if (q.containsKey("pgBasebackupSeconds")) {
                 b.append("| `pg_basebackup -X stream -c fast` of the database | ").append(q.get("pgBasebackupSeconds")).append(" |\n");
             }
@@ -1013,6 +1030,12 @@ public class DrBench {
                     .append(g(by, "web", "upAfterSeconds")).append(" |\n");
         }
         return b.toString();
+    }
+
+    static List<String> cat(List<String> a, String... b) {
+        List<String> l = new ArrayList<>(a);
+        l.addAll(List.of(b));
+        return l;
     }
 
     static Object g(Map<String, Map<String, Object>> by, String w, String k) {
