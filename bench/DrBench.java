@@ -951,8 +951,11 @@ public class DrBench {
 
     String markdown() {
         StringBuilder b = new StringBuilder();
-        b.append("| what | trial | RTO (report) s | CLI → client OK via name s | CLI returned s | RPO (report) s | acknowledged | rows lost | attachments lost |\n");
-        b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        if (forcedRuns.isEmpty() && results.get("planned") == null) {
+            b.append("(no failover scenario in this run)\n");
+        }
+        if (!forcedRuns.isEmpty() || results.get("planned") != null) b.append("| what | trial | RTO (report) s | CLI → client OK via name s | CLI returned s | RPO (report) s | acknowledged | rows lost | attachments lost |\n");
+        if (!forcedRuns.isEmpty() || results.get("planned") != null) b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Map<String, Object> r : forcedRuns) {
             if (r.containsKey("error")) {
                 b.append("| forced, ").append(r.get("mode")).append(" | ").append(r.get("trial")).append(" | failed: ")
@@ -1002,6 +1005,9 @@ public class DrBench {
                         .append(round((Double) q.get("resticRestoreSeconds") + (Double) q.get("pgBasebackupSeconds") + (Double) q.get("pgCopyStartSeconds")))
                         .append(" |\n");
             }
+        }
+        if (forcedRuns.isEmpty() && p == null) {
+            return b.toString();
         }
         b.append("\nSetup of each environment (copy of the template, server, agents, plan applied; then `plan start` until recoverable):\n\n");
         b.append("| environment | setup s | plan start s | until recoverable s |\n|---|---:|---:|---:|\n");
