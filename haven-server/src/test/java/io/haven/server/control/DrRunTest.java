@@ -319,14 +319,21 @@ class DrRunTest {
         ok(client.post("/api/v1/plans", admin, Map.of("yaml", small("restart", "true", "true", false).replace("  - script: check",
                 "  - delay: wait\n    duration: 6s\n  - script: check"))), 201);
         awaitRecoverable("restart");
-        String id = ok(client.post("/api/v1/plans/restart/runs", admin, Map.of("kind", "test")), 201).get("id").asText();
-        awaitRun(id, r -> r.get("report").get("steps").get(1).get("status").asText().equals("RUNNING"));
-        server.close();
-        server = HavenServer.start(config());
-        client = new TestClient(server.uri(), server.tls().caCertificateFile());
-        admin = client.login("admin", HavenServerTest.ADMIN_PW);
-        JsonNode end = awaitRun(id, r -> r.get("ended").asBoolean());
-        assertThat(end.get("phase").asText()).as(end.get("text").asText()).isEqualTo("succeeded");
+        // a drill, and a planned failover, each with the server killed in its middle
+        for (String kind : List.of("test", "planned")) {
+            String id = ok(client.post("/api/v1/plans/restart/runs", admin, Map.of("kind", kind)), 201).get("id").asText();
+            awaitRun(id, r -> r.get("report").get("steps").get(1).get("status").asText().equals("RUNNING"));
+            server.close();
+            server = HavenServer.start(config());
+            client = new TestClient(server.uri(), server.tls().caCertificateFile());
+            admin = client.login("admin", HavenServerTest.ADMIN_PW);
+            JsonNode end = awaitRun(id, r -> r.get("ended").asBoolean() || r.get("phase").asText().equals("failed_over"));
+            assertThat(end.get("phase").asText()).as(end.get("text").asText()).isEqualTo(kind.equals("test") ? "succeeded" : "failed_over");
+            if (kind.equals("planned")) {
+                assertThat(Files.readString(dir.resolve("restart/a-copy/data.txt"))).isEqualTo("restart\n");
+                ok(client.post("/api/v1/runs/" + id + "/commit", admin, Map.of()), 200);
+            }
+        }
     }
 
     @Test
