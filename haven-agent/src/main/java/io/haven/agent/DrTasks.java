@@ -1,5 +1,7 @@
 package io.haven.agent;
 
+import io.haven.core.process.HostScript;
+
 import io.haven.agent.driver.Driver;
 import io.haven.agent.driver.PostgresDriver;
 import io.haven.agent.driver.Probe;

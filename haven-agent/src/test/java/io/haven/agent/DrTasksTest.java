@@ -1,5 +1,7 @@
 package io.haven.agent;
 
+import io.haven.core.process.HostScript;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -84,17 +84,12 @@ public final class DrCopies {
 
     /** One pass over every plan: finished replications recorded, due ones started, breaches reported. */
     public void tick() {
-        for (Plans.Version v : plans.list()) {
-            DrPlan plan;
-            try {
-                plan = v.plan();
-            } catch (RuntimeException e) {
-                continue;
-            }
+        for (Plans.Current current : plans.current()) {
+            DrPlan plan = current.plan();
             boolean paused = runs.openRunOf(plan.name()).isPresent();
             for (Workload w : plan.workloads()) {
                 try {
-                    keep(plan, w, paused, v.createdAt());
+                    keep(plan, w, paused, current.appliedAt());
                 } catch (RuntimeException e) {
                     note(plan.name(), w.name(), e.getMessage());
                 }
@@ -289,8 +284,8 @@ public final class DrCopies {
                     snap = e.id().hex();
                     at = e.time().toEpochMilli();
                 }
-            } catch (RuntimeException e) {
-                // no repository yet: the first replication says why
+            } catch (HavenException e) {
+                // no repository yet, or none chosen: the first replication says why
             }
         }
         String s = snap;
@@ -300,7 +295,9 @@ public final class DrCopies {
                             + "VALUES (:p, :w, :s, :t, :now, :now)")
                     .bind("p", plan.name()).bind("w", w.name()).bind("s", s).bind("t", t).bind("now", now).execute());
         } catch (RuntimeException e) {
-            // another server inserted it first
+            if (row(plan.name(), w.name()).isEmpty()) {
+                throw e; // not another server inserting it first
+            }
         }
     }
 

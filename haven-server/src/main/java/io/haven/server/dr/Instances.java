@@ -87,6 +87,9 @@ final class Instances {
         try {
             iw = inventory.workload(w.name());
         } catch (HavenException e) {
+            if (e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
             iw = null;
         }
         if (iw == null || iw.agent() == null || iw.spec().paths().isEmpty()) {

@@ -2,6 +2,7 @@ package io.haven.server.dr;
 
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
+import io.haven.core.process.HostScript;
 import io.haven.protocol.Codec;
 import io.haven.runbook.DrPlan;
 import io.haven.runbook.Step;
@@ -29,7 +30,6 @@ import io.haven.server.plan.Plans;
 import io.haven.server.repo.Repositories;
 import io.haven.repository.Repository;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,7 +71,6 @@ public final class RunExecutor implements AutoCloseable {
     /** How long a run's lease lasts without renewal: a dead server's runs are resumed elsewhere after this. */
     public static final Duration LEASE = Duration.ofSeconds(10);
     private static final Duration JOB_POLL = Duration.ofMillis(250);
-    private static final int OUTPUT_TAIL = 4096;
 
     /** What the executor reports for notifications. */
     public interface Listener {
@@ -371,13 +370,8 @@ public final class RunExecutor implements AutoCloseable {
      * {@code schedule}). A plan with a run open at that time skips that drill, and says so in the log.
      */
     private void drills() {
-        for (Plans.Version v : plans.list()) {
-            DrPlan plan;
-            try {
-                plan = v.plan();
-            } catch (RuntimeException e) {
-                continue;
-            }
+        for (Plans.Current current : plans.current()) {
+            DrPlan plan = current.plan();
             if (plan.drills() == null) {
                 continue;
             }
@@ -486,67 +480,51 @@ public final class RunExecutor implements AutoCloseable {
                 case Command.RunScript r -> hostScript(s, r);
                 case Command.PrepareWorkload p -> prepare(s, p);
                 case Command.StopWorkload x -> {
-                    Workload w = workload(plan, x.workload());
-                    Instances.Instance i = Instances.at(plan, w, x.site(), false, inventory);
-                    Instances.Spec spec = Instances.spec("stop", runId, x.id(), plan, w, i);
-                    spec.timeoutMillis = 60_000L;
-                    Outcome o = runJob(s, x.id(), i.host(), null, spec, "stop " + w.name() + " at site " + x.site());
+                    Outcome o = workloadOp(s, x.id(), x.workload(), x.site(), false, "stop", "stop", false,
+                            (spec, i) -> spec.timeoutMillis = 60_000L);
                     yield new Event.StopDone(x.id(), clock.instant(), o.ok(), o.message());
                 }
                 case Command.TakeFinalSnapshot x -> {
-                    Workload w = workload(plan, x.workload());
-                    Instances.Instance i = Instances.at(plan, w, x.site(), false, inventory);
-                    Instances.Spec spec = Instances.spec("backup", runId, x.id(), plan, w, i);
-                    Outcome o = runJob(s, x.id(), i.host(), Instances.postgres(w) ? null : repository(plan), spec,
-                            "final snapshot of " + w.name() + " at site " + x.site());
+                    Outcome o = workloadOp(s, x.id(), x.workload(), x.site(), false, "backup", "final snapshot of", true, (spec, i) -> {});
                     yield new Event.FinalSnapshotDone(x.id(), clock.instant(), o.ok() && o.point() != null,
                             o.ok() && o.point() == null ? "the agent reported no snapshot" : o.message(), o.ok() ? o.point() : null);
                 }
                 case Command.ApplySnapshot x -> {
-                    Workload w = workload(plan, x.workload());
-                    Instances.Instance i = Instances.at(plan, w, x.site(), false, inventory);
-                    Instances.Spec spec = Instances.spec("apply", runId, x.id(), plan, w, i);
-                    if (Instances.postgres(w)) {
-                        spec.lsn = x.snapshot().startsWith("lsn:") ? x.snapshot().substring(4) : null;
-                        spec.timeoutMillis = 300_000L;
-                    } else {
-                        String from = x.site().equals(s.targetSite()) ? s.sourceSite() : s.targetSite();
-                        spec.snapshot = x.snapshot();
-                        spec.snapshotPaths = Instances.at(plan, w, from, false, inventory).volumes();
-                    }
-                    Outcome o = runJob(s, x.id(), i.host(), Instances.postgres(w) ? null : repository(plan), spec,
-                            "apply " + x.snapshot() + " to " + w.name() + " at site " + x.site());
+                    String from = x.site().equals(s.targetSite()) ? s.sourceSite() : s.targetSite();
+                    Outcome o = workloadOp(s, x.id(), x.workload(), x.site(), false, "apply", "apply " + x.snapshot() + " to", true,
+                            (spec, i) -> {
+                                if ("postgres".equals(spec.driver)) {
+                                    spec.lsn = x.snapshot().startsWith("lsn:") ? x.snapshot().substring(4) : null;
+                                    spec.timeoutMillis = 300_000L;
+                                } else {
+                                    spec.snapshot = x.snapshot();
+                                    spec.snapshotPaths = Instances.at(plan, workload(plan, x.workload()), from, false, inventory).volumes();
+                                }
+                            });
                     yield new Event.SnapshotApplied(x.id(), clock.instant(), o.ok(), o.message());
                 }
                 case Command.StartWorkload x -> {
-                    Workload w = workload(plan, x.workload());
                     if (!x.sandbox() && fences.fenced(plan.name(), x.site())) {
                         yield new Event.WorkloadBooted(x.id(), clock.instant(), false, "plan " + plan.name() + " is fenced at site " + x.site()
                                 + "; its workloads are not started there");
                     }
-                    Instances.Instance i = Instances.at(plan, w, x.site(), x.sandbox(), inventory);
-                    Instances.Spec spec = Instances.spec("start", runId, x.id(), plan, w, i);
-                    Outcome o = runJob(s, x.id(), i.host(), null, spec, "start " + w.name() + " at site " + x.site()
-                            + (x.sandbox() ? " (sandbox)" : ""));
+                    Outcome o = workloadOp(s, x.id(), x.workload(), x.site(), x.sandbox(), "start", "start", false, (spec, i) -> {});
                     yield new Event.WorkloadBooted(x.id(), clock.instant(), o.ok(), o.message());
                 }
                 case Command.RunProbe x -> {
-                    Workload w = workload(plan, x.workload());
-                    Instances.Instance i = Instances.at(plan, w, x.site(), x.sandbox(), inventory);
-                    Instances.Spec spec = Instances.spec("probe", runId, x.id(), plan, w, i);
-                    spec.probe = i.probe(x.probe());
-                    spec.deadline = x.deadline().toEpochMilli();
-                    Outcome o = runJob(s, x.id(), i.host(), null, spec, "probe " + w.name() + " at site " + x.site());
+                    Outcome o = workloadOp(s, x.id(), x.workload(), x.site(), x.sandbox(), "probe", "probe", false, (spec, i) -> {
+                        spec.probe = i.probe(x.probe());
+                        spec.deadline = x.deadline().toEpochMilli();
+                    });
                     yield new Event.ProbeResult(x.id(), clock.instant(), o.ok(), o.message());
                 }
                 case Command.RunPostBootScript x -> {
-                    Workload w = workload(plan, x.workload());
-                    Instances.Instance i = Instances.at(plan, w, x.site(), x.sandbox(), inventory);
-                    Instances.Spec spec = Instances.spec("script", runId, x.id(), plan, w, i);
-                    spec.script = i.rewrite(x.script().command());
-                    spec.timeoutMillis = x.script().timeout().toMillis();
-                    spec.env = env(s, x.sandbox());
-                    Outcome o = runJob(s, x.id(), i.host(), null, spec, "post-boot script " + (x.index() + 1) + " of " + w.name());
+                    Outcome o = workloadOp(s, x.id(), x.workload(), x.site(), x.sandbox(), "script", "post-boot script " + (x.index() + 1)
+                            + " of", false, (spec, i) -> {
+                                spec.script = i.rewrite(x.script().command());
+                                spec.timeoutMillis = x.script().timeout().toMillis();
+                                spec.env = env(s, x.sandbox());
+                            });
                     yield new Event.ScriptResult(x.id(), clock.instant(), o.exitCode(), o.output());
                 }
                 case Command.CleanUpSandbox x -> cleanUp(s, x);
@@ -582,6 +560,21 @@ public final class RunExecutor implements AutoCloseable {
             case Command.Cancel x -> null;
             case Command.PublishReport x -> null;
         };
+    }
+
+    /**
+     * Runs DR op {@code op} on workload {@code name}'s instance at {@code site} (or its sandbox copy)
+     * as the job of command {@code id}; {@code fill} sets the op's own fields. {@code repository}:
+     * the op reads or writes the plan's repository (not for postgres, whose copies stream).
+     */
+    private Outcome workloadOp(RunState s, String id, String name, String site, boolean sandbox, String op, String what,
+            boolean repository, java.util.function.BiConsumer<Instances.Spec, Instances.Instance> fill) throws InterruptedException {
+        Workload w = workload(s.plan(), name);
+        Instances.Instance i = Instances.at(s.plan(), w, site, sandbox, inventory);
+        Instances.Spec spec = Instances.spec(op, s.runId(), id, s.plan(), w, i);
+        fill.accept(spec, i);
+        return runJob(s, id, i.host(), repository && !Instances.postgres(w) ? repository(s.plan()) : null, spec,
+                what + " " + w.name() + " at site " + site + (sandbox ? " (sandbox)" : ""));
     }
 
     private Event prepare(RunState s, Command.PrepareWorkload p) throws InterruptedException {
@@ -824,48 +817,15 @@ public final class RunExecutor implements AutoCloseable {
     }
 
     private Event serverScript(RunState s, Command.RunScript r) throws InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", r.command()).redirectErrorStream(true);
-        pb.environment().putAll(env(s, r.sandbox()));
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            return new Event.ScriptResult(r.id(), clock.instant(), -1, "cannot run /bin/sh: " + e.getMessage());
-        }
-        StringBuilder out = new StringBuilder();
-        Thread reader = Thread.ofVirtual().start(() -> {
-            try (InputStream in = p.getInputStream()) {
-                byte[] buf = new byte[8192];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    synchronized (out) {
-                        out.append(new String(buf, 0, n, StandardCharsets.UTF_8));
-                        if (out.length() > 2 * OUTPUT_TAIL) {
-                            out.delete(0, out.length() - OUTPUT_TAIL);
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                // the process is gone
-            }
-        });
-        try {
-            if (!p.waitFor(r.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                return new Event.ScriptResult(r.id(), clock.instant(), -1, "still running after " + r.timeout().toSeconds() + "s; killed");
-            }
-        } catch (InterruptedException e) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            throw e;
-        }
-        reader.join(1000);
-        String text;
-        synchronized (out) {
-            text = out.length() > OUTPUT_TAIL ? out.substring(out.length() - OUTPUT_TAIL) : out.toString();
-        }
-        return new Event.ScriptResult(r.id(), clock.instant(), p.exitValue(), text.strip());
+        HostScript.Result res = HostScript.run(r.command(), env(s, r.sandbox()), Path.of(System.getProperty("user.dir")), r.timeout(),
+                () -> false);
+        return switch (res.end()) {
+            case EXITED -> new Event.ScriptResult(r.id(), clock.instant(), res.exitCode(), res.output().strip());
+            case TIMED_OUT -> new Event.ScriptResult(r.id(), clock.instant(), -1, "still running after " + r.timeout().toSeconds()
+                    + "s; killed");
+            case NOT_STARTED -> new Event.ScriptResult(r.id(), clock.instant(), -1, "cannot run /bin/sh: " + res.detail());
+            case CANCELLED, INTERRUPTED -> throw new InterruptedException("script step " + r.step() + " cancelled");
+        };
     }
 
     // --- helpers

@@ -33,6 +33,12 @@ public final class Plans {
     /** What an apply did. */
     public record Applied(Version version, boolean changed) {}
 
+    /** A plan in force, parsed, and when that version was applied. */
+    public record Current(DrPlan plan, Instant appliedAt) {}
+
+    // parsed plans by name, version and time of apply: the DR loops read every plan every second
+    private final java.util.Map<String, Current> parsed = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Jdbi jdbi;
     private final Inventory inventory;
     private final Agents agents;
@@ -211,6 +217,24 @@ public final class Plans {
     }
 
     /** The newest version of every plan, by name. */
+    /**
+     * Every plan's newest version, parsed (each version once). A stored version this server can no
+     * longer read (written by another Haven version) is left out, so that it does not stop the
+     * others' replication; {@code haven plan show} reports its problem.
+     */
+    public List<Current> current() {
+        List<Current> out = new ArrayList<>();
+        for (Version v : list()) {
+            try {
+                out.add(parsed.computeIfAbsent(v.name() + "@" + v.version() + "@" + v.createdAt().toEpochMilli(),
+                        k -> new Current(v.plan(), v.createdAt())));
+            } catch (PlanValidationException e) {
+                // left out, as said above
+            }
+        }
+        return out;
+    }
+
     public List<Version> list() {
         return jdbi.withHandle(h -> h.createQuery("SELECT p.name, v.* FROM dr_plans p JOIN dr_plan_versions v ON v.plan_id = p.id "
                 + "AND v.version = p.version ORDER BY p.name").map((rs, c) -> row(rs)).list());

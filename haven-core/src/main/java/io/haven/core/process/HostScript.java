@@ -1,4 +1,4 @@
-package io.haven.agent;
+package io.haven.core.process;
 
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
@@ -20,14 +20,15 @@ import java.util.function.BooleanSupplier;
  * ({@code setsid}), stdin empty, stdout and stderr together into a temporary file of which the
  * last {@link #OUTPUT_TAIL} bytes are kept. At its timeout or a cancel, the session and every
  * descendant get SIGTERM, and SIGKILL two seconds later, so what the script started in the
- * background goes too. Stateless; each call runs one script on the calling thread.
+ * background goes too. Stateless; each call runs one script on the calling thread. The agent
+ * runs DR scripts on hosts with it, the server runs runbook scripts {@code where: server}.
  */
-final class HostScript {
-    static final int OUTPUT_TAIL = 4096;
+public final class HostScript {
+    public static final int OUTPUT_TAIL = 4096;
     private static final Duration KILL_AFTER = Duration.ofSeconds(2);
 
     /** How a script ended. */
-    enum End {
+    public enum End {
         /** It exited by itself; {@link Result#exitCode()} is its code. */
         EXITED,
         /** It ran past its timeout and was killed. */
@@ -41,11 +42,11 @@ final class HostScript {
     }
 
     /** The outcome: exit code -1 unless it {@link End#EXITED}. */
-    record Result(End end, int exitCode, String output, Duration took, String detail) {}
+    public record Result(End end, int exitCode, String output, Duration took, String detail) {}
 
     private HostScript() {}
 
-    static Result run(String script, Map<String, String> env, Path workDir, Duration timeout, BooleanSupplier cancelled) {
+    public static Result run(String script, Map<String, String> env, Path workDir, Duration timeout, BooleanSupplier cancelled) {
         List<String> cmd = new ArrayList<>();
         boolean session = Files.isExecutable(Path.of("/usr/bin/setsid"));
         if (session) {
