@@ -315,47 +315,46 @@ final class RunCommands {
         }
     }
 
-    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve the run's waiting approval step (operator).")
-    static final class Approve extends ApiCommand {
+    /** An operator's answer to a run: approve, deny, abort. */
+    abstract static class RunAction extends ApiCommand {
         @Parameters(paramLabel = "RUN")
         String run;
 
+        int act(String action, String reason, String done) {
+            JsonNode r = api().post("/api/v1/runs/" + ApiClient.q(run) + "/" + action, reason == null ? Map.of() : Map.of("reason", reason));
+            print(r, () -> println(done + "run " + run + " is " + r.get("phase").asText().replace('_', ' ')
+                    + (action.equals("abort") && r.hasNonNull("failure") ? ": " + r.get("failure").asText() : "")));
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve the run's waiting approval step (operator).")
+    static final class Approve extends RunAction {
         @Override
         public Integer call() {
-            JsonNode r = api().post("/api/v1/runs/" + ApiClient.q(run) + "/approve", Map.of());
-            print(r, () -> println("approved; run " + run + " is " + r.get("phase").asText().replace('_', ' ')));
-            return Main.EXIT_OK;
+            return act("approve", null, "approved; ");
         }
     }
 
     @Command(name = "deny", mixinStandardHelpOptions = true, description = "Deny the run's waiting approval step; the run is aborted (operator).")
-    static final class Deny extends ApiCommand {
-        @Parameters(paramLabel = "RUN")
-        String run;
+    static final class Deny extends RunAction {
         @Option(names = "--reason", paramLabel = "TEXT")
         String reason;
 
         @Override
         public Integer call() {
-            JsonNode r = api().post("/api/v1/runs/" + ApiClient.q(run) + "/deny", reason == null ? Map.of() : Map.of("reason", reason));
-            print(r, () -> println("denied; run " + run + " is " + r.get("phase").asText().replace('_', ' ')));
-            return Main.EXIT_OK;
+            return act("deny", reason, "denied; ");
         }
     }
 
     @Command(name = "abort", mixinStandardHelpOptions = true, description = "Abort a run where it is (a drill still cleans up) (operator).")
-    static final class Abort extends ApiCommand {
-        @Parameters(paramLabel = "RUN")
-        String run;
+    static final class Abort extends RunAction {
         @Option(names = "--reason", paramLabel = "TEXT")
         String reason;
 
         @Override
         public Integer call() {
-            JsonNode r = api().post("/api/v1/runs/" + ApiClient.q(run) + "/abort", reason == null ? Map.of() : Map.of("reason", reason));
-            print(r, () -> println("run " + run + " is " + r.get("phase").asText().replace('_', ' ')
-                    + (r.hasNonNull("failure") ? ": " + r.get("failure").asText() : "")));
-            return Main.EXIT_OK;
+            return act("abort", reason, "");
         }
     }
 
