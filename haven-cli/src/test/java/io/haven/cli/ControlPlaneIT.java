@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -67,7 +66,7 @@ class ControlPlaneIT {
     @TempDir
     Path tmp;
 
-    private final List<Daemon> daemons = new ArrayList<>();
+    private final List<HavenDaemon> daemons = new ArrayList<>();
     private HttpServer hooks;
 
     /** Runs the long-lived processes and {@code haven check}. */
@@ -77,66 +76,20 @@ class ControlPlaneIT {
     private Path serverData;
     private Path serverConfig;
     private int port;
-    private Daemon server;
-    private Daemon agentA;
-    private Daemon agentB;
+    private HavenDaemon server;
+    private HavenDaemon agentA;
+    private HavenDaemon agentB;
     private HttpClient http;
     private String token;
 
-    /** A long-running {@code haven} process (server or agent) with its output in files. */
-    private final class Daemon {
-        final String name;
-        final String[] args;
-        final Path out;
-        final Path err;
-        Process process;
-
-        Daemon(String name, String... args) {
-            this.name = name;
-            this.args = args;
-            this.out = tmp.resolve("logs/" + name + ".out");
-            this.err = tmp.resolve("logs/" + name + ".err");
-        }
-
-        Daemon start() throws IOException {
-            Files.createDirectories(out.getParent());
-            // appended: a restart keeps the earlier run's lines for the failure report
-            process = haven.builder(args).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
-                    .redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
-            if (!daemons.contains(this)) {
-                daemons.add(this);
-            }
-            return this;
-        }
-
-        /** SIGTERM and wait: a clean stop. */
-        void stop() throws InterruptedException {
-            process.destroy();
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as(name + " stops on SIGTERM").isTrue();
-        }
-
-        /** SIGKILL: the process gets no chance to tidy up. */
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as(name + " dies on SIGKILL").isTrue();
-        }
-
-        String log() {
-            try {
-                return (Files.exists(out) ? Files.readString(out) : "") + (Files.exists(err) ? Files.readString(err) : "");
-            } catch (IOException e) {
-                return "(unreadable: " + e + ")";
-            }
-        }
+    private HavenDaemon daemon(String name, String... args) {
+        return new HavenDaemon(haven, tmp.resolve("logs"), daemons, name, args);
     }
 
     @AfterEach
     void stopEverything() throws Exception {
-        for (Daemon d : daemons) {
-            if (d.process.isAlive()) {
-                d.process.destroyForcibly();
-                d.process.waitFor(30, TimeUnit.SECONDS);
-            }
+        for (HavenDaemon d : daemons) {
+            d.killIfAlive();
         }
         if (hooks != null) {
             hooks.stop(0);
@@ -153,7 +106,7 @@ class ControlPlaneIT {
         } catch (Throwable t) {
             StringBuilder logs = new StringBuilder();
             java.util.Set<String> shown = new java.util.HashSet<>();
-            for (Daemon d : daemons) {
+            for (HavenDaemon d : daemons) {
                 if (shown.add(d.name)) { // a restarted server is a new Daemon writing to the same files
                     logs.append("\n----- ").append(d.name).append(" -----\n").append(d.log());
                 }
@@ -215,8 +168,8 @@ class ControlPlaneIT {
                 () -> enrol("site-b", "agent-b", "127.0.0.3", dirB));
         assertThat(enrolled.get(0).get("site").asText()).isEqualTo("site-a");
         assertThat(enrolled.get(1).get("site").asText()).isEqualTo("site-b");
-        agentA = new Daemon("agent-a", "agent", "run", "--dir", dirA.toString()).start();
-        agentB = new Daemon("agent-b", "agent", "run", "--dir", dirB.toString()).start();
+        agentA = daemon("agent-a", "agent", "run", "--dir", dirA.toString()).start();
+        agentB = daemon("agent-b", "agent", "run", "--dir", dirB.toString()).start();
 
         // data on the two "hosts"
         Path filesA = tmp.resolve("site-a/data/files");
@@ -389,7 +342,7 @@ class ControlPlaneIT {
 
     /** Starts {@code haven server} (port 0: any) and returns the JSON line it prints once it listens. */
     private JsonNode startServer(int listenPort) throws Exception {
-        server = new Daemon("server", "server", "--config", serverConfig.toString(), "--data", serverData.toString(),
+        server = daemon("server", "server", "--config", serverConfig.toString(), "--data", serverData.toString(),
                 "--listen", "0.0.0.0:" + listenPort, "--cert-host", "127.0.0.2", "--cert-host", "127.0.0.3", "--json");
         long before = Files.exists(server.out) ? Files.size(server.out) : 0;
         server.start();

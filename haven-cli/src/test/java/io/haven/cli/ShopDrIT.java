@@ -57,63 +57,25 @@ class ShopDrIT {
     @TempDir
     Path tmp;
 
-    private final List<Daemon> daemons = new ArrayList<>();
+    private final List<HavenDaemon> daemons = new ArrayList<>();
     private HavenCli haven;
     private HavenCli cli;
     private Shop shop;
     private Path serverData;
     private Path serverConfig;
-    private Daemon server;
-    private Daemon agentA;
-    private Daemon agentB;
+    private HavenDaemon server;
+    private HavenDaemon agentA;
+    private HavenDaemon agentB;
     private long t0;
 
-    /** A long-running {@code haven} process (server or agent) with its output in files. */
-    private final class Daemon {
-        final String name;
-        final String[] args;
-        final Path out;
-        final Path err;
-        Process process;
-
-        Daemon(String name, String... args) {
-            this.name = name;
-            this.args = args;
-            this.out = tmp.resolve("logs/" + name + ".out");
-            this.err = tmp.resolve("logs/" + name + ".err");
-        }
-
-        Daemon start() throws IOException {
-            Files.createDirectories(out.getParent());
-            process = haven.builder(args).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
-                    .redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
-            if (!daemons.contains(this)) {
-                daemons.add(this);
-            }
-            return this;
-        }
-
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as(name + " dies on SIGKILL").isTrue();
-        }
-
-        String log() {
-            try {
-                return (Files.exists(out) ? Files.readString(out) : "") + (Files.exists(err) ? Files.readString(err) : "");
-            } catch (IOException e) {
-                return "(unreadable: " + e + ")";
-            }
-        }
+    private HavenDaemon daemon(String name, String... args) {
+        return new HavenDaemon(haven, tmp.resolve("logs"), daemons, name, args);
     }
 
     @AfterEach
     void stopEverything() throws Exception {
-        for (Daemon d : daemons) {
-            if (d.process.isAlive()) {
-                d.process.destroyForcibly();
-                d.process.waitFor(30, TimeUnit.SECONDS);
-            }
+        for (HavenDaemon d : daemons) {
+            d.killIfAlive();
         }
         killShopProcesses(null);
         if (shop != null) {
@@ -149,7 +111,7 @@ class ShopDrIT {
         } catch (Throwable t) {
             StringBuilder logs = new StringBuilder();
             Set<String> shown = new java.util.HashSet<>();
-            for (Daemon d : daemons) {
+            for (HavenDaemon d : daemons) {
                 if (shown.add(d.name)) {
                     String l = d.log();
                     logs.append("\n----- ").append(d.name).append(" -----\n").append(l.length() > 20000 ? l.substring(l.length() - 20000) : l);
@@ -197,8 +159,8 @@ class ShopDrIT {
         enrol("site-b", "agent-b", "https://127.0.0.3:" + port, homeB);
         traversable(homeA);
         traversable(homeB);
-        agentA = new Daemon("agent-a", "agent", "run", "--dir", homeA.toString()).start();
-        agentB = new Daemon("agent-b", "agent", "run", "--dir", homeB.toString()).start();
+        agentA = daemon("agent-a", "agent", "run", "--dir", homeA.toString()).start();
+        agentB = daemon("agent-b", "agent", "run", "--dir", homeB.toString()).start();
         run("repository", "create", "main", "--location", repoDir.toString());
         Shop.Dns dns = shop.dns(SITE_A);
         Shop.Client client = shop.client(dns, Shop.WEB_PORT);
@@ -369,7 +331,7 @@ class ShopDrIT {
     // ---- Haven
 
     private JsonNode startServer() throws Exception {
-        server = new Daemon("server", "server", "--config", serverConfig.toString(), "--data", serverData.toString(),
+        server = daemon("server", "server", "--config", serverConfig.toString(), "--data", serverData.toString(),
                 "--listen", "0.0.0.0:0", "--cert-host", "127.0.0.2", "--cert-host", "127.0.0.3", "--json").start();
         return await("the server's start line", () -> {
             String all = Files.exists(server.out) ? Files.readString(server.out) : "";
