@@ -51,12 +51,13 @@ class ConcurrentIT {
                 Path out = tmp.resolve("backup-" + round + "-" + h + ".json");
                 outs.add(out);
                 running.add(haven.builder("--json", "backup", "--host", "host" + h, hosts.get(h).toString())
-                        .redirectOutput(out.toFile()).redirectError(tmp.resolve("backup.err").toFile()).start());
+                        .redirectOutput(out.toFile()).redirectError(tmp.resolve("backup-" + round + "-" + h + ".err").toFile()).start());
             }
             Process prune = haven.builder("prune", "--repack-threshold", "5").redirectErrorStream(true)
                     .redirectOutput(tmp.resolve("prune-" + round + ".log").toFile()).start();
             for (int h = 0; h < hosts.size(); h++) {
-                assertThat(running.get(h).waitFor()).as("backup %d of round %d", h, round).isZero();
+                assertThat(running.get(h).waitFor()).as("backup %d of round %d: %s", h, round,
+                        Files.readString(tmp.resolve("backup-" + round + "-" + h + ".err"))).isZero();
                 String id = new ObjectMapper().readTree(Files.readString(outs.get(h))).get("snapshot_id").asText();
                 expected.put(id, CrashIT.contents(hosts.get(h)));
             }
