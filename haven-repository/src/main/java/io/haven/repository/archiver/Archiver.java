@@ -35,27 +35,30 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.CountedCompleter;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 
 /**
  * Takes a snapshot of paths (the backup).
  *
- * <p>Design: a walk pool lists directories (in parallel, one task per directory) and stats
- * their entries; regular files whose size, mtime, ctime and inode match the parent snapshot
- * reuse its chunk list without being opened; others go to a read pool whose workers chunk,
- * hash, compress, encrypt and pack. A directory's tree is encoded and stored when all its
- * entries are done (futures), so every core stays busy and no walker waits for file content.
- * Walkers block only on the bound of files in flight, which read workers always release, so
- * the two pools cannot deadlock. The
+ * <p>Design: one fork/join pool of {@code threads} workers does everything. A directory is a
+ * task: its worker lists and stats the entries, and handles each in place: a regular file whose
+ * size, mtime, ctime and inode match the parent snapshot reuses its chunk list without being
+ * opened; another small file is read, chunked, hashed, compressed, encrypted and packed right
+ * there; a subdirectory, and a file of {@link #FORK_BYTES} or more, become tasks of their own
+ * that idle workers steal. A directory's tree is encoded and stored by whichever worker finishes
+ * its last entry ({@link CountedCompleter}), so no thread ever waits for another and no file is
+ * handed between threads: on a tree of many small files the hand-offs (a futex wake-up per
+ * file) cost more than reading the files. Files in flight are bounded by the workers. The
  * snapshot is saved last, after {@link RepositoryWriter#flush()} made every pack and index
  * durable: a backup killed at any moment leaves no snapshot that references missing data.
  *
  * <p>Not reusable: one instance runs one backup.
  */
 public final class Archiver {
-    private static final int MAX_FILES_IN_FLIGHT = 512;
+    /** Files at least this large are read by a task of their own, so one directory's big files use every worker. */
+    static final long FORK_BYTES = 4L << 20;
 
     private final Repository repo;
     private final BackupOptions options;
@@ -64,11 +67,9 @@ public final class Archiver {
     private final Owners owners = new Owners();
     private final BackupCounters counters = new BackupCounters();
     private final List<Snapshot.Missed> missed = Collections.synchronizedList(new ArrayList<>());
-    private final Semaphore inFlight = new Semaphore(MAX_FILES_IN_FLIGHT);
     private final ThreadLocal<ChunkStream> streams;
     private RepositoryWriter writer;
-    private ExecutorService pool;
-    private ExecutorService walkPool;
+    private ForkJoinPool pool;
 
     public Archiver(Repository repo, BackupOptions options) {
         this.repo = repo;
@@ -104,8 +105,7 @@ public final class Archiver {
             estimator = Thread.ofPlatform().daemon().name("haven-estimate").start(this::estimate);
         }
         writer = repo.newWriter();
-        pool = Executors.newFixedThreadPool(options.threads(), Thread.ofPlatform().daemon().name("haven-backup-", 0).factory());
-        walkPool = Executors.newFixedThreadPool(options.threads(), Thread.ofPlatform().daemon().name("haven-walk-", 0).factory());
+        pool = newPool(options.threads());
         try {
             Tree parentRoot = null;
             if (parent != null && !options.force()) {
@@ -126,7 +126,6 @@ public final class Archiver {
             return new Result(id, snap);
         } finally {
             pool.shutdownNow();
-            walkPool.shutdownNow();
             writer.close();
             if (estimator != null) {
                 estimator.interrupt();
@@ -161,7 +160,10 @@ public final class Archiver {
         Path fsRoot = paths.get(0).getRoot();
         if (paths.contains(fsRoot)) {
             FileStat st = stat(fsRoot);
-            return join(archiveDir(fsRoot, "/".getBytes(java.nio.charset.StandardCharsets.US_ASCII), st, parentRoot)).subtree();
+            CompletableFuture<Node> root = new CompletableFuture<>();
+            pool.execute(new DirTask(null, null, 0, root, fsRoot, "/".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                    st, null, parentRoot));
+            return join(root).subtree();
         }
         // drop paths inside other paths
         paths.removeIf(p -> paths.stream().anyMatch(q -> !q.equals(p) && p.startsWith(q)));
@@ -175,6 +177,15 @@ public final class Archiver {
             cur.leaves.put(p.getFileName().toString(), p);
         }
         return join(joinParent(top, parentRoot));
+    }
+
+    private static ForkJoinPool newPool(int threads) {
+        return new ForkJoinPool(threads, fj -> {
+            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fj);
+            t.setName("haven-backup-" + t.getPoolIndex());
+            t.setDaemon(true);
+            return t;
+        }, null, false);
     }
 
     private static <T> T join(CompletableFuture<T> f) {
@@ -206,13 +217,12 @@ public final class Archiver {
         for (Path leaf : dir.leaves.values()) {
             byte[] name = FileNames.bytes(leaf.getFileName());
             Node prev = parentTree == null ? null : parentTree.find(name);
-            CompletableFuture<Node> f = archiveEntry(leaf, name, prev);
-            if (f != null) {
-                children.add(f);
-            }
+            CompletableFuture<Node> f = new CompletableFuture<>();
+            pool.execute(new RootTask(f, leaf, name, prev));
+            children.add(f);
         }
-        return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new))
-                .thenApply(v -> writer.saveTree(new Tree(children.stream().map(CompletableFuture::join).toList()).encode()));
+        return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new)).thenApply(v -> writer.saveTree(
+                new Tree(children.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull).toList()).encode()));
     }
 
     private FileStat statFollowing(Path p) {
@@ -233,119 +243,223 @@ public final class Archiver {
 
     // ------------------------------------------------------------------ walk
 
-    /** Archives one entry; null when it is skipped (missed or of an unknown kind). */
-    private CompletableFuture<Node> archiveEntry(Path path, byte[] name, Node prev) {
+    /**
+     * Handles one entry of a directory on the calling worker, putting its node (or nothing,
+     * when it is missed or of an unknown kind) in {@code nodes[slot]}. A subdirectory and a
+     * large changed file become tasks of their own that complete into {@code parent}.
+     */
+    private void visit(CountedCompleter<?> parent, Node[] nodes, int slot, Path path, byte[] name, Node prev) {
         FileStat st;
         try {
             st = FileStat.of(path);
         } catch (IOException e) {
             miss(path, e);
-            return null;
+            return;
         }
         NodeType type = st.type();
         if (type == null) {
             missed.add(new Snapshot.Missed(display(path), "unknown file type (mode " + Integer.toOctalString(st.mode()) + ")"));
-            return null;
+            return;
         }
-        return switch (type) {
-            // directories are listed in parallel by the walk pool; file content goes to the read pool
-            case DIR -> CompletableFuture.supplyAsync(() -> archiveDir(path, name, st,
-                    prev != null && prev.type() == NodeType.DIR && !options.force() ? loadParentTree(prev.subtree()) : null),
-                    walkPool).thenCompose(f -> f);
-            case FILE -> archiveFile(path, name, st, prev);
+        switch (type) {
+            case DIR -> {
+                parent.addToPendingCount(1);
+                new DirTask(parent, nodes, slot, null, path, name, st, prev, null).fork();
+            }
+            case FILE -> {
+                counters.totalFiles.incrementAndGet();
+                counters.totalBytes.addAndGet(st.size());
+                if (prev != null && !options.force() && unchanged(prev, st)) {
+                    counters.filesUnmodified.incrementAndGet();
+                    counters.filesDone.incrementAndGet();
+                    counters.bytesDone.addAndGet(st.size());
+                    nodes[slot] = node(path, name, st, NodeType.FILE, prev.content(), null, null, prev.xattrs());
+                } else if (st.size() >= FORK_BYTES) {
+                    parent.addToPendingCount(1);
+                    new FileTask(parent, nodes, slot, path, name, st, prev == null).fork();
+                } else {
+                    nodes[slot] = readNode(path, name, st, prev == null);
+                }
+            }
             case SYMLINK -> {
                 try {
                     byte[] target = FileNames.bytes(Files.readSymbolicLink(path));
-                    yield CompletableFuture.completedFuture(node(path, name, st, type, List.of(), null, target, List.of()));
+                    nodes[slot] = node(path, name, st, type, List.of(), null, target, List.of());
                 } catch (IOException e) {
                     miss(path, e);
-                    yield null;
                 }
             }
-            case FIFO, CHAR_DEVICE, BLOCK_DEVICE, SOCKET ->
-                    CompletableFuture.completedFuture(node(path, name, st, type, List.of(), null, null, List.of()));
-        };
+            case FIFO, CHAR_DEVICE, BLOCK_DEVICE, SOCKET -> nodes[slot] = node(path, name, st, type, List.of(), null, null, List.of());
+        }
     }
 
-    private CompletableFuture<Node> archiveDir(Path dir, byte[] name, FileStat st, Tree prevTree) {
-        counters.dirs.incrementAndGet();
-        List<Path> entries = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                entries.add(p);
+    /** A path given on the command line (not the file system root): one entry, completing a future. */
+    private final class RootTask extends CountedCompleter<Void> {
+        private final CompletableFuture<Node> result;
+        private final Path path;
+        private final byte[] name;
+        private final Node prev;
+        private final Node[] node = new Node[1];
+
+        RootTask(CompletableFuture<Node> result, Path path, byte[] name, Node prev) {
+            this.result = result;
+            this.path = path;
+            this.name = name;
+            this.prev = prev;
+        }
+
+        @Override
+        public void compute() {
+            visit(this, node, 0, path, name, prev);
+            tryComplete();
+        }
+
+        @Override
+        public void onCompletion(CountedCompleter<?> caller) {
+            result.complete(node[0]);
+        }
+
+        @Override
+        public boolean onExceptionalCompletion(Throwable ex, CountedCompleter<?> caller) {
+            result.completeExceptionally(ex);
+            return true;
+        }
+    }
+
+    /**
+     * A directory: lists, stats and handles its entries, then (when the last of its subtasks
+     * is done, on that task's worker) stores its tree and puts its node in the parent's slot.
+     */
+    private final class DirTask extends CountedCompleter<Void> {
+        private final Node[] into;
+        private final int slot;
+        private final CompletableFuture<Node> root;
+        private final Path dir;
+        private final byte[] name;
+        private final FileStat st;
+        private final Node prev;
+        private Tree prevTree;
+        private Node[] nodes = new Node[0];
+        private List<Xattr> xattrs = List.of();
+
+        /** Either {@code into}/{@code slot} of a parent task or a {@code root} future receives the node. */
+        DirTask(CountedCompleter<?> parent, Node[] into, int slot, CompletableFuture<Node> root, Path dir, byte[] name,
+                FileStat st, Node prev, Tree prevTree) {
+            super(parent);
+            this.into = into;
+            this.slot = slot;
+            this.root = root;
+            this.dir = dir;
+            this.name = name;
+            this.st = st;
+            this.prev = prev;
+            this.prevTree = prevTree;
+        }
+
+        @Override
+        public void compute() {
+            counters.dirs.incrementAndGet();
+            if (prevTree == null && prev != null && prev.type() == NodeType.DIR && !options.force()) {
+                prevTree = loadParentTree(prev.subtree());
             }
-        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-            IOException io = e instanceof IOException x ? x : ((java.nio.file.DirectoryIteratorException) e).getCause();
-            miss(dir, io);
-        }
-        List<byte[]> names = new ArrayList<>(entries.size());
-        for (Path p : entries) {
-            names.add(FileNames.bytes(p.getFileName()));
-        }
-        Integer[] order = new Integer[entries.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (a, b) -> Tree.NAME_ORDER.compare(names.get(a), names.get(b)));
-        List<CompletableFuture<Node>> children = new ArrayList<>(entries.size());
-        for (int i : order) {
-            Path p = entries.get(i);
-            if (!excludes.isEmpty() && excludes.matches(p, p.getFileName())) {
-                continue;
+            List<Path> entries = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) {
+                    entries.add(p);
+                }
+            } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+                IOException io = e instanceof IOException x ? x : ((java.nio.file.DirectoryIteratorException) e).getCause();
+                miss(dir, io);
             }
-            byte[] n = names.get(i);
-            CompletableFuture<Node> f = archiveEntry(p, n, prevTree == null ? null : prevTree.find(n));
-            if (f != null) {
-                children.add(f);
+            byte[][] names = new byte[entries.size()][];
+            Integer[] order = new Integer[entries.size()];
+            for (int i = 0; i < order.length; i++) {
+                names[i] = FileNames.bytes(entries.get(i).getFileName());
+                order[i] = i;
             }
+            java.util.Arrays.sort(order, (a, b) -> Tree.NAME_ORDER.compare(names[a], names[b]));
+            nodes = new Node[order.length];
+            for (int k = 0; k < order.length; k++) {
+                Path p = entries.get(order[k]);
+                if (!excludes.isEmpty() && excludes.matches(p, p.getFileName())) {
+                    continue;
+                }
+                byte[] n = names[order[k]];
+                visit(this, nodes, k, p, n, prevTree == null ? null : prevTree.find(n));
+            }
+            xattrs = readXattrsQuietly(dir);
+            prevTree = null;
+            tryComplete();
         }
-        List<Xattr> xattrs = readXattrsQuietly(dir);
-        return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<Node> nodes = new ArrayList<>(children.size());
-            for (CompletableFuture<Node> c : children) {
-                Node n = c.join();
+
+        @Override
+        public void onCompletion(CountedCompleter<?> caller) {
+            List<Node> list = new ArrayList<>(nodes.length);
+            for (Node n : nodes) {
                 if (n != null) {
-                    nodes.add(n);
+                    list.add(n);
                 }
             }
-            BlobId id = writer.saveTree(new Tree(nodes).encode());
-            return node(dir, name, st, NodeType.DIR, List.of(), id, null, xattrs);
-        });
+            BlobId id = writer.saveTree(new Tree(list).encode());
+            Node me = node(dir, name, st, NodeType.DIR, List.of(), id, null, xattrs);
+            if (root != null) {
+                root.complete(me);
+            } else {
+                into[slot] = me;
+            }
+        }
+
+        @Override
+        public boolean onExceptionalCompletion(Throwable ex, CountedCompleter<?> caller) {
+            if (root != null) {
+                root.completeExceptionally(ex);
+            }
+            return true;
+        }
     }
 
-    private CompletableFuture<Node> archiveFile(Path path, byte[] name, FileStat st, Node prev) {
-        counters.totalFiles.incrementAndGet();
-        counters.totalBytes.addAndGet(st.size());
-        if (prev != null && !options.force() && unchanged(prev, st)) {
-            counters.filesUnmodified.incrementAndGet();
-            counters.filesDone.incrementAndGet();
-            counters.bytesDone.addAndGet(st.size());
-            return CompletableFuture.completedFuture(node(path, name, st, NodeType.FILE, prev.content(), null, null, prev.xattrs()));
+    /** A large changed file, read by whichever worker takes the task. */
+    private final class FileTask extends CountedCompleter<Void> {
+        private final Node[] into;
+        private final int slot;
+        private final Path path;
+        private final byte[] name;
+        private final FileStat st;
+        private final boolean isNew;
+
+        FileTask(CountedCompleter<?> parent, Node[] into, int slot, Path path, byte[] name, FileStat st, boolean isNew) {
+            super(parent);
+            this.into = into;
+            this.slot = slot;
+            this.path = path;
+            this.name = name;
+            this.st = st;
+            this.isNew = isNew;
         }
-        boolean isNew = prev == null;
+
+        @Override
+        public void compute() {
+            into[slot] = readNode(path, name, st, isNew);
+            tryComplete();
+        }
+    }
+
+    /** Reads a changed file; null (and the file listed as missed) when it cannot be read. */
+    private Node readNode(Path path, byte[] name, FileStat st, boolean isNew) {
         try {
-            inFlight.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HavenException(ErrorCode.IO, "backup interrupted");
+            long[] read = new long[1];
+            List<BlobId> content = readFile(path, st.size(), read);
+            List<Xattr> xattrs = Xattrs.read(path);
+            (isNew ? counters.filesNew : counters.filesChanged).incrementAndGet();
+            // a file that grew or shrank while it was read is stored as read: size = bytes in its chunks
+            FileStat asRead = read[0] == st.size() ? st : st.withSize(read[0]);
+            return node(path, name, asRead, NodeType.FILE, content, null, null, xattrs);
+        } catch (IOException e) {
+            miss(path, e);
+            return null;
+        } finally {
+            counters.filesDone.incrementAndGet();
         }
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                long[] read = new long[1];
-                List<BlobId> content = readFile(path, st.size(), read);
-                List<Xattr> xattrs = Xattrs.read(path);
-                (isNew ? counters.filesNew : counters.filesChanged).incrementAndGet();
-                // a file that grew or shrank while it was read is stored as read: size = bytes in its chunks
-                FileStat asRead = read[0] == st.size() ? st : st.withSize(read[0]);
-                return node(path, name, asRead, NodeType.FILE, content, null, null, xattrs);
-            } catch (IOException e) {
-                miss(path, e);
-                return null;
-            } finally {
-                counters.filesDone.incrementAndGet();
-                inFlight.release();
-            }
-        }, pool);
     }
 
     private boolean unchanged(Node prev, FileStat st) {
