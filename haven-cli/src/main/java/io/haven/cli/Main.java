@@ -15,17 +15,26 @@ import picocli.CommandLine.ScopeType;
  * and one-line messages (stack traces only with {@code --debug}).
  */
 @Command(name = "haven", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Haven: backup and disaster recovery.",
-        subcommands = {InitCommand.class, BackupCommand.class, SnapshotsCommand.class, LsCommand.class,
-                RestoreCommand.class, DiffCommand.class, CheckCommand.class, ForgetCommand.class, PruneCommand.class,
-                RepairCommand.class, TierCommand.class, ThawCommand.class, CacheCommand.class, KeyCommand.class, DemoCommand.class,
-                ServerCommand.class, AdminCommand.class, UpCommand.class, LoginCommand.class, LogoutCommand.class, AgentCommand.class,
-                InventoryCommands.Site.class, InventoryCommands.Group.class, InventoryCommands.Repo.class, InventoryCommands.Policy.class,
-                WorkloadCommands.Workload.class, WorkloadCommands.Snapshot.class, JobCommands.class, UserCommands.User.class,
-                UserCommands.Token.class, PlanCommands.class,
-                RunCommands.Drill.class, RunCommands.Failover.class, RunCommands.Failback.class, RunCommands.Runs.class,
-                CommandLine.HelpCommand.class})
+        description = "Haven: backup and disaster recovery.")
 public final class Main implements Runnable {
+    /**
+     * The subcommands, in help order. Added to the command line by {@link #run}: only the one
+     * named on the command line when there is one, because building picocli's model of all of
+     * them (reflection over every option of every command) is a fifth of a second of a short
+     * command's start-up.
+     */
+    static final java.util.List<Class<?>> COMMANDS = java.util.List.of(InitCommand.class, BackupCommand.class,
+            SnapshotsCommand.class, LsCommand.class, RestoreCommand.class, DiffCommand.class, CheckCommand.class,
+            ForgetCommand.class, PruneCommand.class, RepairCommand.class, TierCommand.class, ThawCommand.class,
+            CacheCommand.class, KeyCommand.class, DemoCommand.class, ServerCommand.class, AdminCommand.class,
+            UpCommand.class, LoginCommand.class, LogoutCommand.class, AgentCommand.class, InventoryCommands.Site.class,
+            InventoryCommands.Group.class, InventoryCommands.Repo.class, InventoryCommands.Policy.class,
+            WorkloadCommands.Workload.class, WorkloadCommands.Snapshot.class, JobCommands.class, UserCommands.User.class,
+            UserCommands.Token.class, PlanCommands.class, RunCommands.Drill.class, RunCommands.Failover.class,
+            RunCommands.Failback.class, RunCommands.Runs.class, CommandLine.HelpCommand.class);
+    /** Options of the top command that take a value (the command name is the first other word). */
+    private static final java.util.Set<String> VALUE_OPTIONS = java.util.Set.of("--repo", "--password-file");
+
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;
     /** Data is in the cold tier: a thaw was started (or is needed); the message says how to resume. */
@@ -79,6 +88,12 @@ public final class Main implements Runnable {
     public static int run(Env env, String... args) {
         Main main = new Main(env);
         CommandLine cl = new CommandLine(main);
+        Class<?> named = named(args);
+        for (Class<?> c : COMMANDS) {
+            if (named == null || c == named) {
+                cl.addSubcommand(c);
+            }
+        }
         cl.setOut(new PrintWriter(env.out(), true));
         cl.setErr(new PrintWriter(env.err(), true));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -106,6 +121,35 @@ public final class Main implements Runnable {
             return ex instanceof HavenException he && he.code() == ErrorCode.COLD ? EXIT_COLD : EXIT_FAILURE;
         });
         return cl.execute(args);
+    }
+
+    /** The subcommand the arguments name, or null (none, help, or an unknown word: then all are added). */
+    static Class<?> named(String... args) {
+        String word = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                return null;
+            }
+            if (a.startsWith("-")) {
+                if (VALUE_OPTIONS.contains(a)) {
+                    i++;
+                }
+                continue;
+            }
+            word = a;
+            break;
+        }
+        if (word == null) {
+            return null;
+        }
+        for (Class<?> c : COMMANDS) {
+            Command cmd = c.getAnnotation(Command.class);
+            if (c != CommandLine.HelpCommand.class && (cmd.name().equals(word) || java.util.Arrays.asList(cmd.aliases()).contains(word))) {
+                return c;
+            }
+        }
+        return null;
     }
 
     static void report(Env env, boolean json, ErrorCode code, String message) {
