@@ -388,7 +388,6 @@ public final class Archiver {
                 visit(this, nodes, k, p, n, prevTree == null ? null : prevTree.find(n));
             }
             xattrs = readXattrsQuietly(dir);
-            prevTree = null;
             tryComplete();
         }
 
@@ -400,13 +399,35 @@ public final class Archiver {
                     list.add(n);
                 }
             }
-            BlobId id = writer.saveTree(new Tree(list).encode());
+            BlobId id = unchangedTree(list);
+            if (id == null) {
+                id = writer.saveTree(new Tree(list).encode());
+            }
+            prevTree = null;
             Node me = node(dir, name, st, NodeType.DIR, List.of(), id, null, xattrs);
             if (root != null) {
                 root.complete(me);
             } else {
                 into[slot] = me;
             }
+        }
+
+        /**
+         * The parent snapshot's tree id when every entry equals its entry there (same names, all
+         * encoded fields equal: the tree would encode to the same bytes), so an unchanged
+         * directory costs no encoding, hashing or index lookup of its tree; else null.
+         */
+        private BlobId unchangedTree(List<Node> list) {
+            if (prevTree == null || prev == null || prev.subtree() == null || prevTree.nodes().size() != list.size()) {
+                return null;
+            }
+            List<Node> old = prevTree.nodes();
+            for (int i = 0; i < list.size(); i++) {
+                if (!list.get(i).equals(old.get(i))) {
+                    return null;
+                }
+            }
+            return writer.has(prev.subtree()) ? prev.subtree() : null;
         }
 
         @Override

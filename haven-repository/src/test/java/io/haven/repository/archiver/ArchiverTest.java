@@ -91,6 +91,13 @@ class ArchiverTest {
             assertThat(second.snapshot().summary().filesUnmodified()).isEqualTo(603);
             assertThat(RepoFixture.restore(repo, repo.resolve(second.snapshotId().hex()), tmp, src))
                     .isEqualTo(RepoFixture.contents(src));
+            // the changed directory and its ancestors get new trees; an untouched sibling keeps its tree
+            Tree before = repo.loadTree(srcNode(repo, first, src).subtree());
+            Tree after = repo.loadTree(srcNode(repo, second, src).subtree());
+            byte[] d7 = "d7".getBytes(StandardCharsets.UTF_8);
+            byte[] d8 = "d8".getBytes(StandardCharsets.UTF_8);
+            assertThat(after.find(d7).subtree()).isNotEqualTo(before.find(d7).subtree());
+            assertThat(after.find(d8)).isEqualTo(before.find(d8));
         }
     }
 
