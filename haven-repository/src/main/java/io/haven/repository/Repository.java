@@ -464,7 +464,7 @@ public final class Repository implements AutoCloseable {
     }
 
     private void loadIndexFiles(List<String> names, java.util.function.Consumer<List<PackRecord>> add) {
-        if (names.size() < 4) {
+        if (names.size() < 2) {
             for (String name : names) {
                 add.accept(readIndexFile(name));
             }

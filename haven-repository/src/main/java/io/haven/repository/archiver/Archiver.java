@@ -180,9 +180,11 @@ public final class Archiver {
     }
 
     private static ForkJoinPool newPool(int threads) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         return new ForkJoinPool(threads, fj -> {
             ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fj);
-            t.setName("haven-backup-" + t.getPoolIndex());
+            // not getPoolIndex(): a worker gets its index when it starts, after this names it
+            t.setName("haven-backup-" + n.getAndIncrement());
             t.setDaemon(true);
             return t;
         }, null, false);
