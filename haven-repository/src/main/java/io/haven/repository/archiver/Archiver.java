@@ -470,13 +470,11 @@ public final class Archiver {
     /** Reads a changed file; null (and the file listed as missed) when it cannot be read. */
     private Node readNode(Path path, byte[] name, FileStat st, boolean isNew) {
         try {
-            long[] read = new long[1];
-            List<BlobId> content = readFile(path, st.size(), read);
-            List<Xattr> xattrs = Xattrs.read(path);
+            FileRead read = readFile(path, st.size());
             (isNew ? counters.filesNew : counters.filesChanged).incrementAndGet();
             // a file that grew or shrank while it was read is stored as read: size = bytes in its chunks
-            FileStat asRead = read[0] == st.size() ? st : st.withSize(read[0]);
-            return node(path, name, asRead, NodeType.FILE, content, null, null, xattrs);
+            FileStat asRead = read.bytes() == st.size() ? st : st.withSize(read.bytes());
+            return node(path, name, asRead, NodeType.FILE, read.content(), null, null, read.xattrs());
         } catch (IOException e) {
             miss(path, e);
             return null;
@@ -499,12 +497,15 @@ public final class Archiver {
         return true;
     }
 
-    /** Reads, chunks and stores a file's content; returns its chunk ids. */
-    private List<BlobId> readFile(Path path, long expectedSize, long[] bytesRead) throws IOException {
+    /** What reading a file gave: its chunk ids, the bytes read, its extended attributes. */
+    private record FileRead(List<BlobId> content, long bytes, List<Xattr> xattrs) {}
+
+    /** Reads, chunks and stores a file's content, and reads its extended attributes while it is open. */
+    private FileRead readFile(Path path, long expectedSize) throws IOException {
         List<BlobId> ids = new ArrayList<>((int) Math.min(1024, expectedSize / chunker.minSize() + 1));
         // never follow a symlink that replaced the file after it was examined
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            bytesRead[0] = streams.get().cut(ch, (buf, off, len) -> {
+            long bytes = streams.get().cut(ch, (buf, off, len) -> {
                 BlobId id = repo.key().blobId(buf, off, len);
                 counters.bytesAdded.addAndGet(writer.save(BlobType.DATA, id, buf, off, len));
                 ids.add(id);
@@ -512,8 +513,8 @@ public final class Archiver {
                 counters.bytesRead.addAndGet(n);
                 counters.bytesDone.addAndGet(n);
             });
+            return new FileRead(ids, bytes, Xattrs.read(path, ch));
         }
-        return ids;
     }
 
     private Node node(Path path, byte[] name, FileStat st, NodeType type, List<BlobId> content, BlobId subtree,
