@@ -211,6 +211,29 @@ tool_restore() {  # TOOL REPO DST LABEL
 declare -A S_FIRST S_RE S_RESTORE S_SIZE S_RSS S_CPU_FIRST S_CPU_RE S_CPU_RESTORE MED_FIRST MED_RE MED_RESTORE MED_SIZE MED_RSS
 HAVEN_SUMMARY=""
 
+# A new installation: no start-up cache yet. Its first backup records one (the JVM writes
+# what it loaded and profiled), the re-backup after it assembles the cache (about 1.5 s)
+# before running. Timed once, apart from the medians, and first: after the restores below the
+# disk is busy for minutes with the deleted trees (restores then take 35 s instead of 5 s).
+FRESH_FIRST="" FRESH_RE="" FRESH_CPU_FIRST="" FRESH_CPU_RE=""
+if has_tool haven; then
+  log "== haven on a new installation (empty start-up cache) =="
+  repo="$(repo_location haven fresh)" files="$(repo_files haven fresh)"
+  rm -rf "$files" "$STATE/haven"
+  saved_cache="${HAVEN_CACHE_DIR:-}"
+  export HAVEN_CACHE_DIR="$WORK/haven-fresh-jvm-cache"
+  rm -rf "$HAVEN_CACHE_DIR"
+  setup_env haven "$repo"
+  tool_init haven "$repo"
+  tool_backup haven "$repo" fresh-first "haven new installation: first backup (records the start-up cache)"
+  FRESH_FIRST=$T_WALL FRESH_CPU_FIRST=$T_CPU
+  tool_backup haven "$repo" fresh-second "haven new installation: re-backup (assembles the start-up cache)"
+  FRESH_RE=$T_WALL FRESH_CPU_RE=$T_CPU
+  rm -rf "$files" "$STATE/haven" "$HAVEN_CACHE_DIR"
+  export HAVEN_CACHE_DIR="$saved_cache"
+  unset HAVEN_REPO HAVEN_PASSWORD
+fi
+
 for tool in $BENCH_TOOLS; do
   log "== $tool =="
   first=() re=() rest=() size=() rss=() cfirst=() cre=() crest=()
@@ -248,28 +271,6 @@ for tool in $BENCH_TOOLS; do
   MED_SIZE[$tool]="$(median "${size[@]}" | awk '{printf "%d", $1}')"
   MED_RSS[$tool]="$(median "${rss[@]}" | awk '{printf "%d", $1}')"
 done
-
-# A new installation: no start-up cache yet. Its first backup records one (the JVM writes
-# what it loaded and profiled), the re-backup after it assembles the cache (about 1.5 s)
-# before running. Timed once, apart from the medians above.
-FRESH_FIRST="" FRESH_RE="" FRESH_CPU_FIRST="" FRESH_CPU_RE=""
-if has_tool haven; then
-  log "== haven on a new installation (empty start-up cache) =="
-  repo="$(repo_location haven fresh)" files="$(repo_files haven fresh)"
-  rm -rf "$files" "$STATE/haven"
-  saved_cache="${HAVEN_CACHE_DIR:-}"
-  export HAVEN_CACHE_DIR="$WORK/haven-fresh-jvm-cache"
-  rm -rf "$HAVEN_CACHE_DIR"
-  setup_env haven "$repo"
-  tool_init haven "$repo"
-  tool_backup haven "$repo" fresh-first "haven new installation: first backup (records the start-up cache)"
-  FRESH_FIRST=$T_WALL FRESH_CPU_FIRST=$T_CPU
-  tool_backup haven "$repo" fresh-second "haven new installation: re-backup (assembles the start-up cache)"
-  FRESH_RE=$T_WALL FRESH_CPU_RE=$T_CPU
-  rm -rf "$files" "$STATE/haven" "$HAVEN_CACHE_DIR"
-  export HAVEN_CACHE_DIR="$saved_cache"
-  unset HAVEN_REPO HAVEN_PASSWORD
-fi
 
 log "== plain copy (tar | tar, same disk) =="
 copy=() ccopy=()
