@@ -115,6 +115,9 @@ public final class Checker {
     }
 
     public Result run() {
+        // snapshots are listed before the index files are read: a backup writes its index files
+        // before its snapshot, so a backup that ends meanwhile cannot look like missing data
+        List<String> snapshotNames = repo.backend().list("snapshots");
         Index index = new Index();
         for (String name : repo.backend().list("index")) {
             try {
@@ -166,11 +169,14 @@ public final class Checker {
         // snapshots and trees
         long snapshots = 0;
         Set<BlobId> seenTrees = new HashSet<>();
-        for (String name : repo.backend().list("snapshots")) {
+        for (String name : snapshotNames) {
             Repository.SnapshotEntry s;
             try {
                 s = repo.resolveName(name);
             } catch (HavenException e) {
+                if (e.code() == io.haven.core.ErrorCode.NOT_FOUND) {
+                    continue; // forgotten since it was listed
+                }
                 errors.add("snapshot " + name + ": " + e.getMessage());
                 continue;
             }

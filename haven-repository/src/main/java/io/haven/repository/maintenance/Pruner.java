@@ -152,18 +152,29 @@ public final class Pruner {
 
     // ------------------------------------------------------------------ reachability
 
+    /** The index and the entries of it that the snapshots reach. */
+    private record Reach(Index index, BitSet used) {}
+
     /**
-     * Marks the preferred entry of every blob any snapshot reaches.
+     * Lists the snapshots, then loads the index, and marks the preferred entry of every blob the
+     * snapshots reach. In this order, because a backup writes its packs, then the index files
+     * naming them, then its snapshot: every snapshot listed first has all its blobs in the index
+     * loaded after. The other order let a backup that finished in between (a small backup takes
+     * a fraction of a second) leave a snapshot whose new blobs the older index lacked, and prune
+     * stopped with "needs tree …, which is not in the repository" (ConcurrentIT saw it).
+     * Snapshots saved after the listing are phase two's business.
      *
      * @throws HavenException CORRUPT when a snapshot cannot be read or reaches a missing blob
      */
-    private BitSet used(Index index) {
+    private Reach reach() {
         List<Repository.SnapshotEntry> snaps = repo.snapshots();
         if (!repo.unreadableSnapshots().isEmpty()) {
             throw new HavenException(ErrorCode.CORRUPT, "cannot prune: " + repo.unreadableSnapshots().size()
                     + " snapshot(s) cannot be read, so what they need is unknown (" + repo.unreadableSnapshots().get(0)
                     + "). Run 'haven check'; remove a damaged snapshot with 'haven forget ID' if it cannot be repaired.");
         }
+        repo.reloadIndex();
+        Index index = repo.index();
         snapshotCount = snaps.size();
         BitSet used = new BitSet(index.entryCount());
         for (Repository.SnapshotEntry s : snaps) {
@@ -171,7 +182,7 @@ public final class Pruner {
             Reachable.mark(repo, index, used, BlobId.parse(s.snapshot().tree()), (what, id) -> missing(snap, what, id));
         }
         blobsUsed = used.cardinality();
-        return used;
+        return new Reach(index, used);
     }
 
     private boolean withinMinimumStorage(TieredBackend tiered, String pack) {
@@ -191,9 +202,9 @@ public final class Pruner {
 
     private void plan() {
         progress.accept("finding data no snapshot needs");
-        repo.reloadIndex();
-        Index index = repo.index();
-        BitSet used = used(index);
+        Reach reach = reach();
+        Index index = reach.index();
+        BitSet used = reach.used();
         int[][] byPack = index.entriesByPack();
         List<Integer> unused = new ArrayList<>();
         List<Integer> repack = new ArrayList<>();
@@ -379,9 +390,9 @@ public final class Pruner {
             orphans.addAll(c.set().orphans());
         }
         progress.accept("deleting " + doomed.size() + " condemned pack(s)");
-        repo.reloadIndex();
-        Index index = repo.index();
-        BitSet used = used(index);
+        Reach reach = reach();
+        Index index = reach.index();
+        BitSet used = reach.used();
         // rescue: blobs a snapshot needs whose only copies are doomed
         BitSet doomedPacks = new BitSet(index.packCount());
         for (int p = 0; p < index.packCount(); p++) {

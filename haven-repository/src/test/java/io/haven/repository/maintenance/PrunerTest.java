@@ -71,6 +71,38 @@ class PrunerTest {
     }
 
     @Test
+    void aBackupThatFinishesWhilePruneStartsDoesNotStopIt() throws Exception {
+        write(src.resolve("a"), 300_000, 1);
+        Archiver.Result first = backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        write(other.resolve("new"), 400_000, 9);
+        // a whole backup of new data lands while prune asks for the list of snapshots: with the
+        // index loaded before that list, its snapshot would reach blobs the index lacks
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        io.haven.repository.backend.Backend racing = new io.haven.repository.backend.ForwardingBackend(
+                new io.haven.repository.backend.LocalBackend(fx.repoDir)) {
+            @Override
+            public List<String> list(String directory) {
+                if (directory.equals("snapshots") && once.compareAndSet(false, true)) {
+                    backup(fx.repoDir, other, Instant.parse("2026-01-02T00:00:00Z"));
+                }
+                return super.list(directory);
+            }
+        };
+        try (Repository repo = RepoFixture.open(racing)) {
+            repo.index(); // loaded before, as a long-running process would have it
+            Pruner.Result r = prune(repo, Duration.ZERO);
+            assertThat(once).isTrue();
+            assertThat(r.snapshots()).isEqualTo(2);
+        }
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isEmpty();
+            assertThat(repo.snapshots()).hasSize(2);
+            assertThat(first.snapshotId()).isNotNull();
+        }
+    }
+
+    @Test
     void aSecondPruneFindsNothingToDo() {
         write(src.resolve("a"), 100_000, 1);
         backup(fx.repoDir, src, null);
