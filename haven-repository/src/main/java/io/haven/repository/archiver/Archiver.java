@@ -159,10 +159,9 @@ public final class Archiver {
         List<Path> paths = new ArrayList<>(options.paths());
         Path fsRoot = paths.get(0).getRoot();
         if (paths.contains(fsRoot)) {
-            FileStat st = stat(fsRoot);
             CompletableFuture<Node> root = new CompletableFuture<>();
-            pool.execute(new DirTask(null, null, 0, root, fsRoot, "/".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-                    st, null, parentRoot));
+            pool.execute(new RootTask(root, fsRoot, "/".getBytes(java.nio.charset.StandardCharsets.US_ASCII), stat(fsRoot),
+                    parentRoot));
             return join(root).subtree();
         }
         // drop paths inside other paths
@@ -266,7 +265,7 @@ public final class Archiver {
         switch (type) {
             case DIR -> {
                 parent.addToPendingCount(1);
-                new DirTask(parent, nodes, slot, null, path, name, st, prev, null).fork();
+                new DirTask(parent, nodes, slot, path, name, st, prev, null).fork();
             }
             case FILE -> {
                 counters.totalFiles.incrementAndGet();
@@ -295,24 +294,47 @@ public final class Archiver {
         }
     }
 
-    /** A path given on the command line (not the file system root): one entry, completing a future. */
+    /**
+     * A path given on the command line, or the file system root: one entry, completing a
+     * future with its node (null when it is missed) or with the error of any task below it.
+     */
     private final class RootTask extends CountedCompleter<Void> {
         private final CompletableFuture<Node> result;
         private final Path path;
         private final byte[] name;
         private final Node prev;
+        private final FileStat fsRootStat;
+        private final Tree fsRootPrevTree;
         private final Node[] node = new Node[1];
 
+        /** A path below the root, examined like any directory entry. */
         RootTask(CompletableFuture<Node> result, Path path, byte[] name, Node prev) {
+            this(result, path, name, prev, null, null);
+        }
+
+        /** The file system root: a directory whose parent-snapshot tree is the snapshot's root tree. */
+        RootTask(CompletableFuture<Node> result, Path fsRoot, byte[] name, FileStat st, Tree prevTree) {
+            this(result, fsRoot, name, null, st, prevTree);
+        }
+
+        private RootTask(CompletableFuture<Node> result, Path path, byte[] name, Node prev, FileStat fsRootStat,
+                Tree fsRootPrevTree) {
             this.result = result;
             this.path = path;
             this.name = name;
             this.prev = prev;
+            this.fsRootStat = fsRootStat;
+            this.fsRootPrevTree = fsRootPrevTree;
         }
 
         @Override
         public void compute() {
-            visit(this, node, 0, path, name, prev);
+            if (fsRootStat != null) {
+                addToPendingCount(1);
+                new DirTask(this, node, 0, path, name, fsRootStat, null, fsRootPrevTree).fork();
+            } else {
+                visit(this, node, 0, path, name, prev);
+            }
             tryComplete();
         }
 
@@ -335,7 +357,6 @@ public final class Archiver {
     private final class DirTask extends CountedCompleter<Void> {
         private final Node[] into;
         private final int slot;
-        private final CompletableFuture<Node> root;
         private final Path dir;
         private final byte[] name;
         private final FileStat st;
@@ -344,13 +365,12 @@ public final class Archiver {
         private Node[] nodes = new Node[0];
         private List<Xattr> xattrs = List.of();
 
-        /** Either {@code into}/{@code slot} of a parent task or a {@code root} future receives the node. */
-        DirTask(CountedCompleter<?> parent, Node[] into, int slot, CompletableFuture<Node> root, Path dir, byte[] name,
-                FileStat st, Node prev, Tree prevTree) {
+        /** {@code prevTree}: the parent snapshot's listing when known, else loaded from {@code prev}. */
+        DirTask(CountedCompleter<?> parent, Node[] into, int slot, Path dir, byte[] name, FileStat st, Node prev,
+                Tree prevTree) {
             super(parent);
             this.into = into;
             this.slot = slot;
-            this.root = root;
             this.dir = dir;
             this.name = name;
             this.st = st;
@@ -406,12 +426,7 @@ public final class Archiver {
                 id = writer.saveTree(new Tree(list).encode());
             }
             prevTree = null;
-            Node me = node(dir, name, st, NodeType.DIR, List.of(), id, null, xattrs);
-            if (root != null) {
-                root.complete(me);
-            } else {
-                into[slot] = me;
-            }
+            into[slot] = node(dir, name, st, NodeType.DIR, List.of(), id, null, xattrs);
         }
 
         /**
@@ -430,14 +445,6 @@ public final class Archiver {
                 }
             }
             return writer.has(prev.subtree()) ? prev.subtree() : null;
-        }
-
-        @Override
-        public boolean onExceptionalCompletion(Throwable ex, CountedCompleter<?> caller) {
-            if (root != null) {
-                root.completeExceptionally(ex);
-            }
-            return true;
         }
     }
 

@@ -100,6 +100,8 @@ public record FileStat(int mode, long ino, long dev, long rdev, long nlink, long
                         (long) GID.invokeExact(a), (long) SIZE.invokeExact(a), (long) MTIME_SEC.invokeExact(a),
                         (int) (long) MTIME_NSEC.invokeExact(a), (long) CTIME_SEC.invokeExact(a),
                         (int) (long) CTIME_NSEC.invokeExact(a));
+            } catch (RuntimeException | Error e) {
+                throw e;
             } catch (Throwable t) {
                 throw new IllegalStateException("reading the JDK's file attributes failed", t);
             }

@@ -111,7 +111,10 @@ public final class Xattrs {
             try {
                 int fd = (int) FD_VAL.invokeExact((java.io.FileDescriptor) FD.invokeExact((Object) ch));
                 return (List<?>) LIST.invokeExact(fd, 1024);
+            } catch (RuntimeException | Error e) {
+                throw e;
             } catch (Throwable t) {
+                // the JDK's UnixException (checked): the caller lists by path, which reports it properly
                 return null;
             }
         }

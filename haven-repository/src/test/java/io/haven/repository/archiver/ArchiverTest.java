@@ -61,9 +61,8 @@ class ArchiverTest {
         try (Repository repo = fx.open()) {
             for (int threads : new int[] {1, 2, 4}) {
                 Archiver.Result first = backup(repo, List.of(src), true, threads, null);
-                Snapshot s = new Snapshot(first);
-                assertThat(s.summary().filesNew()).isEqualTo(604);
-                assertThat(s.summary().dirs()).isEqualTo(1 + 30 * 2 + 1 + 1);
+                assertThat(first.snapshot().summary().filesNew()).isEqualTo(604);
+                assertThat(first.snapshot().summary().dirs()).isEqualTo(1 + 30 * 2 + 1 + 1);
                 Repository.SnapshotEntry entry = repo.resolve(first.snapshotId().hex());
                 assertThat(RepoFixture.restore(repo, entry, tmp, src)).isEqualTo(RepoFixture.contents(src));
 
@@ -150,13 +149,6 @@ class ArchiverTest {
             Archiver.Result r = backup(repo, List.of(src), false, 2, null);
             assertThat(r.snapshot().summary().filesNew()).isEqualTo(610);
             assertThat(RepoFixture.check(repo).errors()).isEmpty();
-        }
-    }
-
-    /** Reads a result's summary (a tiny adapter so the assertions read plainly). */
-    private record Snapshot(Archiver.Result r) {
-        io.haven.repository.snapshot.Snapshot.Summary summary() {
-            return r.snapshot().summary();
         }
     }
 
