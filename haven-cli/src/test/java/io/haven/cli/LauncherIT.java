@@ -2,11 +2,20 @@ package io.haven.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The launcher keeps the JVM quiet, also while its start-up cache is being built. */
+/**
+ * The launcher keeps the JVM quiet, also while its start-up cache is being built, and finds a
+ * Java from its {@code release} file without starting one.
+ */
 class LauncherIT {
     @TempDir
     Path tmp;
@@ -20,5 +29,53 @@ class LauncherIT {
             assertThat(r.exit()).isZero();
             assertThat(r.err()).as("stderr of run %d", i).isEmpty();
         }
+    }
+
+    @Test
+    void theJavaVersionComesFromTheReleaseFileOrFromTheJavaItself() throws Exception {
+        assertThat(major(fakeJdk("a", "JAVA_VERSION=\"25.0.3\"", null))).isEqualTo("25");
+        assertThat(major(fakeJdk("b", "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"21\"\nOS_NAME=\"Linux\"", null))).isEqualTo("21");
+        assertThat(major(fakeJdk("c", "JAVA_VERSION=\"17.0.13\"", null))).isEqualTo("17");
+        assertThat(major(fakeJdk("d", "JAVA_VERSION=\"1.8.0_402\"", null))).isEqualTo("8");
+        assertThat(major(fakeJdk("e", "JAVA_VERSION=\"22-ea\"", null))).isEqualTo("22");
+        // no release file, or one without a version: the binary is asked (and not before)
+        assertThat(major(fakeJdk("f", null, "23.0.1"))).isEqualTo("23");
+        assertThat(major(fakeJdk("g", "JAVA_VERSION=\"\"", "24"))).isEqualTo("24");
+    }
+
+    @Test
+    void javaHomeComesFirstWhenItIsNewEnough() throws Exception {
+        Path jdk = fakeJdk("new", "JAVA_VERSION=\"25.0.1\"", null);
+        String out = shell("JAVA_HOME=" + jdk.getParent().getParent() + " haven_find_java"
+                + " && echo \"$HAVEN_JAVA|$HAVEN_JAVA_HOME|$HAVEN_JAVA_MAJOR\"");
+        assertThat(out).isEqualTo(jdk + "|" + jdk.getParent().getParent() + "|25");
+    }
+
+    /** A JDK folder with a {@code bin/java} script that prints {@code specVersion} like a JVM does. */
+    private Path fakeJdk(String name, String release, String specVersion) throws IOException {
+        Path home = tmp.resolve("jdk-" + name);
+        Path java = home.resolve("bin/java");
+        Files.createDirectories(java.getParent());
+        String body = specVersion == null ? "exit 1" : "echo '    java.specification.version = " + specVersion + "' >&2";
+        Files.writeString(java, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        if (release != null) {
+            Files.writeString(home.resolve("release"), release + "\n");
+        }
+        return java;
+    }
+
+    private String major(Path java) throws Exception {
+        return shell("haven_java_major '" + java + "' && echo \"$HAVEN_MAJOR\"");
+    }
+
+    private String shell(String script) throws Exception {
+        Path findJava = Path.of("src/dist/bin/find-java.sh").toAbsolutePath();
+        Process p = new ProcessBuilder(List.of("bash", "-c", ". '" + findJava + "'; " + script))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
     }
 }
