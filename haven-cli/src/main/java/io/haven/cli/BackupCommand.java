@@ -54,6 +54,7 @@ final class BackupCommand extends RepoCommand {
         try (Repository repo = openRepository()) {
             String h = host != null ? host : SystemFacts.hostname();
             repo.register("backup", h);
+            repo.loadIndexInBackground();
             Repository.SnapshotEntry parentSnap = findParent(repo, h, resolved);
             BackupOptions options = new BackupOptions(resolved, h, SystemFacts.username(), SystemFacts.uid(),
                     SystemFacts.gid(), tags, excludes, force, at, threads != null ? threads : threads(), showProgress(),

@@ -379,6 +379,25 @@ public final class Repository implements AutoCloseable {
         return i;
     }
 
+    /**
+     * Starts loading the index on a thread of its own, so that work that does not need it (such
+     * as finding a parent snapshot) overlaps with it; {@link #index()} then waits for it. A
+     * failure is not reported here: the next {@link #index()} call loads again and reports it.
+     * Call after {@link #register}, which drops an index loaded before.
+     */
+    public void loadIndexInBackground() {
+        if (index != null) {
+            return;
+        }
+        Thread.ofPlatform().daemon().name("haven-index-load").start(() -> {
+            try {
+                index();
+            } catch (RuntimeException e) {
+                // reported by the caller's own index() call
+            }
+        });
+    }
+
     /** Drops the loaded index; the next {@link #index()} call reads the index files again. */
     public synchronized void reloadIndex() {
         index = null;

@@ -26,6 +26,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -249,10 +250,11 @@ public final class Archiver {
      * when it is missed or of an unknown kind) in {@code nodes[slot]}. A subdirectory and a
      * large changed file become tasks of their own that complete into {@code parent}.
      */
-    private void visit(CountedCompleter<?> parent, Node[] nodes, int slot, Path path, byte[] name, Node prev) {
+    private void visit(CountedCompleter<?> parent, Node[] nodes, int slot, Path path, byte[] name, Node prev,
+            SecureDirectoryStream<Path> at) {
         FileStat st;
         try {
-            st = FileStat.of(path);
+            st = at != null ? FileStat.of(at, path) : FileStat.of(path);
         } catch (IOException e) {
             miss(path, e);
             return;
@@ -279,7 +281,7 @@ public final class Archiver {
                     parent.addToPendingCount(1);
                     new FileTask(parent, nodes, slot, path, name, st, prev == null).fork();
                 } else {
-                    nodes[slot] = readNode(path, name, st, prev == null);
+                    nodes[slot] = readNode(path, name, st, prev == null, at);
                 }
             }
             case SYMLINK -> {
@@ -333,7 +335,7 @@ public final class Archiver {
                 addToPendingCount(1);
                 new DirTask(this, node, 0, path, name, fsRootStat, null, fsRootPrevTree).fork();
             } else {
-                visit(this, node, 0, path, name, prev);
+                visit(this, node, 0, path, name, prev, null);
             }
             tryComplete();
         }
@@ -384,15 +386,42 @@ public final class Archiver {
             if (prevTree == null && prev != null && prev.type() == NodeType.DIR && !options.force()) {
                 prevTree = loadParentTree(prev.subtree());
             }
+            DirectoryStream<Path> ds = null;
+            try {
+                ds = Files.newDirectoryStream(dir);
+            } catch (IOException e) {
+                miss(dir, e);
+            }
+            try {
+                // entries are examined and small files opened relative to the open directory
+                // (fstatat, openat): the kernel resolves one name, not the whole path again
+                visitAll(ds == null ? List.of() : list(ds), ds instanceof SecureDirectoryStream<Path> s ? s : null);
+            } finally {
+                if (ds != null) {
+                    try {
+                        ds.close();
+                    } catch (IOException e) {
+                        // a listing that was read to the end cannot lose anything on close
+                    }
+                }
+            }
+            xattrs = readXattrsQuietly(dir);
+            tryComplete();
+        }
+
+        private List<Path> list(DirectoryStream<Path> ds) {
             List<Path> entries = new ArrayList<>();
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            try {
                 for (Path p : ds) {
                     entries.add(p);
                 }
-            } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-                IOException io = e instanceof IOException x ? x : ((java.nio.file.DirectoryIteratorException) e).getCause();
-                miss(dir, io);
+            } catch (java.nio.file.DirectoryIteratorException e) {
+                miss(dir, e.getCause());
             }
+            return entries;
+        }
+
+        private void visitAll(List<Path> entries, SecureDirectoryStream<Path> at) {
             byte[][] names = new byte[entries.size()][];
             Integer[] order = new Integer[entries.size()];
             for (int i = 0; i < order.length; i++) {
@@ -407,10 +436,8 @@ public final class Archiver {
                     continue;
                 }
                 byte[] n = names[order[k]];
-                visit(this, nodes, k, p, n, prevTree == null ? null : prevTree.find(n));
+                visit(this, nodes, k, p, n, prevTree == null ? null : prevTree.find(n), at);
             }
-            xattrs = readXattrsQuietly(dir);
-            tryComplete();
         }
 
         @Override
@@ -469,15 +496,18 @@ public final class Archiver {
 
         @Override
         public void compute() {
-            into[slot] = readNode(path, name, st, isNew);
+            into[slot] = readNode(path, name, st, isNew, null);
             tryComplete();
         }
     }
 
-    /** Reads a changed file; null (and the file listed as missed) when it cannot be read. */
-    private Node readNode(Path path, byte[] name, FileStat st, boolean isNew) {
+    /**
+     * Reads a changed file (opened in {@code at} when given, else by its path); null (and the
+     * file listed as missed) when it cannot be read.
+     */
+    private Node readNode(Path path, byte[] name, FileStat st, boolean isNew, SecureDirectoryStream<Path> at) {
         try {
-            FileRead read = readFile(path, st.size());
+            FileRead read = readFile(path, st.size(), at);
             (isNew ? counters.filesNew : counters.filesChanged).incrementAndGet();
             // a file that grew or shrank while it was read is stored as read: size = bytes in its chunks
             FileStat asRead = read.bytes() == st.size() ? st : st.withSize(read.bytes());
@@ -507,12 +537,15 @@ public final class Archiver {
     /** What reading a file gave: its chunk ids, the bytes read, its extended attributes. */
     private record FileRead(List<BlobId> content, long bytes, List<Xattr> xattrs) {}
 
-    /** Reads, chunks and stores a file's content, and reads its extended attributes while it is open. */
-    private FileRead readFile(Path path, long expectedSize) throws IOException {
+    /**
+     * Reads, chunks and stores a file's content, and reads its extended attributes while it is
+     * open. A file is read up to the size {@code lstat} gave (an empty one to its end): growth
+     * after that is the next backup's, as its mtime will say.
+     */
+    private FileRead readFile(Path path, long expectedSize, SecureDirectoryStream<Path> at) throws IOException {
         List<BlobId> ids = new ArrayList<>((int) Math.min(1024, expectedSize / chunker.minSize() + 1));
-        // never follow a symlink that replaced the file after it was examined
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            long bytes = streams.get().cut(ch, (buf, off, len) -> {
+        try (FileChannel ch = open(path, at)) {
+            long bytes = streams.get().cut(ch, expectedSize > 0 ? expectedSize : -1, (buf, off, len) -> {
                 BlobId id = repo.key().blobId(buf, off, len);
                 counters.bytesAdded.addAndGet(writer.save(BlobType.DATA, id, buf, off, len));
                 ids.add(id);
@@ -523,6 +556,21 @@ public final class Archiver {
             return new FileRead(ids, bytes, Xattrs.read(path, ch));
         }
     }
+
+    /** Opens a file to read, never following a symlink that replaced it after it was examined. */
+    private static FileChannel open(Path path, SecureDirectoryStream<Path> at) throws IOException {
+        if (at != null) {
+            var ch = at.newByteChannel(path.getFileName(), READ_NOFOLLOW);
+            if (ch instanceof FileChannel fc) {
+                return fc;
+            }
+            ch.close();
+        }
+        return FileChannel.open(path, READ_NOFOLLOW);
+    }
+
+    private static final java.util.Set<java.nio.file.OpenOption> READ_NOFOLLOW =
+            java.util.Set.of(StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS);
 
     private Node node(Path path, byte[] name, FileStat st, NodeType type, List<BlobId> content, BlobId subtree,
             byte[] link, List<Xattr> xattrs) {

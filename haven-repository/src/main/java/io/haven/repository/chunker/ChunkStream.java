@@ -39,10 +39,23 @@ public final class ChunkStream {
      * @return the number of bytes read
      */
     public long cut(ReadableByteChannel in, Sink sink, LongConsumer onRead) throws IOException {
+        return cut(in, -1, sink, onRead);
+    }
+
+    /**
+     * Chunks the channel's first {@code limit} bytes, or everything it holds when {@code limit}
+     * is negative. With a limit no read goes past it, and none is made to find the end: a file
+     * whose size {@code lstat} gave costs one read fewer (on a tree of small files, one system
+     * call in five); a file that grew since is stored as it was then.
+     *
+     * @param onRead told the size of every successful read, for progress
+     * @return the number of bytes read (less than the limit when the channel ended first)
+     */
+    public long cut(ReadableByteChannel in, long limit, Sink sink, LongConsumer onRead) throws IOException {
         int start = 0;
         int end = 0;
         long total = 0;
-        boolean eof = false;
+        boolean eof = limit == 0;
         while (true) {
             if (!eof && end - start < chunker.maxSize()) {
                 if (start > 0) {
@@ -51,7 +64,11 @@ public final class ChunkStream {
                     start = 0;
                 }
                 while (end < buf.length) {
-                    int n = in.read(ByteBuffer.wrap(buf, end, Math.min(buf.length - end, maxRead)));
+                    int want = Math.min(buf.length - end, maxRead);
+                    if (limit >= 0) {
+                        want = (int) Math.min(want, limit - total);
+                    }
+                    int n = in.read(ByteBuffer.wrap(buf, end, want));
                     if (n < 0) {
                         eof = true;
                         break;
@@ -59,6 +76,10 @@ public final class ChunkStream {
                     end += n;
                     total += n;
                     onRead.accept(n);
+                    if (total == limit) {
+                        eof = true;
+                        break;
+                    }
                 }
             }
             if (start == end && eof) {

@@ -28,6 +28,23 @@ public record FileStat(int mode, long ino, long dev, long rdev, long nlink, long
         return from(Files.readAttributes(p, ATTRS, LinkOption.NOFOLLOW_LINKS));
     }
 
+    /**
+     * Reads the attributes of {@code entry}, an entry of the open directory {@code dir}, without
+     * following a final symlink: {@code fstatat} on the directory's descriptor, so the kernel
+     * looks up one name instead of walking the whole path again. Falls back to {@link #of(Path)}
+     * where the JDK's result cannot be read directly.
+     */
+    public static FileStat of(java.nio.file.SecureDirectoryStream<Path> dir, Path entry) throws IOException {
+        if (Direct.AVAILABLE) {
+            PosixFileAttributes a = dir.getFileAttributeView(entry.getFileName(),
+                    java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+            if (Direct.TYPE.isInstance(a)) {
+                return Direct.read(a);
+            }
+        }
+        return of(entry);
+    }
+
     /** Whether {@link #of} reads the JDK's lstat result directly (else through the {@code unix:} view). */
     public static boolean directAvailable() {
         return Direct.AVAILABLE;

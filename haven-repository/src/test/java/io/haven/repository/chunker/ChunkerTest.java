@@ -275,4 +275,74 @@ class ChunkerTest {
         byte[] copy = java.util.Arrays.copyOfRange(DATA, off, off + 2 * MAX);
         assertThat(CHUNKER.cut(DATA, off, 2 * MAX, false)).isEqualTo(CHUNKER.cut(copy, 0, 2 * MAX, false));
     }
+
+    /** A channel over bytes that counts the reads made of it and says how many asked past its end. */
+    private static final class CountingChannel implements java.nio.channels.ReadableByteChannel {
+        private final byte[] data;
+        private int pos;
+        int reads;
+        int readsAtEnd;
+
+        CountingChannel(byte[] data) {
+            this.data = data;
+        }
+
+        @Override
+        public int read(java.nio.ByteBuffer dst) {
+            reads++;
+            if (pos == data.length) {
+                readsAtEnd++;
+                return -1;
+            }
+            int n = Math.min(dst.remaining(), data.length - pos);
+            dst.put(data, pos, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static long cutWithLimit(byte[] data, long limit, CountingChannel ch, List<Integer> lengths) throws IOException {
+        return new ChunkStream(CHUNKER, 1 << 20).cut(ch, limit, (buf, off, len) -> lengths.add(len), n -> { });
+    }
+
+    @Test
+    void withTheSizeKnownTheStreamIsReadToThatSizeWithoutAReadToFindTheEnd() throws IOException {
+        for (int size : new int[] {1, 5000, MIN + 1, 3 * MAX + 12345}) {
+            byte[] data = random(size, size);
+            CountingChannel ch = new CountingChannel(data);
+            List<Integer> lengths = new ArrayList<>();
+            assertThat(cutWithLimit(data, size, ch, lengths)).isEqualTo(size);
+            assertThat(ch.readsAtEnd).as("reads past the end, size %d", size).isZero();
+            assertThat(lengths).as("the same chunks as reading to the end").isEqualTo(chunk(CHUNKER, data));
+        }
+    }
+
+    @Test
+    void aStreamLongerThanItsSizeIsCutAtTheSizeAndAShorterOneWhereItEnds() throws IOException {
+        byte[] data = random(2 * MAX, 99);
+        CountingChannel grown = new CountingChannel(data);
+        List<Integer> lengths = new ArrayList<>();
+        assertThat(cutWithLimit(data, MAX + 7, grown, lengths)).isEqualTo(MAX + 7);
+        assertThat(lengths).isEqualTo(chunk(CHUNKER, java.util.Arrays.copyOf(data, MAX + 7)));
+
+        CountingChannel shrunk = new CountingChannel(java.util.Arrays.copyOf(data, 1000));
+        lengths.clear();
+        assertThat(cutWithLimit(data, 5000, shrunk, lengths)).isEqualTo(1000);
+        assertThat(lengths).containsExactly(1000);
+
+        CountingChannel empty = new CountingChannel(new byte[0]);
+        lengths.clear();
+        assertThat(cutWithLimit(data, 0, empty, lengths)).isZero();
+        assertThat(empty.reads).isZero();
+        assertThat(lengths).isEmpty();
+    }
 }

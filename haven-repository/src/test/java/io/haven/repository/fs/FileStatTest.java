@@ -43,6 +43,29 @@ class FileStatTest {
     }
 
     @Test
+    void anEntryReadRelativeToItsOpenDirectoryIsTheSameAsByItsPath() throws Exception {
+        Path file = Files.write(tmp.resolve("file"), new byte[321]);
+        Files.createDirectory(tmp.resolve("dir"));
+        Files.createSymbolicLink(tmp.resolve("dangling"), Path.of("nowhere"));
+        Files.createLink(tmp.resolve("hard"), file);
+        Path odd = FileNames.resolve(tmp, new byte[] {'b', (byte) 0xff, 'd'});
+        Files.write(odd, new byte[3]);
+        try (var ds = Files.newDirectoryStream(tmp)) {
+            // Linux: the JDK's directory stream is the secure kind (fstatat, openat), which the backup uses
+            assertThat(ds).isInstanceOf(java.nio.file.SecureDirectoryStream.class);
+            var sds = (java.nio.file.SecureDirectoryStream<Path>) ds;
+            int n = 0;
+            for (Path p : ds) {
+                assertThat(FileStat.of(sds, p)).as(p.toString()).isEqualTo(FileStat.ofPortable(p));
+                n++;
+            }
+            assertThat(n).isEqualTo(5);
+            Files.delete(file);
+            assertThatThrownBy(() -> FileStat.of(sds, file)).isInstanceOf(NoSuchFileException.class);
+        }
+    }
+
+    @Test
     void aMissingPathIsTheJdksNoSuchFileException() {
         assertThatThrownBy(() -> FileStat.of(tmp.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
     }
