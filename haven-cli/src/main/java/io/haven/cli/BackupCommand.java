@@ -51,7 +51,7 @@ final class BackupCommand extends RepoCommand {
     public Integer call() {
         List<Path> resolved = paths.stream().map(p -> env().resolve(p)).toList();
         Instant at = parseTime(time);
-        try (Repository repo = openRepository()) {
+        try (Repository repo = openRepositoryWithIndexCache()) {
             String h = host != null ? host : SystemFacts.hostname();
             repo.register("backup", h);
             repo.loadIndexInBackground();

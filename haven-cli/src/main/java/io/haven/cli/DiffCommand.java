@@ -20,7 +20,7 @@ final class DiffCommand extends RepoCommand {
 
     @Override
     public Integer call() {
-        try (Repository repo = openRepository()) {
+        try (Repository repo = openRepositoryWithIndexCache()) {
             Repository.SnapshotEntry a = repo.resolve(from);
             Repository.SnapshotEntry b = repo.resolve(to);
             List<TreeDiff.Change> changes = TreeDiff.between(repo, BlobId.parse(a.snapshot().tree()), BlobId.parse(b.snapshot().tree()));

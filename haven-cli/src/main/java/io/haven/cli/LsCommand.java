@@ -30,7 +30,7 @@ final class LsCommand extends RepoCommand {
 
     @Override
     public Integer call() {
-        try (Repository repo = openRepository()) {
+        try (Repository repo = openRepositoryWithIndexCache()) {
             Repository.SnapshotEntry snap = repo.resolve(snapshot);
             Tree tree = repo.loadTree(BlobId.parse(snap.snapshot().tree()));
             String base = "";

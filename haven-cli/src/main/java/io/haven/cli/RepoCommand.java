@@ -191,6 +191,25 @@ abstract class RepoCommand implements Callable<Integer> {
         return io.haven.repository.backend.CachingBackend.forRepository(b, root, id);
     }
 
+    /**
+     * {@link #openRepository()}, keeping a local copy of the loaded index in
+     * {@code <cache root>/<repository id>/index-copy} (see {@code IndexCache}), for commands that
+     * read the index to find data (backup, restore, ls, diff). Not for check or prune: they read
+     * the repository's own index files. {@code --no-cache} and {@code HAVEN_NO_CACHE=1} turn it
+     * off.
+     */
+    Repository openRepositoryWithIndexCache() {
+        Repository repo = openRepository();
+        if (!main().noCache && !"1".equals(env().get("HAVEN_NO_CACHE"))) {
+            Path root = cacheRoot();
+            String id = repo.config().id();
+            if (root != null && id.matches("[0-9a-f]{8,128}")) {
+                repo.indexCache(root.resolve(id).resolve("index-copy"));
+            }
+        }
+        return repo;
+    }
+
     Path cacheRoot() {
         String base = env().get("HAVEN_CACHE_DIR");
         if (base == null) {

@@ -60,7 +60,7 @@ final class RestoreCommand extends RepoCommand {
             snap = what.substring(0, colon);
             sub = what.substring(colon + 1);
         }
-        try (Repository repo = openRepository()) {
+        try (Repository repo = openRepositoryWithIndexCache()) {
             Repository.SnapshotEntry entry = repo.resolve(snap);
             RestoreOptions options = new RestoreOptions(env().resolve(target), sub, includes, excludes, dryRun, ownerByName,
                     threads != null ? threads : 2 * threads(), sync, verify);

@@ -8,6 +8,7 @@ import io.haven.repository.crypto.KeyFile;
 import io.haven.repository.crypto.MasterKey;
 import io.haven.repository.crypto.ObjectHash;
 import io.haven.repository.index.Index;
+import io.haven.repository.index.IndexCache;
 import io.haven.repository.index.IndexCodec;
 import io.haven.repository.index.PackRecord;
 import io.haven.repository.snapshot.Snapshot;
@@ -44,6 +45,14 @@ public final class Repository implements AutoCloseable {
     private final InstantSource clock;
     private final SecureRandom random;
     private volatile Index index;
+    /** Where the loaded index is copied for the next command (see {@link IndexCache}), or null. */
+    private volatile java.nio.file.Path indexCacheFile;
+    /** The index files the loaded index is the union of, and those this process wrote since. */
+    private volatile Set<String> indexFilesLoaded = Set.of();
+    private final Set<String> indexFilesWritten = ConcurrentHashMap.newKeySet();
+    /** False when condemned sets were pending at load: such an index is not copied. */
+    private volatile boolean indexCacheable;
+    private final java.util.concurrent.atomic.AtomicInteger openWriters = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Chunker chunker;
     private final ConcurrentHashMap<BlobId, Tree> treeCache = new ConcurrentHashMap<>();
 
@@ -398,6 +407,48 @@ public final class Repository implements AutoCloseable {
         });
     }
 
+    /**
+     * Keeps a copy of the loaded index in {@code file} (a local cache folder) and uses it when
+     * it is still valid: see {@link IndexCache}. Call before the index is first loaded.
+     */
+    public void indexCache(java.nio.file.Path file) {
+        this.indexCacheFile = file;
+    }
+
+    /**
+     * Called by writers for every index file they stored, so that {@link #saveIndexCache()}
+     * knows which files the index in memory is now the union of.
+     */
+    void indexFileWritten(String name) {
+        indexFilesWritten.add(name);
+    }
+
+    void writerOpened() {
+        openWriters.incrementAndGet();
+    }
+
+    void writerClosed() {
+        openWriters.decrementAndGet();
+    }
+
+    /**
+     * Updates the local copy of the index (see {@link #indexCache}) after a writer's
+     * {@link RepositoryWriter#flush()}: then the index in memory is exactly the union of the
+     * index files loaded and those written. Does nothing when another writer of this process is
+     * open (its packs may be in the index but not yet in an index file), when nothing was
+     * written, or when condemned sets were pending at load.
+     */
+    public void saveIndexCache() {
+        java.nio.file.Path file = indexCacheFile;
+        Index i = index;
+        if (file == null || i == null || !indexCacheable || openWriters.get() != 1 || indexFilesWritten.isEmpty()) {
+            return;
+        }
+        Set<String> names = new HashSet<>(indexFilesLoaded);
+        names.addAll(indexFilesWritten);
+        IndexCache.write(file, config.id(), i, names);
+    }
+
     /** Drops the loaded index; the next {@link #index()} call reads the index files again. */
     public synchronized void reloadIndex() {
         index = null;
@@ -414,7 +465,28 @@ public final class Repository implements AutoCloseable {
         for (CondemnedEntry c : sets) {
             condemnedPacks.addAll(c.set().packs());
         }
-        Index idx = loadIndexFiles(backend.list("index"), condemnedPacks);
+        List<String> names = backend.list("index");
+        Index idx = null;
+        boolean copyIt = indexCacheFile != null && condemnedPacks.isEmpty();
+        if (copyIt) {
+            IndexCache.Cached cached = IndexCache.read(indexCacheFile, config.id());
+            if (cached != null && new HashSet<>(names).containsAll(cached.names())) {
+                Index fromCache = cached.index();
+                List<String> more = names.stream().filter(n -> !cached.names().contains(n)).toList();
+                loadIndexFiles(more, records -> records.forEach(fromCache::add));
+                idx = fromCache;
+                copyIt = !more.isEmpty();
+            }
+        }
+        if (idx == null) {
+            idx = loadIndexFiles(names, condemnedPacks);
+        }
+        indexFilesLoaded = Set.copyOf(names);
+        indexFilesWritten.clear();
+        indexCacheable = condemnedPacks.isEmpty();
+        if (copyIt) {
+            IndexCache.write(indexCacheFile, config.id(), idx, names);
+        }
         var cache = backend.find(io.haven.repository.backend.CachingBackend.class);
         if (cache.isPresent()) {
             List<String> treePacks = new ArrayList<>();

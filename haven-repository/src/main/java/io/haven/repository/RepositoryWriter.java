@@ -54,6 +54,7 @@ public final class RepositoryWriter implements AutoCloseable {
         int packSize = repo.config().packSize();
         this.dataPacker = new Packer(BlobType.DATA, key, packSize, this::storePack);
         this.treePacker = new Packer(BlobType.TREE, key, Math.min(packSize, 4 << 20), this::storePack);
+        repo.writerOpened();
     }
 
     /**
@@ -160,7 +161,7 @@ public final class RepositoryWriter implements AutoCloseable {
             }
         }
         if (toWrite != null) {
-            repo.saveIndexFile(toWrite);
+            repo.indexFileWritten(repo.saveIndexFile(toWrite));
         }
     }
 
@@ -177,7 +178,7 @@ public final class RepositoryWriter implements AutoCloseable {
             pendingBlobs = 0;
         }
         if (!toWrite.isEmpty()) {
-            repo.saveIndexFile(toWrite);
+            repo.indexFileWritten(repo.saveIndexFile(toWrite));
         }
     }
 
@@ -206,8 +207,14 @@ public final class RepositoryWriter implements AutoCloseable {
     /** Stops the background writer; packs not flushed are dropped (never indexed). */
     @Override
     public void close() {
+        if (!closed) {
+            closed = true;
+            repo.writerClosed();
+        }
         uploader.shutdownNow();
     }
+
+    private volatile boolean closed;
 
     /** Bytes of packs stored by this writer. */
     public long bytesStored() {

@@ -114,6 +114,8 @@ public final class Archiver {
             }
             BlobId root = archiveRoots(parentRoot);
             writer.flush();
+            // every pack is in an index file now: the local copy of the index may be updated
+            repo.saveIndexCache();
             double seconds = (System.nanoTime() - started) / 1e9;
             Snapshot.Summary summary = new Snapshot.Summary(counters.filesNew.get(), counters.filesChanged.get(),
                     counters.filesUnmodified.get(), counters.dirs.get(), counters.bytesRead.get(),

@@ -484,6 +484,99 @@ public final class Index {
         }
     }
 
+    // ---------------------------------------------------------------- state, for IndexCache
+
+    /**
+     * The index's arrays as bytes (for {@link IndexCache}): counts, the blob table, the pack
+     * table, pack ids and types, then the entries. Condemned and avoided marks are not kept: a
+     * cache is written only for an index that has none, or they are applied again after reading.
+     */
+    byte[] state() {
+        long stamp = lock.readLock();
+        try {
+            long size = 5L * 4 + 4L * table.length + 4L * packTable.length + 32L * packs + packs + 48L * entries;
+            if (size > Integer.MAX_VALUE - 64) {
+                return null;
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) size);
+            b.putInt(entries).putInt(blobs).putInt(packs).putInt(table.length).putInt(packTable.length);
+            b.asIntBuffer().put(table);
+            b.position(b.position() + 4 * table.length);
+            b.asIntBuffer().put(packTable);
+            b.position(b.position() + 4 * packTable.length);
+            b.asLongBuffer().put(packWords, 0, 4 * packs);
+            b.position(b.position() + 32 * packs);
+            b.put(packTypes, 0, packs);
+            for (int page = 0; page * PAGE_ENTRIES < entries; page++) {
+                int n = Math.min(PAGE_ENTRIES, entries - page * PAGE_ENTRIES) * WORDS;
+                b.asLongBuffer().put(pages[page], 0, n);
+                b.position(b.position() + 8 * n);
+            }
+            return b.array();
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * An index from {@link #state()}'s bytes.
+     *
+     * @throws IllegalArgumentException when the bytes are not a consistent state
+     */
+    static Index ofState(java.nio.ByteBuffer b) {
+        Index idx = new Index();
+        int entries = b.getInt();
+        int blobs = b.getInt();
+        int packs = b.getInt();
+        int tableLength = b.getInt();
+        int packTableLength = b.getInt();
+        if (entries < 0 || blobs < 0 || blobs > entries || packs < 0 || Integer.bitCount(tableLength) != 1
+                || Integer.bitCount(packTableLength) != 1 || blobs > tableLength / 4 * 3 || packs > packTableLength / 2
+                || (long) 4 * tableLength + 4L * packTableLength + 33L * packs + 48L * entries != b.remaining()) {
+            throw new IllegalArgumentException("inconsistent index state");
+        }
+        idx.table = new int[tableLength];
+        b.asIntBuffer().get(idx.table);
+        b.position(b.position() + 4 * tableLength);
+        idx.packTable = new int[packTableLength];
+        b.asIntBuffer().get(idx.packTable);
+        b.position(b.position() + 4 * packTableLength);
+        int packCapacity = Math.max(64, Integer.highestOneBit(Math.max(1, packs)) * 2);
+        idx.packWords = new long[4 * packCapacity];
+        b.asLongBuffer().get(idx.packWords, 0, 4 * packs);
+        b.position(b.position() + 32 * packs);
+        idx.packTypes = new byte[packCapacity];
+        b.get(idx.packTypes, 0, packs);
+        int pageCount = (entries + PAGE_ENTRIES - 1) / PAGE_ENTRIES;
+        idx.pages = new long[pageCount][];
+        for (int page = 0; page < pageCount; page++) {
+            idx.pages[page] = new long[PAGE_ENTRIES * WORDS];
+            int n = Math.min(PAGE_ENTRIES, entries - page * PAGE_ENTRIES) * WORDS;
+            b.asLongBuffer().get(idx.pages[page], 0, n);
+            b.position(b.position() + 8 * n);
+        }
+        idx.entries = entries;
+        idx.blobs = blobs;
+        idx.packs = packs;
+        for (int slot : idx.table) {
+            if (slot < 0 || slot > entries) {
+                throw new IllegalArgumentException("inconsistent index state");
+            }
+        }
+        for (int slot : idx.packTable) {
+            if (slot < 0 || slot > packs) {
+                throw new IllegalArgumentException("inconsistent index state");
+            }
+        }
+        for (int e = 0; e < entries; e++) {
+            int p = idx.packOf(e);
+            if (p < 0 || p >= packs) {
+                throw new IllegalArgumentException("inconsistent index state");
+            }
+        }
+        return idx;
+    }
+
     /**
      * Bytes the entry pages, the blob table and the pack table occupy: what
      * {@code docs/performance.md} reports as index memory.
