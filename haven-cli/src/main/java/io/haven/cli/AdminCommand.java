@@ -16,7 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code haven admin …}: work on a server's database directly, without the server running. */
-@Command(name = "admin", description = "Administer a server's database directly (the embedded one only while the server is stopped).",
+@Command(name = "admin", mixinStandardHelpOptions = true, description = "Administer a server's database directly (the embedded one only while the server is stopped).",
         subcommands = {AdminCommand.Create.class})
 final class AdminCommand implements Runnable {
     @Override
@@ -28,7 +28,7 @@ final class AdminCommand implements Runnable {
      * {@code haven admin create}: a user (admin by default). The password comes from
      * {@code HAVEN_ADMIN_PASSWORD}, a prompt on a terminal, or is generated and printed once.
      */
-    @Command(name = "create", description = "Create a user (an admin by default) in the server's database.")
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a user (an admin by default) in the server's database.")
     static final class Create extends RepoCommand {
         @Mixin
         ServerOptions where;

@@ -95,8 +95,11 @@ final class PlanCommands implements Runnable {
         }
     }
 
-    @Command(name = "export", mixinStandardHelpOptions = true, description = "Print a plan's YAML (the newest version, or --version N).")
+    // not mixinStandardHelpOptions: its --version (Haven's version) would shadow the plan version option
+    @Command(name = "export", description = "Print a plan's YAML (the newest version, or --version N).")
     static final class Export extends ApiCommand {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
         @Parameters(paramLabel = "PLAN")
         String name;
         @Option(names = "--version", paramLabel = "N")

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
  * Ctrl-C close the listener, then the database). Prints where it listens, the CA fingerprint and,
  * on a first start without {@code HAVEN_ADMIN_PASSWORD}, the generated admin password once.
  */
-@Command(name = "server", description = "Run the Haven server: HTTPS REST API, users, tokens, audit (docs/server.md).")
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run the Haven server: HTTPS REST API, users, tokens, audit (docs/server.md).")
 final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
