@@ -138,7 +138,7 @@ public final class Archiver {
 
     private Tree loadParentTree(BlobId id) {
         try {
-            return repo.loadTree(id);
+            return repo.readTree(id);
         } catch (HavenException e) {
             // A damaged parent only costs speed: everything is read again.
             return null;

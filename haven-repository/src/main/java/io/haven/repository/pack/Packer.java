@@ -38,7 +38,8 @@ public final class Packer {
         this.key = key;
         this.targetSize = targetSize;
         this.sink = sink;
-        this.buf = newBuffer();
+        // allocated with the first blob: a backup that stores nothing (an unchanged re-backup)
+        // never needs the tens of MiB
     }
 
     private final java.util.ArrayDeque<byte[]> free = new java.util.ArrayDeque<>();
@@ -76,6 +77,9 @@ public final class Packer {
         List<PackHeader.Entry> fullEntries = null;
         int fullSize = 0;
         synchronized (this) {
+            if (buf == null) {
+                buf = newBuffer();
+            }
             if (size + sealed.length > buf.length) {
                 buf = Arrays.copyOf(buf, Math.max(buf.length + (buf.length >> 1), size + sealed.length));
             }
@@ -86,7 +90,7 @@ public final class Packer {
                 full = buf;
                 fullSize = size;
                 fullEntries = entries;
-                buf = newBuffer();
+                buf = null;
                 size = 0;
                 entries = new ArrayList<>();
             }
@@ -109,7 +113,7 @@ public final class Packer {
             full = buf;
             fullSize = size;
             fullEntries = entries;
-            buf = new byte[1 << 20];
+            buf = null;
             size = 0;
             entries = new ArrayList<>();
         }
