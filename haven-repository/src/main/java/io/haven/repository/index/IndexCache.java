@@ -36,6 +36,7 @@ import java.util.zip.CRC32C;
 public final class IndexCache {
     private static final byte[] MAGIC = "HVIC".getBytes(StandardCharsets.US_ASCII);
     private static final int VERSION = 1;
+    private static final String TMP = ".tmp-";
 
     private IndexCache() {
     }
@@ -116,9 +117,10 @@ public final class IndexCache {
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, b.position());
         b.putInt((int) crc.getValue());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        Path tmp = file.resolveSibling(file.getFileName() + TMP + ProcessHandle.current().pid());
         try {
             Files.createDirectories(file.getParent());
+            dropStaleTemporaries(file);
             Files.write(tmp, java.util.Arrays.copyOf(b.array(), b.position()));
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -131,6 +133,21 @@ public final class IndexCache {
             } catch (IOException ignored) {
                 // nothing more to do for a cache
             }
+        }
+    }
+
+    /** Temporary files of writers killed before their rename, older than an hour. */
+    private static void dropStaleTemporaries(Path file) {
+        String prefix = file.getFileName() + TMP;
+        long before = System.currentTimeMillis() - 3_600_000;
+        try (var s = Files.newDirectoryStream(file.getParent(), prefix + "*")) {
+            for (Path p : s) {
+                if (Files.getLastModifiedTime(p).toMillis() < before) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // a cache: what is left is only space
         }
     }
 

@@ -71,6 +71,18 @@ class IndexCacheTest {
     }
 
     @Test
+    void temporaryFilesOfKilledWritersAreDroppedAfterAnHour() throws Exception {
+        Path file = dir.resolve("copy");
+        Path old = Files.writeString(dir.resolve("copy.tmp-1"), "left by a killed writer");
+        Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 7_200_000));
+        Path recent = Files.writeString(dir.resolve("copy.tmp-2"), "a writer at work");
+        IndexCache.write(file, REPO, sample(), List.of());
+        assertThat(old).doesNotExist();
+        assertThat(recent).exists();
+        assertThat(IndexCache.read(file, REPO)).isNotNull();
+    }
+
+    @Test
     void anEmptyIndexRoundTrips() {
         Path file = dir.resolve("copy");
         IndexCache.write(file, REPO, new Index(), Set.of());
