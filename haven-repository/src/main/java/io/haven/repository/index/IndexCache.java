@@ -1,15 +1,17 @@
 package io.haven.repository.index;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.zip.CRC32C;
@@ -25,9 +27,11 @@ import java.util.zip.CRC32C;
  * are read and added as usual), and dropped when one is gone (a prune rewrote the index).
  * It is never used while condemned sets are pending, and holds no condemned or avoided marks.
  *
- * <p>Format (this machine's cache, not the repository's): {@code HVIC}, a version, the
- * repository id and the sorted index file names (each a length and UTF-8 bytes), the
- * {@link Index#state()} bytes, and a CRC-32C of everything before it. It lives in the user's
+ * <p>Format (this machine's cache, not the repository's), big-endian: {@code HVIC}, a version,
+ * the repository id and the sorted index file names (each a length and UTF-8 bytes), the
+ * index's arrays ({@link Index#writeState}), and a CRC-32C of everything before it. It is
+ * written through a small buffer and read by mapping the file, so a large index is never
+ * held twice in the heap. It lives in the user's
  * cache folder, which is trusted like the rest of the user's files; the checksum catches a
  * damaged or truncated file, which is then ignored.
  *
@@ -46,26 +50,27 @@ public final class IndexCache {
 
     /**
      * Reads the copy, or returns null when there is none or it is unusable (damaged, another
-     * format version, another repository).
+     * format version, another repository). The file is mapped, not read into the heap.
      */
     public static Cached read(Path file, String repositoryId) {
-        byte[] data;
-        try {
-            data = Files.readAllBytes(file);
-        } catch (IOException e) {
+        ByteBuffer b;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < MAGIC.length + 8 || size > Integer.MAX_VALUE) {
+                return null;
+            }
+            b = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+        } catch (IOException | RuntimeException e) {
             return null;
         }
         try {
-            if (data.length < MAGIC.length + 8) {
-                return null;
-            }
+            int length = b.capacity();
             CRC32C crc = new CRC32C();
-            crc.update(data, 0, data.length - 4);
-            ByteBuffer b = ByteBuffer.wrap(data);
-            if ((int) crc.getValue() != b.getInt(data.length - 4)) {
+            crc.update(b.duplicate().limit(length - 4));
+            if ((int) crc.getValue() != b.getInt(length - 4)) {
                 return null;
             }
-            b.limit(data.length - 4);
+            b.limit(length - 4);
             for (byte m : MAGIC) {
                 if (b.get() != m) {
                     return null;
@@ -94,34 +99,36 @@ public final class IndexCache {
      * {@code names}. Failures are ignored: a cache that cannot be written is only slower.
      */
     public static void write(Path file, String repositoryId, Index index, Collection<String> names) {
-        byte[] state = index.state();
-        if (state == null) {
-            return;
-        }
-        List<byte[]> encoded = new ArrayList<>();
-        int size = MAGIC.length + 4 + 4 + repositoryId.length() * 3 + 4 + state.length + 4;
-        for (String name : new TreeSet<>(names)) {
-            byte[] e = name.getBytes(StandardCharsets.UTF_8);
-            encoded.add(e);
-            size += 4 + e.length;
-        }
-        ByteBuffer b = ByteBuffer.allocate(size);
-        b.put(MAGIC).putInt(VERSION);
-        byte[] id = repositoryId.getBytes(StandardCharsets.UTF_8);
-        b.putInt(id.length).put(id);
-        b.putInt(encoded.size());
-        for (byte[] e : encoded) {
-            b.putInt(e.length).put(e);
-        }
-        b.put(state);
-        CRC32C crc = new CRC32C();
-        crc.update(b.array(), 0, b.position());
-        b.putInt((int) crc.getValue());
         Path tmp = file.resolveSibling(file.getFileName() + TMP + ProcessHandle.current().pid());
         try {
             Files.createDirectories(file.getParent());
             dropStaleTemporaries(file);
-            Files.write(tmp, java.util.Arrays.copyOf(b.array(), b.position()));
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                CRC32C crc = new CRC32C();
+                Index.StateOut out = piece -> {
+                    crc.update(piece.duplicate());
+                    while (piece.hasRemaining()) {
+                        ch.write(piece);
+                    }
+                };
+                ByteArrayOutputStream head = new ByteArrayOutputStream();
+                DataOutputStream d = new DataOutputStream(head);
+                d.write(MAGIC);
+                d.writeInt(VERSION);
+                writeString(d, repositoryId);
+                Set<String> sorted = new TreeSet<>(names);
+                d.writeInt(sorted.size());
+                for (String name : sorted) {
+                    writeString(d, name);
+                }
+                out.write(ByteBuffer.wrap(head.toByteArray()));
+                index.writeState(out);
+                ByteBuffer sum = ByteBuffer.allocate(4).putInt((int) crc.getValue()).flip();
+                while (sum.hasRemaining()) {
+                    ch.write(sum);
+                }
+            }
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -134,6 +141,12 @@ public final class IndexCache {
                 // nothing more to do for a cache
             }
         }
+    }
+
+    private static void writeString(DataOutputStream d, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        d.writeInt(b.length);
+        d.write(b);
     }
 
     /** Temporary files of writers killed before their rename, older than an hour. */
