@@ -310,12 +310,23 @@ class ControlPlaneIT {
         awaitJob(survivor, j -> j.get("state").asText().equals("running") && j.get("progress").get("bytesDone").asLong() > 0);
         long down = System.nanoTime();
         server.kill();
+        // evidence for a failure seen twice in CI (GET of this job answered 404 after the restart):
+        // the database as the killed server left it, before the restarted server opens it
+        Path killedDb = copyDatabase("killed-db");
+        mark("6: job " + survivor + "; the killed server's database, opened apart, holds: " + newestJobs(killedDb));
         Thread.sleep(10_000); // lostAfter
         JsonNode again = startServer(port);
         assertThat(Duration.ofNanos(System.nanoTime() - down)).isGreaterThan(Duration.ofSeconds(10));
         assertThat(again.get("createdCa").asBoolean()).isFalse();
         assertThat(again.get("port").asInt()).isEqualTo(port);
-        JsonNode reattached = awaitJob(survivor, j -> true);
+        JsonNode reattached;
+        try {
+            reattached = awaitJob(survivor, j -> true);
+        } catch (AssertionError e) {
+            e.addSuppressed(new AssertionError("newest jobs in the database the killed server left (opened apart): "
+                    + newestJobs(killedDb) + "\nnewest jobs the restarted server lists: " + run("job", "list", "--json")));
+            throw e;
+        }
         assertThat(reattached.get("state").asText()).isEqualTo("running");
         awaitJob(survivor, j -> !j.get("state").asText().matches("queued|running"));
         JsonNode survived = json("job", "show", Long.toString(survivor), "--json");
@@ -427,6 +438,33 @@ class ControlPlaneIT {
     }
 
     /** Polls a job until {@code until}; tolerates the server being away meanwhile. */
+    /** A copy of the server's database files, taken while no server runs. */
+    private Path copyDatabase(String name) throws IOException {
+        Path to = Files.createDirectories(tmp.resolve(name));
+        try (var files = Files.list(serverData.resolve("db"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+        return to;
+    }
+
+    /** The newest rows of {@code jobs} in a copy of the embedded database, opened by H2 itself. */
+    private static String newestJobs(Path dbDir) {
+        String url = "jdbc:h2:file:" + dbDir.resolve("haven") + ";DB_CLOSE_ON_EXIT=FALSE";
+        try (var c = java.sql.DriverManager.getConnection(url, "haven", "");
+                var rs = c.createStatement().executeQuery("SELECT id, state, agent_id, updated_at FROM jobs ORDER BY id DESC LIMIT 5")) {
+            StringBuilder sb = new StringBuilder();
+            while (rs.next()) {
+                sb.append(rs.getLong(1)).append(' ').append(rs.getString(2)).append(" agent ").append(rs.getLong(3))
+                        .append(" at ").append(rs.getLong(4)).append("; ");
+            }
+            return sb.toString();
+        } catch (Exception e) {
+            return "(cannot read it: " + e + ")";
+        }
+    }
+
     private JsonNode awaitJob(long id, Predicate<JsonNode> until) throws Exception {
         return await("job " + id, () -> {
             try {
