@@ -180,7 +180,7 @@ abstract class RepoCommand implements Callable<Integer> {
      * {@code HAVEN_NO_CACHE=1} turn it off.
      */
     Backend withCache(Backend b) {
-        if (b.local() || main().noCache || "1".equals(env().get("HAVEN_NO_CACHE"))) {
+        if (b.local() || cacheOff()) {
             return b;
         }
         Path root = cacheRoot();
@@ -200,7 +200,7 @@ abstract class RepoCommand implements Callable<Integer> {
      */
     Repository openRepositoryWithIndexCache() {
         Repository repo = openRepository();
-        if (!main().noCache && !"1".equals(env().get("HAVEN_NO_CACHE"))) {
+        if (!cacheOff()) {
             Path root = cacheRoot();
             String id = repo.config().id();
             if (root != null && id.matches("[0-9a-f]{8,128}")) {
@@ -208,6 +208,11 @@ abstract class RepoCommand implements Callable<Integer> {
             }
         }
         return repo;
+    }
+
+    /** {@code --no-cache} or {@code HAVEN_NO_CACHE=1}: no local copies of repository metadata. */
+    private boolean cacheOff() {
+        return main().noCache || "1".equals(env().get("HAVEN_NO_CACHE"));
     }
 
     Path cacheRoot() {

@@ -466,25 +466,24 @@ public final class Repository implements AutoCloseable {
             condemnedPacks.addAll(c.set().packs());
         }
         List<String> names = backend.list("index");
-        Index idx = null;
-        boolean copyIt = indexCacheFile != null && condemnedPacks.isEmpty();
-        if (copyIt) {
-            IndexCache.Cached cached = IndexCache.read(indexCacheFile, config.id());
-            if (cached != null && new HashSet<>(names).containsAll(cached.names())) {
-                Index fromCache = cached.index();
-                List<String> more = names.stream().filter(n -> !cached.names().contains(n)).toList();
-                loadIndexFiles(more, records -> records.forEach(fromCache::add));
-                idx = fromCache;
-                copyIt = !more.isEmpty();
-            }
+        boolean cacheable = indexCacheFile != null && condemnedPacks.isEmpty();
+        IndexCache.Cached cached = cacheable ? IndexCache.read(indexCacheFile, config.id()) : null;
+        if (cached != null && !new HashSet<>(names).containsAll(cached.names())) {
+            cached = null; // it names a file that is gone: a prune rewrote the index
         }
-        if (idx == null) {
+        Index idx;
+        if (cached != null) {
+            idx = cached.index();
+            Set<String> inCopy = cached.names();
+            List<String> more = names.stream().filter(n -> !inCopy.contains(n)).toList();
+            loadIndexFiles(more, records -> records.forEach(idx::add));
+        } else {
             idx = loadIndexFiles(names, condemnedPacks);
         }
         indexFilesLoaded = Set.copyOf(names);
         indexFilesWritten.clear();
         indexCacheable = condemnedPacks.isEmpty();
-        if (copyIt) {
+        if (cacheable && (cached == null || cached.names().size() != names.size())) {
             IndexCache.write(indexCacheFile, config.id(), idx, names);
         }
         var cache = backend.find(io.haven.repository.backend.CachingBackend.class);

@@ -207,14 +207,13 @@ public final class RepositoryWriter implements AutoCloseable {
     /** Stops the background writer; packs not flushed are dropped (never indexed). */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.compareAndSet(false, true)) {
             repo.writerClosed();
         }
         uploader.shutdownNow();
     }
 
-    private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Bytes of packs stored by this writer. */
     public long bytesStored() {

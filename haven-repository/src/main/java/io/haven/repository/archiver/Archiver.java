@@ -511,7 +511,8 @@ public final class Archiver {
         try {
             FileRead read = readFile(path, st.size(), at);
             (isNew ? counters.filesNew : counters.filesChanged).incrementAndGet();
-            // a file that grew or shrank while it was read is stored as read: size = bytes in its chunks
+            // a file that shrank while it was read is stored as read: size = bytes in its chunks
+            // (one that grew is read up to its lstat size, see readFile)
             FileStat asRead = read.bytes() == st.size() ? st : st.withSize(read.bytes());
             return node(path, name, asRead, NodeType.FILE, read.content(), null, null, read.xattrs());
         } catch (IOException e) {

@@ -3,14 +3,14 @@ package io.haven.repository.index;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.Set;
 import java.util.TreeSet;
@@ -31,9 +31,9 @@ import java.util.zip.CRC32C;
  * the repository id and the sorted index file names (each a length and UTF-8 bytes), the
  * index's arrays ({@link Index#writeState}), and a CRC-32C of everything before it. It is
  * written through a small buffer and read by mapping the file, so a large index is never
- * held twice in the heap. It lives in the user's
- * cache folder, which is trusted like the rest of the user's files; the checksum catches a
- * damaged or truncated file, which is then ignored.
+ * held twice in the heap. It lives in the user's cache folder, which is trusted like the
+ * rest of the user's files; the checksum catches a damaged or truncated file, which is then
+ * ignored.
  *
  * <p>Stateless; {@link #write} replaces the file atomically.
  */
