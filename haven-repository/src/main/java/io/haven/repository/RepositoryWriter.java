@@ -35,6 +35,8 @@ public final class RepositoryWriter implements AutoCloseable {
     private final Index index;
     private final MasterKey key;
     private final Packer dataPacker;
+    /** Per thread: a chunk is sealed here and copied into its pack, so sealing allocates nothing. */
+    private final ThreadLocal<byte[]> sealBuffer = ThreadLocal.withInitial(() -> new byte[256 << 10]);
     private final Packer treePacker;
     private final Set<BlobId> claimed = ConcurrentHashMap.newKeySet();
     private final List<PackRecord> pendingIndex = new ArrayList<>();
@@ -76,9 +78,14 @@ public final class RepositoryWriter implements AutoCloseable {
         if (index.containsUsable(id) || !claimed.add(id)) {
             return 0;
         }
-        byte[] sealed = key.seal(payload, offset, length, true);
-        (type == BlobType.DATA ? dataPacker : treePacker).add(id, sealed, length);
-        return sealed.length;
+        byte[] out = sealBuffer.get();
+        if (out.length < length + MasterKey.OVERHEAD) {
+            out = new byte[Math.max(length + MasterKey.OVERHEAD, out.length * 2)];
+            sealBuffer.set(out);
+        }
+        int n = key.sealInto(payload, offset, length, true, out, 0);
+        (type == BlobType.DATA ? dataPacker : treePacker).add(id, out, 0, n, length);
+        return n;
     }
 
     /**

@@ -72,6 +72,14 @@ public final class Packer {
 
     /** Adds one sealed blob; may store a full pack before returning. */
     public void add(BlobId id, byte[] sealed, int rawLength) {
+        add(id, sealed, 0, sealed.length, rawLength);
+    }
+
+    /**
+     * Adds the sealed blob {@code sealed[offset, offset+length)}, copying it; may store a full
+     * pack before returning.
+     */
+    public void add(BlobId id, byte[] sealed, int offset, int length, int rawLength) {
         checkUsable();
         byte[] full = null;
         List<PackHeader.Entry> fullEntries = null;
@@ -80,12 +88,12 @@ public final class Packer {
             if (buf == null) {
                 buf = newBuffer();
             }
-            if (size + sealed.length > buf.length) {
-                buf = Arrays.copyOf(buf, Math.max(buf.length + (buf.length >> 1), size + sealed.length));
+            if (size + length > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length + (buf.length >> 1), size + length));
             }
-            System.arraycopy(sealed, 0, buf, size, sealed.length);
-            size += sealed.length;
-            entries.add(new PackHeader.Entry(type, sealed.length, rawLength, id));
+            System.arraycopy(sealed, offset, buf, size, length);
+            size += length;
+            entries.add(new PackHeader.Entry(type, length, rawLength, id));
             if (size >= targetSize) {
                 full = buf;
                 fullSize = size;

@@ -213,4 +213,55 @@ class MasterKeyTest {
         m[1] ^= 1;
         assertThat(k.material()).isEqualTo(material(1));
     }
+
+    @Test
+    void sealIntoWritesAtTheOffsetAndOpensLikeSeal() {
+        byte[] text = repetitive(100_000);
+        byte[] noise = random(5_000, 9);
+        byte[] out = new byte[7 + text.length + MasterKey.OVERHEAD];
+        Arrays.fill(out, (byte) 0x5a);
+        int n = key.sealInto(text, 0, text.length, true, out, 7);
+        assertThat(n).isLessThan(text.length / 10);
+        assertThat(Arrays.copyOfRange(out, 0, 7)).containsOnly(0x5a);
+        assertThat(out[7 + n]).isEqualTo((byte) 0x5a);
+        assertThat(key.open(out, 7, n, text.length, "test")).isEqualTo(text);
+        int m = key.sealInto(noise, 0, noise.length, true, out, 0);
+        assertThat(m).isEqualTo(noise.length + MasterKey.OVERHEAD);
+        assertThat(key.open(out, 0, m, noise.length, "test")).isEqualTo(noise);
+        assertThatThrownBy(() -> key.sealInto(noise, 0, noise.length, true, new byte[noise.length + MasterKey.OVERHEAD - 1], 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void nonceSequencesCountUpAndNeverRepeatAcrossThreads() throws Exception {
+        // one thread: consecutive 96-bit values
+        MasterKey.NonceSequence seq = new MasterKey.NonceSequence();
+        byte[] a = new byte[MasterKey.NONCE];
+        byte[] b = new byte[MasterKey.NONCE];
+        seq.next(a, 0);
+        seq.next(b, 0);
+        assertThat(new java.math.BigInteger(1, b).subtract(new java.math.BigInteger(1, a)))
+                .isIn(java.math.BigInteger.ONE, java.math.BigInteger.ONE.shiftLeft(96).subtract(java.math.BigInteger.ONE).negate());
+        // several threads sealing: every object's nonce is distinct
+        java.util.Set<java.nio.ByteBuffer> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger duplicates = new java.util.concurrent.atomic.AtomicInteger();
+        byte[] payload = repetitive(100);
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.length; t++) {
+            threads[t] = new Thread(() -> {
+                for (int i = 0; i < 20_000; i++) {
+                    byte[] sealed = key.seal(payload);
+                    if (!seen.add(java.nio.ByteBuffer.wrap(Arrays.copyOf(sealed, MasterKey.NONCE)))) {
+                        duplicates.incrementAndGet();
+                    }
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(duplicates.get()).isZero();
+        assertThat(seen).hasSize(80_000);
+    }
 }

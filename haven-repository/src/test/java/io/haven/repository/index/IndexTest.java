@@ -94,4 +94,61 @@ class IndexTest {
         double perBlob = (double) index.memoryBytes() / index.blobCount();
         assertThat(perBlob).isLessThanOrEqualTo(64.0);
     }
+
+    @Test
+    void lookupsWhileAnotherThreadAddsPacksNeverAnswerWrongly() throws Exception {
+        // containsUsable reads without a lock first; a read torn by a table growth must be retried
+        Random r = new Random(11);
+        Index index = new Index();
+        int packs = 400;
+        int perPack = 200;
+        BlobId[][] ids = new BlobId[packs][perPack];
+        for (BlobId[] pack : ids) {
+            for (int k = 0; k < perPack; k++) {
+                pack[k] = random(r);
+            }
+        }
+        BlobId[] absent = new BlobId[1000];
+        for (int i = 0; i < absent.length; i++) {
+            absent[i] = random(r);
+        }
+        java.util.concurrent.atomic.AtomicInteger added = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong checks = new java.util.concurrent.atomic.AtomicLong();
+        Thread[] readers = new Thread[2];
+        for (int t = 0; t < readers.length; t++) {
+            long seed = t;
+            readers[t] = new Thread(() -> {
+                Random q = new Random(seed);
+                while (added.get() < packs) {
+                    int done = added.get();
+                    if (done > 0) {
+                        BlobId known = ids[q.nextInt(done)][q.nextInt(perPack)];
+                        if (!index.containsUsable(known)) {
+                            wrong.incrementAndGet();
+                        }
+                    }
+                    if (index.containsUsable(absent[q.nextInt(absent.length)])) {
+                        wrong.incrementAndGet();
+                    }
+                    checks.incrementAndGet();
+                }
+            });
+            readers[t].start();
+        }
+        for (int p = 0; p < packs; p++) {
+            List<PackRecord.Entry> entries = new ArrayList<>();
+            for (int k = 0; k < perPack; k++) {
+                entries.add(new PackRecord.Entry(ids[p][k], k * 100, 100, 300));
+            }
+            index.add(new PackRecord(id(p), BlobType.DATA, entries));
+            added.incrementAndGet();
+        }
+        for (Thread t : readers) {
+            t.join();
+        }
+        assertThat(wrong.get()).isZero();
+        assertThat(checks.get()).isGreaterThan(0);
+        assertThat(index.blobCount()).isEqualTo(packs * perPack);
+    }
 }
