@@ -73,7 +73,17 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(new CommandLine(this), "give a command; see 'haven --help'");
     }
 
+    static {
+        // Haven has no Groovy closures in its annotations; without this, picocli's first look
+        // for Groovy searches every jar on the class path for a class that is not there
+        System.setProperty("picocli.disable.closures", "true");
+    }
+
     public static void main(String[] args) {
+        Class<?> named = named(args);
+        if (named != null && RepoCommand.class.isAssignableFrom(named)) {
+            Warmup.start();
+        }
         int code;
         try {
             code = run(Env.fromSystem(System.getenv()), args);

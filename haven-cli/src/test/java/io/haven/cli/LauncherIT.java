@@ -32,6 +32,34 @@ class LauncherIT {
     }
 
     @Test
+    void zstdsNativeLibraryIsLoadedFromTheDistributionNotUnpackedIntoTmp() throws Exception {
+        String arch = switch (System.getProperty("os.arch")) {
+            case "amd64", "x86_64" -> "amd64";
+            case "aarch64" -> "aarch64";
+            default -> null;
+        };
+        org.junit.jupiter.api.Assumptions.assumeTrue(arch != null, "no unpacked zstd library for this machine");
+        // no usable temporary folder: zstd-jni could not unpack its library from the jar
+        Path tmpDir = tmp.resolve("no-such-folder");
+        HavenCli haven = new HavenCli(tmp.resolve("repo"), "pw")
+                .env("HAVEN_CACHE_DIR", tmp.resolve("jvm-cache").toString())
+                .env("HAVEN_JAVA_OPTS", "-XshowSettings:properties -Djava.io.tmpdir=" + tmpDir);
+        HavenCli.Result r = haven.run("init", "--kdf-memory", "8").expect(0);
+        Path lib = HavenCli.dist().resolve("lib/native/linux/" + arch);
+        try (var files = Files.list(lib)) {
+            Path so = files.filter(f -> f.getFileName().toString().startsWith("libzstd-jni-")).findFirst().orElseThrow();
+            assertThat(r.err()).contains("ZstdNativePath = " + so);
+        }
+        // a backup compresses (a writer's registration first, then the file) and a restore decompresses
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        Files.writeString(src.resolve("text"), "compress me, ".repeat(1000));
+        haven.run("backup", src.toString()).expect(0);
+        haven.run("restore", "latest", "--target", tmp.resolve("back").toString()).expect(0);
+        assertThat(tmp.resolve("back").resolve(src.toString().substring(1)).resolve("text")).hasSameTextualContentAs(src.resolve("text"));
+        assertThat(tmpDir).doesNotExist();
+    }
+
+    @Test
     void theJavaVersionComesFromTheReleaseFileOrFromTheJavaItself() throws Exception {
         assertThat(major(fakeJdk("a", "JAVA_VERSION=\"25.0.3\"", null))).isEqualTo("25");
         assertThat(major(fakeJdk("b", "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"21\"\nOS_NAME=\"Linux\"", null))).isEqualTo("21");
