@@ -4,6 +4,7 @@ import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.repository.Repository;
 import io.haven.repository.backend.Backend;
+import io.haven.repository.backend.CachingBackend;
 import io.haven.repository.backend.LocalBackend;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -177,7 +178,8 @@ abstract class RepoCommand implements Callable<Integer> {
      * A remote repository's metadata (index, snapshots, keys, tree packs) is kept in a local cache:
      * {@code $HAVEN_CACHE_DIR/repos/ID}, else {@code $XDG_CACHE_HOME/haven/repos/ID}, else
      * {@code ~/.cache/haven/repos/ID}. A local repository needs none; {@code --no-cache} or
-     * {@code HAVEN_NO_CACHE=1} turn it off.
+     * {@code HAVEN_NO_CACHE=1} turn it off. Folders of repositories unused for 30 days are
+     * deleted ({@link CacheDirs}).
      */
     Backend withCache(Backend b) {
         if (b.local() || cacheOff()) {
@@ -188,7 +190,9 @@ abstract class RepoCommand implements Callable<Integer> {
             return b;
         }
         String id = io.haven.repository.Json.read(b.read("config"), io.haven.repository.Config.class, "repository config").id();
-        return io.haven.repository.backend.CachingBackend.forRepository(b, root, id);
+        CachingBackend cached = CachingBackend.forRepository(b, root, id);
+        CacheDirs.use(root, id, java.time.Instant.now());
+        return cached;
     }
 
     /**
@@ -205,6 +209,7 @@ abstract class RepoCommand implements Callable<Integer> {
             String id = repo.config().id();
             if (root != null && id.matches("[0-9a-f]{8,128}")) {
                 repo.indexCache(root.resolve(id).resolve("index-copy"));
+                CacheDirs.use(root, id, java.time.Instant.now());
             }
         }
         return repo;
