@@ -64,6 +64,12 @@ final class HavenCli {
         pb.environment().remove("HAVEN_PASSWORD_FILE");
         pb.environment().putAll(env);
         pb.environment().putIfAbsent("HAVEN_HEAP", "256m");
+        if (!env.containsKey("HAVEN_CACHE_DIR") && !env.containsKey("XDG_CACHE_HOME")) {
+            // the JVM start-up cache and the repositories' caches of the tests stay under
+            // target/, away from the user's: a start-up cache recorded by a test's tiny backup
+            // made later real backups slower, and every test repository left an index copy
+            pb.environment().put("HAVEN_CACHE_DIR", dist().resolveSibling("it-cache").toString());
+        }
         return pb;
     }
 
