@@ -35,9 +35,9 @@ public final class RepositoryWriter implements AutoCloseable {
     private final Index index;
     private final MasterKey key;
     private final Packer dataPacker;
+    private final Packer treePacker;
     /** Per thread: a chunk is sealed here and copied into its pack, so sealing allocates nothing. */
     private final ThreadLocal<byte[]> sealBuffer = ThreadLocal.withInitial(() -> new byte[256 << 10]);
-    private final Packer treePacker;
     private final Set<BlobId> claimed = ConcurrentHashMap.newKeySet();
     private final List<PackRecord> pendingIndex = new ArrayList<>();
     private int pendingBlobs;

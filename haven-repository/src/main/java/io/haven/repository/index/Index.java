@@ -343,11 +343,12 @@ public final class Index {
 
     /**
      * Whether the blob has a copy outside condemned and avoided packs: a writer may rely on it.
-     * Asked once per chunk by every backup thread, so it first reads without locking and keeps
-     * the answer if no writer changed the index meanwhile ({@link StampedLock#validate}); a
-     * read torn by a concurrent addition may throw or answer wrongly, and is then repeated
-     * under the read lock. Parking on the read lock while a pack's entries were added cost
-     * a kernel backup 0.08 s of thread time.
+     * Asked once per chunk by every backup thread, so it first reads without locking (no
+     * compare-and-set on the lock's shared state per lookup) and keeps the answer if no writer
+     * changed the index meanwhile ({@link StampedLock#validate}); a read torn by a concurrent
+     * addition may throw or answer wrongly, and is then repeated under the read lock. While a
+     * pack's entries are being added, lookups still wait for the lock (in a kernel backup
+     * about 0.07 s of thread time, mostly while the table grows).
      */
     public boolean containsUsable(BlobId id) {
         long optimistic = lock.tryOptimisticRead();
