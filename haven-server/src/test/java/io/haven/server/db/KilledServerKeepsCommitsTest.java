@@ -30,6 +30,10 @@ class KilledServerKeepsCommitsTest {
      */
     public static void main(String[] args) throws Exception {
         Database db = Database.open(DatabaseConfig.embedded(Path.of(args[0])));
+        if (args[1].equals("soak")) {
+            soak(db);
+            return;
+        }
         int rows = Integer.parseInt(args[1]);
         int threads = Integer.parseInt(args[2]);
         Thread[] writers = new Thread[threads];
@@ -50,6 +54,76 @@ class KilledServerKeepsCommitsTest {
         System.out.println("committed");
         System.out.flush();
         Thread.sleep(60_000);
+    }
+
+    /**
+     * The soak child: like a server, one thread commits a job row and then marks it running
+     * every 200 ms and prints "C n" after each pair, while two others update heartbeats
+     * every 150 ms; it runs until killed.
+     */
+    private static void soak(Database db) throws Exception {
+        db.jdbi().useHandle(h -> h.execute("CREATE TABLE probe (n BIGINT PRIMARY KEY, state VARCHAR(16), payload VARCHAR(4000))"));
+        db.jdbi().useHandle(h -> h.execute("CREATE TABLE beat (id INT PRIMARY KEY, t BIGINT)"));
+        db.jdbi().useHandle(h -> h.execute("INSERT INTO beat VALUES (1, 0), (2, 0)"));
+        for (int b = 1; b <= 2; b++) {
+            int id = b;
+            Thread beat = new Thread(() -> {
+                while (true) {
+                    db.jdbi().useHandle(h -> h.execute("UPDATE beat SET t = ? WHERE id = ?", System.currentTimeMillis(), id));
+                    try {
+                        Thread.sleep(150);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            beat.setDaemon(true);
+            beat.start();
+        }
+        String pad = "x".repeat(3000);
+        for (long n = 0; ; n++) {
+            long k = n;
+            db.jdbi().useHandle(h -> h.execute("INSERT INTO probe VALUES (?, 'queued', ?)", k, k % 5 == 0 ? pad : "p"));
+            db.jdbi().useHandle(h -> h.execute("UPDATE probe SET state = 'running' WHERE n = ?", k));
+            System.out.println("C " + n);
+            System.out.flush();
+            Thread.sleep(200);
+        }
+    }
+
+    /**
+     * The case that fails (docs/agents.md, "Open problem"): a server that has written for
+     * more than H2's retention time (45 s) and is then killed. Each trial takes a minute, so
+     * it runs only with {@code -Dhaven.soak=true}. On 2026-11-30, with plain H2 and the same
+     * settings, one in 12 such kills lost the last committed row; with a CHECKPOINT after
+     * every commit, 2 of 4 lost the last 2-3 rows; with {@code REUSE_SPACE=FALSE}, 0 of 4.
+     * This test itself failed that evening: 2 of its 6 kills lost the last 3-4 commits. It
+     * is the one a fix must make pass; until then it is not part of the default run.
+     */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "haven.soak", matches = "true")
+    void commitsSurviveASigkillAfterTheRetentionTime() throws Exception {
+        java.util.List<String> lost = new java.util.ArrayList<>();
+        for (double killAt : new double[] {55, 56, 56.5, 57, 57.5, 58}) {
+            Path data = dir.resolve("soak-" + killAt);
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process child = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                    KilledServerKeepsCommitsTest.class.getName(), data.toString(), "soak")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("soak-" + killAt + ".out").toFile()).start();
+            Thread.sleep((long) (killAt * 1000));
+            child.destroyForcibly();
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("soak-" + killAt + ".out"));
+            long printed = lines.stream().filter(l -> l.startsWith("C ")).mapToLong(l -> Long.parseLong(l.substring(2))).max().orElse(-1);
+            try (Database db = Database.open(DatabaseConfig.embedded(data))) {
+                long inFile = db.jdbi().withHandle(h -> h.createQuery("SELECT COALESCE(MAX(n), -1) FROM probe WHERE state = 'running'")
+                        .mapTo(Long.class).one());
+                if (inFile < printed) {
+                    lost.add("killed at " + killAt + " s: last commit " + printed + ", in the file " + inFile);
+                }
+            }
+        }
+        assertThat(lost).isEmpty();
     }
 
     @Test
