@@ -86,7 +86,7 @@ public final class Main implements Runnable {
         }
         int code;
         try {
-            code = run(Env.fromSystem(System.getenv()), args);
+            code = run(Env.fromSystem(System.getenv()), named, args);
         } catch (OutOfMemoryError e) {
             System.err.println("haven: out of memory: raise HAVEN_HEAP (default 256m), e.g. HAVEN_HEAP=1g");
             code = EXIT_FAILURE;
@@ -96,9 +96,13 @@ public final class Main implements Runnable {
 
     /** Runs a command line with an environment; returns the exit code. */
     public static int run(Env env, String... args) {
+        return run(env, named(args), args);
+    }
+
+    /** {@link #run(Env, String...)} with the subcommand {@link #named} already found. */
+    private static int run(Env env, Class<?> named, String... args) {
         Main main = new Main(env);
         CommandLine cl = new CommandLine(main);
-        Class<?> named = named(args);
         for (Class<?> c : COMMANDS) {
             if (named == null || c == named) {
                 cl.addSubcommand(c);

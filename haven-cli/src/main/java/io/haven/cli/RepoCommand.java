@@ -191,7 +191,7 @@ abstract class RepoCommand implements Callable<Integer> {
         }
         String id = io.haven.repository.Json.read(b.read("config"), io.haven.repository.Config.class, "repository config").id();
         CachingBackend cached = CachingBackend.forRepository(b, root, id);
-        CacheDirs.use(root, id, java.time.Instant.now());
+        useCacheDir(root, id);
         return cached;
     }
 
@@ -209,10 +209,20 @@ abstract class RepoCommand implements Callable<Integer> {
             String id = repo.config().id();
             if (root != null && id.matches("[0-9a-f]{8,128}")) {
                 repo.indexCache(root.resolve(id).resolve("index-copy"));
-                CacheDirs.use(root, id, java.time.Instant.now());
+                useCacheDir(root, id);
             }
         }
         return repo;
+    }
+
+    private boolean cacheDirUsed;
+
+    /** Stamps the repository's cache folder and tidies the others ({@link CacheDirs}), once per command. */
+    private void useCacheDir(Path root, String id) {
+        if (!cacheDirUsed) {
+            cacheDirUsed = true;
+            CacheDirs.use(root, id, java.time.Instant.now());
+        }
     }
 
     /** {@code --no-cache} or {@code HAVEN_NO_CACHE=1}: no local copies of repository metadata. */

@@ -354,8 +354,7 @@ public final class Index {
         long optimistic = lock.tryOptimisticRead();
         if (optimistic != 0L) {
             try {
-                int e = findLocked(id);
-                boolean usable = e >= 0 && !lastChoice(packOf(e));
+                boolean usable = usableLocked(id);
                 if (lock.validate(optimistic)) {
                     return usable;
                 }
@@ -365,11 +364,16 @@ public final class Index {
         }
         long stamp = lock.readLock();
         try {
-            int e = findLocked(id);
-            return e >= 0 && !lastChoice(packOf(e));
+            return usableLocked(id);
         } finally {
             lock.unlockRead(stamp);
         }
+    }
+
+    /** {@link #containsUsable}'s answer; caller holds a lock or validates an optimistic read. */
+    private boolean usableLocked(BlobId id) {
+        int e = findLocked(id);
+        return e >= 0 && !lastChoice(packOf(e));
     }
 
     /** Distinct blobs. */
@@ -543,27 +547,28 @@ public final class Index {
     }
 
     private static void putInts(java.nio.ByteBuffer b, int[] a, int n, StateOut out) throws java.io.IOException {
-        for (int i = 0; i < n; ) {
-            int k = Math.min(n - i, b.remaining() / 4);
-            if (k == 0) {
-                drain(b, out);
-                continue;
-            }
-            b.asIntBuffer().put(a, i, k);
-            b.position(b.position() + 4 * k);
-            i += k;
-        }
+        putAll(b, n, 4, (buf, from, count) -> buf.asIntBuffer().put(a, from, count), out);
     }
 
     private static void putLongs(java.nio.ByteBuffer b, long[] a, int n, StateOut out) throws java.io.IOException {
+        putAll(b, n, 8, (buf, from, count) -> buf.asLongBuffer().put(a, from, count), out);
+    }
+
+    /** Puts elements {@code [from, from+count)} of an array at the buffer's position. */
+    private interface Slice {
+        void put(java.nio.ByteBuffer b, int from, int count);
+    }
+
+    /** Puts {@code n} elements of {@code width} bytes, draining the buffer whenever it is full. */
+    private static void putAll(java.nio.ByteBuffer b, int n, int width, Slice slice, StateOut out) throws java.io.IOException {
         for (int i = 0; i < n; ) {
-            int k = Math.min(n - i, b.remaining() / 8);
+            int k = Math.min(n - i, b.remaining() / width);
             if (k == 0) {
                 drain(b, out);
                 continue;
             }
-            b.asLongBuffer().put(a, i, k);
-            b.position(b.position() + 8 * k);
+            slice.put(b, i, k);
+            b.position(b.position() + width * k);
             i += k;
         }
     }

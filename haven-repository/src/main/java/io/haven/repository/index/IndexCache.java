@@ -108,9 +108,7 @@ public final class IndexCache {
                 CRC32C crc = new CRC32C();
                 Index.StateOut out = piece -> {
                     crc.update(piece.duplicate());
-                    while (piece.hasRemaining()) {
-                        ch.write(piece);
-                    }
+                    writeFully(ch, piece);
                 };
                 ByteArrayOutputStream head = new ByteArrayOutputStream();
                 DataOutputStream d = new DataOutputStream(head);
@@ -124,10 +122,7 @@ public final class IndexCache {
                 }
                 out.write(ByteBuffer.wrap(head.toByteArray()));
                 index.writeState(out);
-                ByteBuffer sum = ByteBuffer.allocate(4).putInt((int) crc.getValue()).flip();
-                while (sum.hasRemaining()) {
-                    ch.write(sum);
-                }
+                writeFully(ch, ByteBuffer.allocate(4).putInt((int) crc.getValue()).flip());
             }
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -140,6 +135,12 @@ public final class IndexCache {
             } catch (IOException ignored) {
                 // nothing more to do for a cache
             }
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
         }
     }
 
