@@ -1,7 +1,5 @@
 package io.haven.agent;
 
-import io.haven.core.process.HostScript;
-
 import io.haven.agent.driver.Driver;
 import io.haven.agent.driver.PostgresDriver;
 import io.haven.agent.driver.Probe;
@@ -9,7 +7,9 @@ import io.haven.agent.driver.Probes;
 import io.haven.agent.driver.ProcessDriver;
 import io.haven.agent.driver.WorkloadInstance;
 import io.haven.core.ErrorCode;
+import io.haven.core.FileTrees;
 import io.haven.core.HavenException;
+import io.haven.core.process.HostScript;
 import io.haven.protocol.Codec;
 import io.haven.protocol.Messages;
 import io.haven.repository.Repository;
@@ -631,7 +631,7 @@ final class DrTasks {
                     + "; stop and remove it by hand");
         }
         try {
-            deleteTree(dir);
+            FileTrees.deleteTree(dir);
         } catch (IOException e) {
             return failed("cannot remove the sandbox of run " + s.run() + " at " + dir + ": " + e.getMessage() + "; remove it by hand");
         }
@@ -752,14 +752,6 @@ final class DrTasks {
             return l.findAny().isEmpty();
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        try (Stream<Path> w = Files.walk(p)) {
-            for (Path x : w.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(x);
-            }
         }
     }
 

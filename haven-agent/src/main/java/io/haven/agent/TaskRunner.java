@@ -1,6 +1,7 @@
 package io.haven.agent;
 
 import io.haven.core.ErrorCode;
+import io.haven.core.FileTrees;
 import io.haven.core.HavenException;
 import io.haven.protocol.Messages;
 import io.haven.repository.Repository;
@@ -23,7 +24,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -227,13 +227,13 @@ final class TaskRunner {
         try {
             if (!existed) {
                 if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                    deleteTree(target);
+                    FileTrees.deleteTree(target);
                     removed.add(target);
                 }
             } else if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                 try (Stream<Path> l = Files.list(target)) {
                     for (Path p : l.filter(p -> !before.contains(p)).toList()) {
-                        deleteTree(p);
+                        FileTrees.deleteTree(p);
                         removed.add(p);
                     }
                 }
@@ -242,19 +242,6 @@ final class TaskRunner {
             log.error("could not remove everything the failed restore created: " + e.getMessage());
         }
         return removed;
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> w = Files.walk(p)) {
-                for (Path x : w.sorted(Comparator.reverseOrder()).toList()) {
-                    x.toFile().setWritable(true);
-                    Files.deleteIfExists(x);
-                }
-            }
-        } else {
-            Files.deleteIfExists(p);
-        }
     }
 
     private static long uid() {
