@@ -5,7 +5,7 @@
 # user API client whose latency is measured (bench/ControlPlaneLoad.java).
 #
 # Usage:  bench/control-plane.sh [--quick] [--help]
-#         --quick: a 30 s window after a 30 s warm-up, embedded H2 only
+#         --quick: a 30 s window after a 30 s warm-up, embedded SQLite only
 # Env:    BENCH_DIR        work dir (default /var/tmp/haven-bench)
 #         BENCH_AGENTS     simulated agents (default 1000)
 #         BENCH_JOBS       jobs kept queued or running (default 100)
@@ -13,8 +13,8 @@
 #         BENCH_WARMUP     warm-up before it (default 45; 30 with --quick)
 #         BENCH_API_RATE   user API reads per second (default 20)
 #         BENCH_GROUPS     pool groups the agents are split into (default 10), 10 pooled workloads each
-#         BENCH_DBS        "h2 pg" (default; pg needs root and /usr/lib/postgresql/*, else it is skipped);
-#                          "h2" with --quick
+#         BENCH_DBS        "sqlite pg" (default; pg needs root and /usr/lib/postgresql/*, else it is skipped);
+#                          "sqlite" with --quick
 #         BENCH_THREAD_DUMPS=1  three jcmd Thread.print of the server in the middle of the window
 #         HAVEN_HEAP       the server's heap (default: the launcher's, 256m)
 #         BENCH_NOTE       a line for the results' header (what was measured, e.g. which server code)
@@ -44,18 +44,18 @@ BENCH_GROUPS="${BENCH_GROUPS:-10}"
 if [[ $QUICK == 1 ]]; then
   BENCH_SECONDS="${BENCH_SECONDS:-30}"
   BENCH_WARMUP="${BENCH_WARMUP:-30}"
-  BENCH_DBS="${BENCH_DBS:-h2}"
+  BENCH_DBS="${BENCH_DBS:-sqlite}"
 else
   BENCH_SECONDS="${BENCH_SECONDS:-120}"
   BENCH_WARMUP="${BENCH_WARMUP:-45}"
-  BENCH_DBS="${BENCH_DBS:-h2 pg}"
+  BENCH_DBS="${BENCH_DBS:-sqlite pg}"
 fi
 ADMIN_PW="haven-bench-admin-password"
 
 # shellcheck source=bench/lib.sh
 . "$SCRIPT_DIR/lib.sh"
 
-for d in $BENCH_DBS; do [[ $d == h2 || $d == pg ]] || die "BENCH_DBS: unknown database '$d' (allowed: h2 pg)"; done
+for d in $BENCH_DBS; do [[ $d == sqlite || $d == pg ]] || die "BENCH_DBS: unknown database '$d' (allowed: sqlite pg)"; done
 command -v jq >/dev/null || install_missing jq
 
 mkdir -p "$BENCH_DIR"
@@ -174,7 +174,7 @@ for db in $BENCH_DBS; do
     pg_start
     DB_LABEL[$db]="PostgreSQL ($PG_VERSION, fresh cluster on 127.0.0.1, default settings but max_connections=200)"
   else
-    DB_LABEL[$db]="embedded H2 (the default)"
+    DB_LABEL[$db]="embedded SQLite (the default)"
   fi
   log "== $db: ${DB_LABEL[$db]} =="
   server_start "$db"

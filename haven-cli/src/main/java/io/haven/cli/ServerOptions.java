@@ -13,7 +13,7 @@ final class ServerOptions {
     String data;
 
     @Option(names = "--db", paramLabel = "JDBC_URL",
-            description = "A PostgreSQL JDBC URL (jdbc:postgresql://HOST/DB) instead of the embedded H2 database; default: $HAVEN_DB_URL. "
+            description = "A PostgreSQL JDBC URL (jdbc:postgresql://HOST/DB) instead of the embedded SQLite database (DIR/db/haven.db); default: $HAVEN_DB_URL. "
                     + "User and password from $HAVEN_DB_USER and $HAVEN_DB_PASSWORD (or the URL).")
     String db;
 
@@ -34,7 +34,7 @@ final class ServerOptions {
         if (url == null) {
             return DatabaseConfig.embedded(dataDir);
         }
-        if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:h2:")) {
+        if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:sqlite:")) {
             throw new HavenException(ErrorCode.USAGE, "--db takes a PostgreSQL JDBC URL (jdbc:postgresql://HOST[:PORT]/DB), not '"
                     + new DatabaseConfig(url, null, null).display() + "'");
         }

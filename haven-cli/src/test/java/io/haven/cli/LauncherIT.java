@@ -32,7 +32,7 @@ class LauncherIT {
     }
 
     @Test
-    void zstdsNativeLibraryIsLoadedFromTheDistributionNotUnpackedIntoTmp() throws Exception {
+    void nativeLibrariesAreLoadedFromTheDistributionNotUnpackedIntoTmp() throws Exception {
         String arch = switch (System.getProperty("os.arch")) {
             case "amd64", "x86_64" -> "amd64";
             case "aarch64" -> "aarch64";
@@ -56,6 +56,12 @@ class LauncherIT {
         haven.run("backup", src.toString()).expect(0);
         haven.run("restore", "latest", "--target", tmp.resolve("back").toString()).expect(0);
         assertThat(tmp.resolve("back").resolve(src.toString().substring(1)).resolve("text")).hasSameTextualContentAs(src.resolve("text"));
+        // the same for SQLite's library: the server's embedded database, opened by 'admin create'
+        HavenCli.Result admin = haven.env("HAVEN_ADMIN_PASSWORD", "a-long-enough-password")
+                .run("admin", "create", "--data", tmp.resolve("server").toString(), "--username", "ops").expect(0);
+        assertThat(admin.err()).contains("org.sqlite.lib.path = " + HavenCli.dist().resolve("lib/native/sqlite/Linux/"
+                + (arch.equals("amd64") ? "x86_64" : arch)));
+        assertThat(tmp.resolve("server/db/haven.db")).isRegularFile();
         assertThat(tmpDir).doesNotExist();
     }
 

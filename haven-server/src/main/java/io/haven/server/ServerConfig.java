@@ -75,7 +75,7 @@ public record ServerConfig(Path dataDir, String host, int port, List<String> cer
         Objects.requireNonNull(control, "control");
     }
 
-    /** Defaults: embedded H2 in {@code dataDir/db}, OWASP Argon2id parameters, 12-hour sessions. */
+    /** Defaults: embedded SQLite in {@code dataDir/db}, OWASP Argon2id parameters, 12-hour sessions. */
     public static ServerConfig defaults(Path dataDir, String host, int port) {
         return new ServerConfig(dataDir, host, port, defaultCertificateHosts(host), DatabaseConfig.embedded(dataDir),
                 null, PasswordHasher.Params.DEFAULT, Duration.ofHours(12), InstantSource.system(), new SecureRandom(), Control.DEFAULT);

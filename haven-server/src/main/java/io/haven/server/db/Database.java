@@ -4,22 +4,38 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * The server's database: a connection pool, the schema brought up to date by Flyway
- * ({@code classpath:db/migration}) and one {@link Jdbi} for all SQL. Thread-safe; close once.
+ * ({@code classpath:db/migration/sqlite} or {@code .../postgresql}) and one {@link Jdbi} for all
+ * SQL. Thread-safe; close once.
+ *
+ * <p>An SQLite database is opened with the write-ahead log, {@code synchronous=FULL} (every commit
+ * is on disk before it returns), foreign keys enforced, case-sensitive {@code LIKE} (as in
+ * PostgreSQL), {@code BEGIN IMMEDIATE} transactions (a transaction that reads and then writes
+ * cannot fail half-way for want of the write lock) and a 10 s wait for the lock. One process at a
+ * time: the file {@code <database>.lock} is locked for as long as the database is open.
  */
 public final class Database implements AutoCloseable {
     private final HikariDataSource pool;
     private final Jdbi jdbi;
     private final DatabaseConfig config;
+    private final FileChannel lockFile;
 
-    private Database(DatabaseConfig config, HikariDataSource pool) {
+    private Database(DatabaseConfig config, HikariDataSource pool, FileChannel lockFile) {
         this.config = config;
         this.pool = pool;
+        this.lockFile = lockFile;
         this.jdbi = Jdbi.create(pool);
     }
 
@@ -30,6 +46,17 @@ public final class Database implements AutoCloseable {
      *     server), IO when the database cannot be reached or migrated
      */
     public static Database open(DatabaseConfig config) {
+        config.embeddedFile().ifPresent(f -> refuseH2(config, f));
+        FileChannel lock = config.embeddedFile().map(f -> lock(config, f)).orElse(null);
+        try {
+            return open(config, lock);
+        } catch (RuntimeException e) {
+            closeQuietly(lock);
+            throw e;
+        }
+    }
+
+    private static Database open(DatabaseConfig config, FileChannel lock) {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(config.jdbcUrl());
         if (config.user() != null) {
@@ -37,6 +64,14 @@ public final class Database implements AutoCloseable {
         }
         if (config.password() != null) {
             hc.setPassword(config.password());
+        }
+        if (config.isEmbedded()) {
+            hc.addDataSourceProperty("journal_mode", "WAL");
+            hc.addDataSourceProperty("synchronous", "FULL");
+            hc.addDataSourceProperty("foreign_keys", "true");
+            hc.addDataSourceProperty("case_sensitive_like", "true");
+            hc.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+            hc.addDataSourceProperty("busy_timeout", "10000");
         }
         hc.setMaximumPoolSize(config.isEmbedded() ? 8 : 16);
         hc.setMinimumIdle(1);
@@ -50,21 +85,64 @@ public final class Database implements AutoCloseable {
             throw failure(config, e);
         }
         try {
-            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
-            return new Database(config, pool);
+            String dialect = config.isEmbedded() ? "sqlite" : "postgresql";
+            Flyway.configure().dataSource(pool).locations("classpath:db/migration/" + dialect).load().migrate();
+            return new Database(config, pool, lock);
         } catch (RuntimeException e) {
             pool.close();
             throw failure(config, e);
         }
     }
 
-    private static HavenException failure(DatabaseConfig config, RuntimeException e) {
-        String msg = rootMessage(e);
-        if (config.isEmbedded() && msg.contains("already in use")) {
-            return new HavenException(ErrorCode.BUSY, "the database " + config.display()
-                    + " is in use by another process (is 'haven server' running on this data directory?)", e);
+    /**
+     * Builds before 2026-11-30 kept the embedded database in H2's {@code haven.mv.db}. Starting
+     * afresh beside it would look like a server that lost everything, so say what it is.
+     */
+    private static void refuseH2(DatabaseConfig config, Path file) {
+        Path h2 = file.resolveSibling("haven.mv.db");
+        if (Files.exists(h2) && !Files.exists(file)) {
+            throw new HavenException(ErrorCode.USAGE, "the data directory holds an H2 database (" + h2
+                    + ") from a Haven build before 2026-11-30; this build keeps its database in SQLite (" + file.getFileName()
+                    + ") and does not convert it. Move " + h2.getFileName() + " aside to start with an empty database");
         }
-        return new HavenException(ErrorCode.IO, "cannot open the database " + config.display() + ": " + msg, e);
+    }
+
+    /** Locks {@code <file>.lock} (creating the folder), or says that another process holds it. */
+    private static FileChannel lock(DatabaseConfig config, Path file) {
+        Path path = file.resolveSibling(file.getFileName() + ".lock");
+        FileChannel ch;
+        try {
+            Files.createDirectories(path.getParent());
+            ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new HavenException(ErrorCode.IO, "cannot open the database " + config.display() + ": " + e, e);
+        }
+        FileLock held;
+        try {
+            held = ch.tryLock();
+        } catch (IOException | OverlappingFileLockException e) {
+            held = null; // OverlappingFileLockException: this process has it open already
+        }
+        if (held == null) {
+            closeQuietly(ch);
+            throw new HavenException(ErrorCode.BUSY, "the database " + config.display()
+                    + " is in use by another process (is 'haven server' running on this data directory?)");
+        }
+        return ch;
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close(); // releases the lock
+            } catch (IOException ignored) {
+                // nothing is lost: the lock goes with the process at the latest
+            }
+        }
+    }
+
+    private static HavenException failure(DatabaseConfig config, RuntimeException e) {
+        return new HavenException(ErrorCode.IO, "cannot open the database " + config.display() + ": " + rootMessage(e), e);
     }
 
     private static String rootMessage(Throwable e) {
@@ -97,12 +175,13 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /**
-     * Closes every connection. The embedded H2 database closes itself when its last connection
-     * goes, which releases its file lock.
-     */
+    /** Closes every connection, then releases the embedded database's lock. */
     @Override
     public void close() {
-        pool.close();
+        try {
+            pool.close();
+        } finally {
+            closeQuietly(lockFile);
+        }
     }
 }

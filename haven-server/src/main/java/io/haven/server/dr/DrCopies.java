@@ -6,6 +6,7 @@ import io.haven.runbook.DrPlan;
 import io.haven.runbook.Mode;
 import io.haven.runbook.Workload;
 import io.haven.server.agent.Agents;
+import io.haven.server.db.Columns;
 import io.haven.server.inventory.Inventory;
 import io.haven.server.job.Jobs;
 import io.haven.server.plan.Plans;
@@ -266,9 +267,9 @@ public final class DrCopies {
         return jdbi.withHandle(h -> h.createQuery("SELECT * FROM dr_copies WHERE plan_name = :p AND workload = :w")
                 .bind("p", plan).bind("w", workload)
                 .map((rs, c) -> new Row(rs.getString("plan_name"), rs.getString("workload"), rs.getString("snapshot"),
-                        (Long) rs.getObject("point_at", Long.class), rs.getString("copy_site"), rs.getString("copy_snapshot"),
-                        (Long) rs.getObject("copy_point_at", Long.class), rs.getLong("next_due_at"), (Long) rs.getObject("job_id", Long.class),
-                        rs.getBoolean("breach"), rs.getString("message"), (Long) rs.getObject("moved_at", Long.class)))
+                        Columns.nullableLong(rs, "point_at"), rs.getString("copy_site"), rs.getString("copy_snapshot"),
+                        Columns.nullableLong(rs, "copy_point_at"), rs.getLong("next_due_at"), Columns.nullableLong(rs, "job_id"),
+                        rs.getBoolean("breach"), rs.getString("message"), Columns.nullableLong(rs, "moved_at")))
                 .findOne());
     }
 

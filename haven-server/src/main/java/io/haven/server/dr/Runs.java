@@ -4,6 +4,7 @@ import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.runbook.run.RunCodec;
 import io.haven.runbook.run.RunState;
+import io.haven.server.db.Columns;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -102,7 +103,7 @@ public final class Runs {
     /** The next scheduled drill of {@code plan}, if one is planned. */
     public Optional<Long> nextDrill(String plan) {
         return jdbi.withHandle(h -> h.createQuery("SELECT next_drill_at FROM dr_plan_state WHERE plan_name = :p").bind("p", plan)
-                .map((rs, c) -> (Long) rs.getObject("next_drill_at", Long.class)).findOne()).filter(java.util.Objects::nonNull);
+                .map((rs, c) -> Columns.nullableLong(rs, "next_drill_at")).findOne()).filter(java.util.Objects::nonNull);
     }
 
     /**

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The control plane on a real server (H2, HTTPS on loopback) with enrolled agents: raw ones whose
+ * The control plane on a real server (embedded SQLite, HTTPS on loopback) with enrolled agents: raw ones whose
  * every request the test makes, and real in-process agent daemons that run backups and restores.
  */
 class ControlPlaneTest {

@@ -13,6 +13,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -22,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import javax.crypto.Mac;
@@ -30,10 +30,11 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The notifier against real receivers on 127.0.0.1: the JDK's HTTP server as a webhook, GreenMail
- * as the SMTP server, and an in-memory H2 database with the server's migrations.
+ * as the SMTP server, and an embedded database in a temporary folder with the server's migrations.
  */
 class NotifierTest {
     static final String SECRET = "a-shared-secret-of-some-length";
@@ -41,6 +42,8 @@ class NotifierTest {
     static final Instant WHEN = Instant.parse("2025-06-01T02:00:05Z");
     static final ObjectMapper JSON = new ObjectMapper();
 
+    @TempDir
+    Path dir;
     Database db;
     Notifier notifier;
     WebhookReceiver hook;
@@ -49,7 +52,7 @@ class NotifierTest {
 
     @BeforeEach
     void start() throws Exception {
-        db = Database.open(new DatabaseConfig("jdbc:h2:mem:notify-" + UUID.randomUUID(), "sa", ""));
+        db = Database.open(DatabaseConfig.embedded(dir));
         hook = new WebhookReceiver();
         smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         smtp.start();
