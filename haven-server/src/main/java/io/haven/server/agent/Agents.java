@@ -6,6 +6,7 @@ import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.protocol.Codec;
 import io.haven.protocol.Messages;
+import io.haven.server.db.Columns;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -133,7 +134,8 @@ public final class Agents {
     public void heartbeat(long id, Messages.Heartbeat hb) {
         jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET last_seen_at = :now, instance = :i, version = :v, facts = COALESCE(:f, facts), "
                         + "max_tasks = :m, offline_notified = FALSE WHERE id = :id")
-                .bind("now", clock.millis()).bind("i", hb.instance()).bind("v", hb.version())
+                .bind("now", clock.millis()).bind("i", Columns.fit("the agent instance", hb.instance(), 64))
+                        .bind("v", Columns.fit("the agent version", hb.version(), 32))
                 .bind("f", hb.facts() == null ? null : write(hb.facts())).bind("m", Math.max(1, Math.min(64, hb.maxTasks())))
                 .bind("id", id).execute());
     }
@@ -144,7 +146,7 @@ public final class Agents {
      */
     public void seen(long id, String instance) {
         jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET last_seen_at = :now, instance = :i, offline_notified = FALSE WHERE id = :id")
-                .bind("now", clock.millis()).bind("i", instance).bind("id", id).execute());
+                .bind("now", clock.millis()).bind("i", Columns.fit("the agent instance", instance, 64)).bind("id", id).execute());
     }
 
     /**

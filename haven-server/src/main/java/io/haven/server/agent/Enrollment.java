@@ -3,6 +3,7 @@ package io.haven.server.agent;
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.protocol.Messages;
+import io.haven.server.db.Columns;
 import io.haven.server.tls.ServerTls;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
@@ -72,7 +73,7 @@ public final class Enrollment {
         Instant expires = Instant.ofEpochMilli(clock.millis()).plus(ttl);
         long id = jdbi.withHandle(h -> h.createUpdate("INSERT INTO enrollment_tokens (token_hash, site_id, labels, created_by, created_at, "
                         + "expires_at) VALUES (:h, :s, :l, :by, :now, :exp)")
-                .bind("h", hash(secret)).bind("s", siteId).bind("l", agents.write(labels)).bind("by", createdBy)
+                .bind("h", hash(secret)).bind("s", siteId).bind("l", Columns.fit("the labels (as JSON)", agents.write(labels), 4096)).bind("by", createdBy)
                 .bind("now", clock.millis()).bind("exp", expires.toEpochMilli())
                 .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one());
         return new Issued(id, secret + "." + pin, expires, pin);

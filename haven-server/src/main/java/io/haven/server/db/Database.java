@@ -3,14 +3,11 @@ package io.haven.server.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.haven.core.ErrorCode;
+import io.haven.core.ExclusiveFileLock;
 import io.haven.core.HavenException;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
@@ -30,9 +27,9 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource pool;
     private final Jdbi jdbi;
     private final DatabaseConfig config;
-    private final FileChannel lockFile;
+    private final ExclusiveFileLock lockFile;
 
-    private Database(DatabaseConfig config, HikariDataSource pool, FileChannel lockFile) {
+    private Database(DatabaseConfig config, HikariDataSource pool, ExclusiveFileLock lockFile) {
         this.config = config;
         this.pool = pool;
         this.lockFile = lockFile;
@@ -47,7 +44,7 @@ public final class Database implements AutoCloseable {
      */
     public static Database open(DatabaseConfig config) {
         config.embeddedFile().ifPresent(f -> refuseH2(config, f));
-        FileChannel lock = config.embeddedFile().map(f -> lock(config, f)).orElse(null);
+        ExclusiveFileLock lock = config.embeddedFile().map(f -> lock(config, f)).orElse(null);
         try {
             return open(config, lock);
         } catch (RuntimeException e) {
@@ -56,7 +53,7 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    private static Database open(DatabaseConfig config, FileChannel lock) {
+    private static Database open(DatabaseConfig config, ExclusiveFileLock lock) {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(config.jdbcUrl());
         if (config.user() != null) {
@@ -73,7 +70,11 @@ public final class Database implements AutoCloseable {
             hc.addDataSourceProperty("transaction_mode", "IMMEDIATE");
             hc.addDataSourceProperty("busy_timeout", "10000");
         }
-        hc.setMaximumPoolSize(config.isEmbedded() ? 8 : 16);
+        // SQLite: one connection. It has one writer at a time anyway, and a second connection
+        // would wait for the write lock inside SQLite's native code, which holds the carrier
+        // thread of the virtual thread that waits: two such waits stop every request on a
+        // two-core machine. Waiting for the pool's one connection parks in Java instead.
+        hc.setMaximumPoolSize(config.isEmbedded() ? 1 : 16);
         hc.setMinimumIdle(1);
         hc.setPoolName("haven-db");
         hc.setInitializationFailTimeout(1);
@@ -108,33 +109,21 @@ public final class Database implements AutoCloseable {
     }
 
     /** Locks {@code <file>.lock} (creating the folder), or says that another process holds it. */
-    private static FileChannel lock(DatabaseConfig config, Path file) {
+    private static ExclusiveFileLock lock(DatabaseConfig config, Path file) {
         Path path = file.resolveSibling(file.getFileName() + ".lock");
-        FileChannel ch;
         try {
             Files.createDirectories(path.getParent());
-            ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            return ExclusiveFileLock.tryAcquire(path).orElseThrow(() -> new HavenException(ErrorCode.BUSY, "the database "
+                    + config.display() + " is in use by another process (is 'haven server' running on this data directory?)"));
         } catch (IOException e) {
             throw new HavenException(ErrorCode.IO, "cannot open the database " + config.display() + ": " + e, e);
         }
-        FileLock held;
-        try {
-            held = ch.tryLock();
-        } catch (IOException | OverlappingFileLockException e) {
-            held = null; // OverlappingFileLockException: this process has it open already
-        }
-        if (held == null) {
-            closeQuietly(ch);
-            throw new HavenException(ErrorCode.BUSY, "the database " + config.display()
-                    + " is in use by another process (is 'haven server' running on this data directory?)");
-        }
-        return ch;
     }
 
-    private static void closeQuietly(FileChannel ch) {
-        if (ch != null) {
+    private static void closeQuietly(ExclusiveFileLock lock) {
+        if (lock != null) {
             try {
-                ch.close(); // releases the lock
+                lock.close();
             } catch (IOException ignored) {
                 // nothing is lost: the lock goes with the process at the latest
             }

@@ -43,12 +43,15 @@ public record DatabaseConfig(String jdbcUrl, String user, String password) {
         String s = jdbcUrl.substring(SQLITE.length());
         int q = s.indexOf('?');
         if (q >= 0) {
+            if (s.substring(q).contains("mode=memory")) {
+                return Optional.empty();
+            }
             s = s.substring(0, q);
         }
         if (s.startsWith("file:")) {
             s = s.substring("file:".length());
         }
-        if (s.isEmpty() || s.equals(":memory:") || s.contains("mode=memory")) {
+        if (s.isEmpty() || s.equals(":memory:")) {
             return Optional.empty();
         }
         return Optional.of(Path.of(s).toAbsolutePath().normalize());

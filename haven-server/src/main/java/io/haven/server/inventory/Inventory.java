@@ -3,6 +3,7 @@ package io.haven.server.inventory;
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.protocol.Codec;
+import io.haven.server.db.Columns;
 import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -51,7 +52,7 @@ public final class Inventory {
         return jdbi.inTransaction(h -> {
             unique(h, "sites", name, "site");
             long id = h.createUpdate("INSERT INTO sites (name, description, created_at) VALUES (:n, :d, :c)")
-                    .bind("n", name).bind("d", description).bind("c", clock.millis())
+                    .bind("n", name).bind("d", Columns.fit("the description", description, 256)).bind("c", clock.millis())
                     .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
             return new Site(id, name, description, Instant.ofEpochMilli(clock.millis()));
         });
@@ -80,7 +81,7 @@ public final class Inventory {
         return jdbi.inTransaction(h -> {
             unique(h, "host_groups", name, "group");
             long id = h.createUpdate("INSERT INTO host_groups (name, description, created_at) VALUES (:n, :d, :c)")
-                    .bind("n", name).bind("d", description).bind("c", clock.millis())
+                    .bind("n", name).bind("d", Columns.fit("the description", description, 256)).bind("c", clock.millis())
                     .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
             return new Group(id, name, description, Instant.ofEpochMilli(clock.millis()), List.of());
         });

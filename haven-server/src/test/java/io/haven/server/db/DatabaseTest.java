@@ -62,6 +62,24 @@ class DatabaseTest {
         assertThat(Files.readAllBytes(h2)).containsExactly(1, 2, 3);
     }
 
+    @Test
+    void embeddedFileIsTheSqlitePathAndEmptyForMemoryAndPostgres() {
+        assertThat(new DatabaseConfig("jdbc:sqlite:/a/b.db", null, null).embeddedFile()).contains(Path.of("/a/b.db"));
+        assertThat(new DatabaseConfig("jdbc:sqlite:file:/a/b.db?cache=private", null, null).embeddedFile()).contains(Path.of("/a/b.db"));
+        assertThat(new DatabaseConfig("jdbc:sqlite::memory:", null, null).embeddedFile()).isEmpty();
+        assertThat(new DatabaseConfig("jdbc:sqlite:file:x?mode=memory", null, null).embeddedFile()).isEmpty();
+        assertThat(new DatabaseConfig("jdbc:postgresql://h/db", null, null).embeddedFile()).isEmpty();
+    }
+
+    @Test
+    void aValueLongerThanItsColumnIsRefusedWithTheFieldsName() {
+        assertThat(Columns.fit("the description", "x".repeat(256), 256)).hasSize(256);
+        assertThat(Columns.fit("the description", null, 256)).isNull();
+        assertThat(Columns.fit("the description", "ü".repeat(10), 10)).hasSize(10); // characters, not bytes
+        assertThatThrownBy(() -> Columns.fit("the description", "x".repeat(257), 256)).isInstanceOfSatisfying(HavenException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.USAGE)).hasMessage("the description is longer than 256 characters");
+    }
+
     private static String query(Database db, String sql) {
         return db.jdbi().withHandle(h -> h.createQuery(sql).mapTo(String.class).one());
     }
