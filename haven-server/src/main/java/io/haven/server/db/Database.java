@@ -20,8 +20,9 @@ import org.jdbi.v3.core.Jdbi;
  * <p>An SQLite database is opened with the write-ahead log, {@code synchronous=FULL} (every commit
  * is on disk before it returns), foreign keys enforced, case-sensitive {@code LIKE} (as in
  * PostgreSQL), {@code BEGIN IMMEDIATE} transactions (a transaction that reads and then writes
- * cannot fail half-way for want of the write lock) and a 10 s wait for the lock. One process at a
- * time: the file {@code <database>.lock} is locked for as long as the database is open.
+ * cannot fail half-way for want of the write lock) and a 10 s wait for the lock, through one
+ * pooled connection (see the pool's size below). One process at a time: the file
+ * {@code <database>.lock} is locked for as long as the database is open.
  */
 public final class Database implements AutoCloseable {
     private final HikariDataSource pool;
