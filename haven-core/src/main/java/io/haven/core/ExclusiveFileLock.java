@@ -81,9 +81,4 @@ public final class ExclusiveFileLock implements AutoCloseable {
             HELD.remove(file);
         }
     }
-
-    /** Whether this process holds the lock on {@code file}. */
-    public static boolean heldHere(Path file) {
-        return HELD.contains(file.toAbsolutePath().normalize());
-    }
 }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
 
@@ -44,8 +45,9 @@ public final class Database implements AutoCloseable {
      *     server), IO when the database cannot be reached or migrated
      */
     public static Database open(DatabaseConfig config) {
-        config.embeddedFile().ifPresent(f -> refuseH2(config, f));
-        ExclusiveFileLock lock = config.embeddedFile().map(f -> lock(config, f)).orElse(null);
+        Optional<Path> file = config.embeddedFile();
+        file.ifPresent(f -> refuseH2(config, f));
+        ExclusiveFileLock lock = file.map(f -> lock(config, f)).orElse(null);
         try {
             return open(config, lock);
         } catch (RuntimeException e) {
