@@ -184,6 +184,51 @@ public class HavenServerTest {
     }
 
     @Test
+    void aRefusedRequestWhoseBodyIsStillArrivingLeavesTheConnectionUsable() throws Exception {
+        try (var s = client.socket()) {
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            // the headers and 2 of 10 body bytes; the server refuses (405) before the rest arrives
+            out.write(("POST /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 10\r\n\r\n{\"").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(300);
+            out.write("a\":\"bc\"}".getBytes(StandardCharsets.US_ASCII));
+            out.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String first = readResponse(in);
+            assertThat(first).startsWith("HTTP/1.1 405").contains("method_not_allowed");
+            assertThat(first.toLowerCase(java.util.Locale.ROOT)).doesNotContain("connection: close");
+            // before the fix the server closed the connection here, unannounced
+            assertThat(readResponse(in)).startsWith("HTTP/1.1 200").contains("\"status\"");
+        }
+        try (var s = client.socket()) {
+            // a body over the limit is not read: the refusal says the connection ends
+            s.getOutputStream().write(("POST /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000000\r\n\r\n{}")
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String answer = readResponse(s.getInputStream());
+            assertThat(answer).startsWith("HTTP/1.1 405");
+            assertThat(answer.toLowerCase(java.util.Locale.ROOT)).contains("connection: close");
+        }
+    }
+
+    /** One HTTP/1.1 response with a Content-Length body, read from a raw connection. */
+    private static String readResponse(InputStream in) throws java.io.IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new java.io.EOFException("the connection closed after " + head.length() + " bytes: " + head);
+            }
+            head.append((char) c);
+        }
+        var m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
+        return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+
+    @Test
     void metricsExposeRequestCountsAndLatencyHistograms() throws Exception {
         client.get("/health", null);
         client.get("/api/v1/me", null);

@@ -32,6 +32,7 @@ public final class TestClient {
 
     private final HttpClient http;
     private final URI base;
+    private final SSLContext tls;
 
     public TestClient(URI base, Path caCertificate) throws Exception {
         this.base = base;
@@ -44,7 +45,15 @@ public final class TestClient {
         tmf.init(trust);
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
+        this.tls = ctx;
         this.http = HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** A TLS socket to the server, for requests the HTTP client cannot make (half-sent bodies). */
+    public javax.net.ssl.SSLSocket socket() throws IOException {
+        var s = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket(base.getHost(), base.getPort());
+        s.setSoTimeout(10_000);
+        return s;
     }
 
     public Res get(String path, String token) throws Exception {
