@@ -22,20 +22,28 @@ import org.jdbi.v3.core.Jdbi;
  * is on disk before it returns), foreign keys enforced, case-sensitive {@code LIKE} (as in
  * PostgreSQL), {@code BEGIN IMMEDIATE} transactions (a transaction that reads and then writes
  * cannot fail half-way for want of the write lock) and a 10 s wait for the lock, through one
- * pooled connection (see the pool's size below). One process at a time: the file
+ * pooled connection (see the pool's size below), whose prepared statements are kept for reuse
+ * ({@link SqliteStatementCache}). One process at a time: the file
  * {@code <database>.lock} is locked for as long as the database is open.
  */
 public final class Database implements AutoCloseable {
+    /** Prepared statements kept per SQLite connection: every statement Haven runs, with room to spare. */
+    static final int STATEMENTS_PER_CONNECTION = 512;
     private final HikariDataSource pool;
     private final Jdbi jdbi;
     private final DatabaseConfig config;
     private final ExclusiveFileLock lockFile;
+    private final SqliteStatementCache statements;
 
     private Database(DatabaseConfig config, HikariDataSource pool, ExclusiveFileLock lockFile) {
         this.config = config;
         this.pool = pool;
         this.lockFile = lockFile;
         this.jdbi = Jdbi.create(pool);
+        this.statements = config.isEmbedded() ? new SqliteStatementCache(STATEMENTS_PER_CONNECTION) : null;
+        if (statements != null) {
+            jdbi.setStatementBuilderFactory(statements);
+        }
     }
 
     /**
@@ -167,10 +175,13 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** Closes every connection, then releases the embedded database's lock. */
+    /** Closes the kept statements and every connection, then releases the embedded database's lock. */
     @Override
     public void close() {
         try {
+            if (statements != null) {
+                statements.closeAll();
+            }
             pool.close();
         } finally {
             closeQuietly(lockFile);

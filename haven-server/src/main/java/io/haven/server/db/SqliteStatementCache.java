@@ -1,0 +1,207 @@
+package io.haven.server.db;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.statement.DefaultStatementBuilder;
+import org.jdbi.v3.core.statement.StatementBuilder;
+import org.jdbi.v3.core.statement.StatementBuilderFactory;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.sqlite.SQLiteConnection;
+
+/**
+ * Keeps the embedded database's prepared statements for reuse. sqlite-jdbc compiles the SQL
+ * anew for every {@code prepareStatement} and has no cache of its own, and the pool (HikariCP)
+ * leaves statement caching to drivers; under the control-plane benchmark's load, compiling
+ * statements was 8 % of the server's CPU. PostgreSQL's driver caches on its own and does not use
+ * this.
+ *
+ * <p>Statements are prepared on the physical SQLite connection under the pool's proxy, so the
+ * pool does not close them when the connection goes back to it. A statement is handed to one
+ * user at a time. When Jdbi is done with it, its result set is closed (which resets it in
+ * SQLite, so an idle statement holds no read snapshot) and it goes back to the cache, its
+ * parameters as they were (see {@link Builder#close}); a second user of the same SQL meanwhile
+ * gets a statement of its own. Each connection keeps at most {@code perConnection} statements
+ * (least recently used ones are closed); a closed connection's statements are dropped.
+ * Statements that return generated keys or updatable results are not cached.
+ *
+ * <p>Measured with a three-table query through Jdbi and the pool: 17 µs a call without the
+ * cache, 8-9 µs with it (the compile is about 10 µs).
+ */
+public final class SqliteStatementCache implements StatementBuilderFactory {
+    private final int perConnection;
+    /** Physical connection → its idle statements by SQL. Guarded by {@code this}. */
+    private final Map<Connection, Idle> caches = new IdentityHashMap<>();
+
+    public SqliteStatementCache(int perConnection) {
+        if (perConnection < 1) {
+            throw new IllegalArgumentException("perConnection must be at least 1");
+        }
+        this.perConnection = perConnection;
+    }
+
+    @Override
+    public StatementBuilder createStatementBuilder(Connection connection) {
+        return new Builder();
+    }
+
+    /** Closes every idle statement (before the connections close). Statements in use are closed by their users. */
+    public synchronized void closeAll() {
+        caches.values().forEach(i -> i.bySql.values().forEach(q -> q.forEach(SqliteStatementCache::closeQuietly)));
+        caches.clear();
+    }
+
+    /** Idle statements in the cache, over every connection (for tests and diagnostics). */
+    public synchronized int idleStatements() {
+        return caches.values().stream().mapToInt(i -> i.bySql.values().stream().mapToInt(ArrayDeque::size).sum()).sum();
+    }
+
+    private static Connection physical(Connection conn) throws SQLException {
+        return conn.isWrapperFor(SQLiteConnection.class) ? conn.unwrap(SQLiteConnection.class) : conn;
+    }
+
+    private static boolean cacheable(StatementContext ctx) {
+        return !ctx.isReturningGeneratedKeys() && !ctx.isConcurrentUpdatable();
+    }
+
+    private synchronized PreparedStatement take(Connection physical, String sql) throws SQLException {
+        dropClosedConnections();
+        Idle idle = caches.get(physical);
+        ArrayDeque<PreparedStatement> free = idle == null ? null : idle.bySql.get(sql);
+        while (free != null && !free.isEmpty()) {
+            PreparedStatement s = free.pop();
+            if (free.isEmpty()) {
+                idle.bySql.remove(sql);
+            }
+            idle.count--;
+            if (!s.isClosed()) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Puts a statement back; false when it should be closed instead. */
+    private synchronized boolean give(Connection physical, String sql, PreparedStatement s) {
+        try {
+            if (physical.isClosed() || s.isClosed()) {
+                return false;
+            }
+        } catch (SQLException e) {
+            return false;
+        }
+        Idle idle = caches.computeIfAbsent(physical, c -> new Idle());
+        ArrayDeque<PreparedStatement> free = idle.bySql.computeIfAbsent(sql, k -> new ArrayDeque<>());
+        if (!free.isEmpty()) {
+            return false; // one idle statement per SQL is enough: statements used at once are rare
+        }
+        free.push(s);
+        idle.count++;
+        List<PreparedStatement> evicted = new ArrayList<>();
+        var it = idle.bySql.entrySet().iterator();
+        while (idle.count > perConnection && it.hasNext()) {
+            var e = it.next();
+            evicted.addAll(e.getValue());
+            idle.count -= e.getValue().size();
+            it.remove();
+        }
+        evicted.forEach(SqliteStatementCache::closeQuietly);
+        return true;
+    }
+
+    private void dropClosedConnections() {
+        var it = caches.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            boolean closed;
+            try {
+                closed = e.getKey().isClosed();
+            } catch (SQLException ex) {
+                closed = true;
+            }
+            if (closed) {
+                e.getValue().bySql.values().forEach(q -> q.forEach(SqliteStatementCache::closeQuietly));
+                it.remove();
+            }
+        }
+    }
+
+    private static void closeQuietly(Statement s) {
+        try {
+            s.close();
+        } catch (SQLException ignored) {
+            // the statement is gone either way
+        }
+    }
+
+    /** One connection's idle statements, least recently returned first. */
+    private static final class Idle {
+        final LinkedHashMap<String, ArrayDeque<PreparedStatement>> bySql = new LinkedHashMap<>(64, 0.75f, true);
+        int count;
+    }
+
+    /**
+     * One Jdbi handle's builder; the cache behind it is shared. Jdbi closes a statement with the
+     * SQL as written (named parameters) but prepares it with the SQL as parsed, so the builder
+     * remembers which SQL each of its statements was prepared from.
+     */
+    private final class Builder extends DefaultStatementBuilder {
+        private final Map<Statement, String> prepared = new IdentityHashMap<>();
+
+        @Override
+        public PreparedStatement create(Connection conn, String sql, StatementContext ctx) throws SQLException {
+            if (!cacheable(ctx)) {
+                return super.create(conn, sql, ctx);
+            }
+            Connection physical = physical(conn);
+            PreparedStatement s = take(physical, sql);
+            if (s == null) {
+                s = physical.prepareStatement(sql, ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
+            }
+            prepared.put(s, sql);
+            return s;
+        }
+
+        @Override
+        public void close(Connection conn, String sql, Statement stmt) throws SQLException {
+            if (stmt == null) {
+                return;
+            }
+            String key = prepared.remove(stmt);
+            if (key == null || !(stmt instanceof PreparedStatement ps)) {
+                stmt.close(); // not one of ours: prepared through the pool's proxy
+                return;
+            }
+            try {
+                // Jdbi has closed the statement's result set by now (or closes it with the handle),
+                // and closing it resets the statement in SQLite: an idle statement holds no snapshot.
+                // The parameters are not cleared: sqlite3_clear_bindings expires a statement whose
+                // plan looked at a bound value, so it would be compiled again at its next use (the
+                // cost this cache exists to save). Jdbi binds every parameter of every execution
+                // and refuses a statement with one missing, so no old value is ever used.
+                ps.clearWarnings();
+            } catch (SQLException e) {
+                ps.close();
+                return;
+            }
+            if (!give(physical(conn), key, ps)) {
+                ps.close();
+            }
+        }
+
+        /** The handle closes: statements it never gave back (none, normally) are closed. */
+        @Override
+        public void close(Connection conn) {
+            prepared.keySet().forEach(SqliteStatementCache::closeQuietly);
+            prepared.clear();
+        }
+    }
+}
