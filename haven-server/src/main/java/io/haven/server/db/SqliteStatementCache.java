@@ -16,6 +16,8 @@ import org.jdbi.v3.core.statement.StatementBuilder;
 import org.jdbi.v3.core.statement.StatementBuilderFactory;
 import org.jdbi.v3.core.statement.StatementContext;
 import org.sqlite.SQLiteConnection;
+import org.sqlite.core.CoreStatement;
+import org.sqlite.core.DB;
 
 /**
  * Keeps the embedded database's prepared statements for reuse. sqlite-jdbc compiles the SQL
@@ -26,10 +28,11 @@ import org.sqlite.SQLiteConnection;
  *
  * <p>Statements are prepared on the physical SQLite connection under the pool's proxy, so the
  * pool does not close them when the connection goes back to it. A statement is handed to one
- * user at a time. When Jdbi is done with it, its result set is closed (which resets it in
- * SQLite, so an idle statement holds no read snapshot) and it goes back to the cache, its
- * parameters as they were (see {@link Builder#close}); a second user of the same SQL meanwhile
- * gets a statement of its own. Each connection keeps at most {@code perConnection} statements
+ * user at a time. When Jdbi is done with it, it is reset (so an idle statement holds no read
+ * snapshot) and goes back to the cache, its native parameters as they were (see
+ * {@link Builder#close}); a second user of the same SQL meanwhile gets a statement of its own.
+ * A statement that failed in a way that freed it, or that was given a row limit or a timeout,
+ * is closed instead. Each connection keeps at most {@code perConnection} statements
  * (least recently used ones are closed); a closed connection's statements are dropped.
  * Statements that return generated keys or updatable results are not cached.
  *
@@ -82,9 +85,10 @@ public final class SqliteStatementCache implements StatementBuilderFactory {
                 idle.bySql.remove(sql);
             }
             idle.count--;
-            if (!s.isClosed()) {
+            if (usable(s)) {
                 return s;
             }
+            closeQuietly(s);
         }
         return null;
     }
@@ -92,7 +96,7 @@ public final class SqliteStatementCache implements StatementBuilderFactory {
     /** Puts a statement back; false when it should be closed instead. */
     private synchronized boolean give(Connection physical, String sql, PreparedStatement s) {
         try {
-            if (physical.isClosed() || s.isClosed()) {
+            if (physical.isClosed() || !usable(s)) {
                 return false;
             }
         } catch (SQLException e) {
@@ -132,6 +136,15 @@ public final class SqliteStatementCache implements StatementBuilderFactory {
                 it.remove();
             }
         }
+    }
+
+    /**
+     * Whether a statement can run again. sqlite-jdbc frees the native statement after some
+     * failures (a full disk, an I/O error, an interrupt) without marking the JDBC object closed,
+     * so both are checked.
+     */
+    private static boolean usable(Statement s) throws SQLException {
+        return !s.isClosed() && s instanceof CoreStatement cs && cs.pointer != null && !cs.pointer.isClosed();
     }
 
     private static void closeQuietly(Statement s) {
@@ -181,13 +194,20 @@ public final class SqliteStatementCache implements StatementBuilderFactory {
                 return;
             }
             try {
-                // Jdbi has closed the statement's result set by now (or closes it with the handle),
-                // and closing it resets the statement in SQLite: an idle statement holds no snapshot.
-                // The parameters are not cleared: sqlite3_clear_bindings expires a statement whose
-                // plan looked at a bound value, so it would be compiled again at its next use (the
-                // cost this cache exists to save). Jdbi binds every parameter of every execution
-                // and refuses a statement with one missing, so no old value is ever used.
-                ps.clearWarnings();
+                if (!usable(ps) || ps.getMaxRows() != 0 || ps.getQueryTimeout() != 0) {
+                    ps.close(); // broken, or set up for one use: not shared
+                    return;
+                }
+                // Reset, so that an idle statement holds no read snapshot (nor, for RETURNING, an
+                // open write): closing a result set resets a query, but a statement run through
+                // execute() without one (a PRAGMA) may still be stepped. The batch (the Java-side
+                // rows of values) is emptied. The native parameters are not cleared:
+                // sqlite3_clear_bindings expires a statement whose plan looked at a bound value,
+                // so it would be compiled again at its next use, the cost this cache exists to
+                // save. Jdbi binds every parameter of every execution and refuses a statement
+                // with one missing, so no old value is ever used.
+                ((CoreStatement) ps).pointer.safeRunInt(DB::reset);
+                ps.clearBatch();
             } catch (SQLException e) {
                 ps.close();
                 return;

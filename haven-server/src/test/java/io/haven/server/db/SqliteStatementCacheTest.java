@@ -94,6 +94,8 @@ class SqliteStatementCacheTest {
             java.util.Optional<String> first = db.jdbi().withHandle(h -> h.createQuery("SELECT name FROM sites ORDER BY name")
                     .mapTo(String.class).findFirst());
             assertThat(first).contains("a");
+            // a statement with rows, run as an update (no result set to close), is reset too
+            db.jdbi().useHandle(h -> h.execute("SELECT name FROM sites ORDER BY name"));
             try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + file)) {
                 assertThat(checkpointAfterAWrite(other, "d")).as("frames in the log = frames checkpointed").isTrue();
                 // the check can tell: a statement left in the middle of its rows pins the snapshot
@@ -116,6 +118,32 @@ class SqliteStatementCacheTest {
                 assertThat(r.next()).isTrue();
                 return r.getInt(1) == 0 && r.getInt(2) == r.getInt(3);
             }
+        }
+    }
+
+    @Test
+    void aStatementThatFailedInAWayThatFreedItIsNotKept() {
+        try (Database db = Database.open(DatabaseConfig.embedded(dir))) {
+            String sql = "SELECT json(:x)";
+            // a runtime error in the first step: sqlite-jdbc frees the native statement
+            assertThatThrownBy(() -> db.jdbi().withHandle(h -> h.createQuery(sql).bind("x", "not json").mapTo(String.class).one()))
+                    .hasMessageContaining("malformed JSON");
+            String ok = db.jdbi().withHandle(h -> h.createQuery(sql).bind("x", "{ }").mapTo(String.class).one());
+            assertThat(ok).isEqualTo("{}");
+        }
+    }
+
+    @Test
+    void aStatementGivenARowLimitIsNotShared() {
+        try (Database db = Database.open(DatabaseConfig.embedded(dir))) {
+            for (String name : List.of("a", "b", "c")) {
+                db.jdbi().useHandle(h -> h.execute("INSERT INTO sites (name, created_at) VALUES (?, 0)", name));
+            }
+            String sql = "SELECT name FROM sites ORDER BY name";
+            List<String> one = db.jdbi().withHandle(h -> h.createQuery(sql).setMaxRows(1).mapTo(String.class).list());
+            List<String> all = db.jdbi().withHandle(h -> h.createQuery(sql).mapTo(String.class).list());
+            assertThat(one).containsExactly("a");
+            assertThat(all).containsExactly("a", "b", "c");
         }
     }
 
