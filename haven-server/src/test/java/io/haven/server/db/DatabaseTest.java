@@ -7,6 +7,7 @@ import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +49,17 @@ class DatabaseTest {
             long second = insertSite(db, "b");
             db.jdbi().useHandle(h -> h.execute("DELETE FROM sites WHERE id = ?", second));
             assertThat(insertSite(db, "c")).isGreaterThan(second).isGreaterThan(first);
+        }
+    }
+
+    @Test
+    void anAgentIsFoundByEitherCertificateSerialThroughIndexes() {
+        try (Database db = Database.open(DatabaseConfig.embedded(dir))) {
+            // the query of Agents.holderOf, run on every agent call
+            List<String> plan = db.jdbi().withHandle(h -> h.createQuery("EXPLAIN QUERY PLAN SELECT id FROM agents "
+                    + "WHERE cert_serial = :s OR prev_cert_serial = :s").bind("s", "x").map((rs, c) -> rs.getString("detail")).list());
+            assertThat(String.join("\n", plan)).contains("MULTI-INDEX OR").contains("agents_prev_cert_serial")
+                    .doesNotContain("SCAN agents");
         }
     }
 
