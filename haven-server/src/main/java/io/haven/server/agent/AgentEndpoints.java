@@ -55,7 +55,7 @@ public final class AgentEndpoints {
 
     public List<Route> routes() {
         return List.of(
-                new Route("GET", "/api/v1/agents", Role.VIEWER, c -> api.ok(Map.of("agents", agents.list().stream().map(this::view).toList()))),
+                new Route("GET", "/api/v1/agents", Role.VIEWER, this::list),
                 new Route("GET", "/api/v1/agents/{agent}", Role.VIEWER, c -> api.ok(view(agents.get(c.param("agent"))))),
                 new Route("POST", "/api/v1/agents/{agent}", Role.ADMIN, this::update),
                 new Route("POST", "/api/v1/agents/{agent}/disable", Role.ADMIN, c -> state(c, Agents.State.DISABLED)),
@@ -104,6 +104,35 @@ public final class AgentEndpoints {
         c.auditTarget("agent:" + r.name());
         Messages.EnrollReply reply = enrollment.enroll(r, name -> inventory.site(name).id());
         return api.created(reply);
+    }
+
+    /** The most agents one page may ask for. */
+    static final int MAX_PAGE = 10_000;
+
+    /**
+     * {@code GET /api/v1/agents}: every agent by name, or with {@code limit} one page of them
+     * (after the name {@code after}, when given), with {@code next}, the name to ask after for
+     * the next page, or null after the last.
+     */
+    private Reply list(Call c) throws IOException {
+        String after = c.query("after");
+        if (c.query("limit") == null) {
+            if (after != null) {
+                throw new HavenException(ErrorCode.USAGE, "'after' pages through the agents and needs 'limit' (1 to " + MAX_PAGE + ")");
+            }
+            return api.ok(Map.of("agents", agents.list().stream().map(this::view).toList()));
+        }
+        int limit = Api.intQuery(c, "limit", MAX_PAGE, MAX_PAGE);
+        if (limit < 1) {
+            throw new HavenException(ErrorCode.USAGE, "limit must be a number from 1 to " + MAX_PAGE + ", not 0");
+        }
+        List<Agents.Agent> page = agents.list(after, limit + 1);
+        boolean more = page.size() > limit;
+        List<Agents.Agent> shown = more ? page.subList(0, limit) : page;
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("agents", shown.stream().map(this::view).toList());
+        body.put("next", more ? shown.get(shown.size() - 1).name() : null);
+        return api.ok(body);
     }
 
     private Reply update(Call c) throws IOException {

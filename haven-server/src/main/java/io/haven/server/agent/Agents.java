@@ -130,6 +130,12 @@ public final class Agents {
         return jdbi.withHandle(h -> h.createQuery(SELECT + "ORDER BY a.name").map((rs, c) -> row(rs)).list());
     }
 
+    /** At most {@code limit} agents by name, those after {@code after} (a name) when it is given. */
+    public List<Agent> list(String after, int limit) {
+        return jdbi.withHandle(h -> h.createQuery(SELECT + (after == null ? "" : "WHERE a.name > :after ") + "ORDER BY a.name LIMIT :n")
+                .bind("after", after).bind("n", limit).map((rs, c) -> row(rs)).list());
+    }
+
     /** Records a heartbeat (one UPDATE). */
     public void heartbeat(long id, Messages.Heartbeat hb) {
         jdbi.useHandle(h -> h.createUpdate("UPDATE agents SET last_seen_at = :now, instance = :i, version = :v, facts = COALESCE(:f, facts), "

@@ -159,6 +159,34 @@ class ControlPlaneTest {
         assertThat(shown.get("state").asText()).isEqualTo("active");
     }
 
+    @Test
+    void theAgentListPagesByName() throws Exception {
+        for (String n : List.of("page-b", "page-a", "page-c")) {
+            Enroller.enroll(server.uri(), token(), n, null, Map.of(), null, dir.resolve("agents/" + n), new SecureRandom());
+        }
+        List<String> all = new ArrayList<>();
+        ok(client.get("/api/v1/agents", viewer), 200).get("agents").forEach(a -> all.add(a.get("name").asText()));
+        assertThat(all).contains("page-a", "page-b", "page-c").isSorted();
+        // pages of two, followed by their 'next', give the same list
+        List<String> paged = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        do {
+            JsonNode page = ok(client.get("/api/v1/agents?limit=2" + (after == null ? "" : "&after=" + after), viewer), 200);
+            assertThat(page.get("agents").size()).isBetween(1, 2);
+            page.get("agents").forEach(a -> paged.add(a.get("name").asText()));
+            after = page.get("next").isNull() ? null : page.get("next").asText();
+            pages++;
+        } while (after != null && pages < 1000);
+        assertThat(paged).isEqualTo(all);
+        JsonNode rest = ok(client.get("/api/v1/agents?limit=10000&after=page-a", viewer), 200);
+        assertThat(rest.get("agents").get(0).get("name").asText()).isEqualTo("page-b");
+        assertThat(rest.get("next").isNull()).isTrue();
+        assertThat(client.get("/api/v1/agents?limit=0", viewer).status()).isEqualTo(400);
+        assertThat(client.get("/api/v1/agents?limit=x", viewer).status()).isEqualTo(400);
+        assertThat(client.get("/api/v1/agents?after=page-a", viewer).body()).contains("needs 'limit'");
+    }
+
     // --- refusals
 
     @Test
