@@ -1,6 +1,9 @@
 package io.haven.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.haven.agent.AgentDaemon;
 import io.haven.agent.Enroller;
 import io.haven.agent.HostProbe;
@@ -150,15 +153,15 @@ final class AgentCommand implements Runnable {
         @Override
         public Integer call() {
             // page by name; a server without paging answers everything at once, without 'next'
-            com.fasterxml.jackson.databind.node.ObjectNode r = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-            com.fasterxml.jackson.databind.node.ArrayNode all = r.putArray("agents");
+            ObjectNode r = JsonNodeFactory.instance.objectNode();
+            ArrayNode all = r.putArray("agents");
             String after = null;
             do {
                 JsonNode page = api().get("/api/v1/agents?limit=" + PAGE + (after == null ? "" : "&after=" + ApiClient.q(after)));
                 page.path("agents").forEach(all::add);
                 after = page.path("next").isTextual() ? page.get("next").asText() : null;
             } while (after != null);
-            table(r, r.get("agents"), List.of("NAME", "SITE", "STATE", "ONLINE", "LAST SEEN", "TASKS", "HOST"),
+            table(r, all, List.of("NAME", "SITE", "STATE", "ONLINE", "LAST SEEN", "TASKS", "HOST"),
                     List.of(field("name"), field("site"), field("state"), field("online"), field("lastSeenAt"), field("maxTasks"),
                             n -> n.path("facts").path("hostname").asText(null)));
             return Main.EXIT_OK;

@@ -127,7 +127,7 @@ public final class Agents {
     }
 
     public List<Agent> list() {
-        return jdbi.withHandle(h -> h.createQuery(SELECT + "ORDER BY a.name").map((rs, c) -> row(rs)).list());
+        return list(null, Integer.MAX_VALUE);
     }
 
     /** At most {@code limit} agents by name, those after {@code after} (a name) when it is given. */

@@ -5,11 +5,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.jdbi.v3.core.statement.DefaultStatementBuilder;
 import org.jdbi.v3.core.statement.StatementBuilder;
@@ -41,8 +38,11 @@ import org.sqlite.core.DB;
  */
 public final class SqliteStatementCache implements StatementBuilderFactory {
     private final int perConnection;
-    /** Physical connection → its idle statements by SQL. Guarded by {@code this}. */
-    private final Map<Connection, Idle> caches = new IdentityHashMap<>();
+    /**
+     * Physical connection → its idle statements by SQL, least recently used first (one per SQL:
+     * the same SQL in use twice at once is rare). Guarded by {@code this}.
+     */
+    private final Map<Connection, LinkedHashMap<String, PreparedStatement>> caches = new IdentityHashMap<>();
 
     public SqliteStatementCache(int perConnection) {
         if (perConnection < 1) {
@@ -58,13 +58,13 @@ public final class SqliteStatementCache implements StatementBuilderFactory {
 
     /** Closes every idle statement (before the connections close). Statements in use are closed by their users. */
     public synchronized void closeAll() {
-        caches.values().forEach(i -> i.bySql.values().forEach(q -> q.forEach(SqliteStatementCache::closeQuietly)));
+        caches.values().forEach(idle -> idle.values().forEach(SqliteStatementCache::closeQuietly));
         caches.clear();
     }
 
     /** Idle statements in the cache, over every connection (for tests and diagnostics). */
     public synchronized int idleStatements() {
-        return caches.values().stream().mapToInt(i -> i.bySql.values().stream().mapToInt(ArrayDeque::size).sum()).sum();
+        return caches.values().stream().mapToInt(Map::size).sum();
     }
 
     private static Connection physical(Connection conn) throws SQLException {
@@ -77,47 +77,33 @@ public final class SqliteStatementCache implements StatementBuilderFactory {
 
     private synchronized PreparedStatement take(Connection physical, String sql) throws SQLException {
         dropClosedConnections();
-        Idle idle = caches.get(physical);
-        ArrayDeque<PreparedStatement> free = idle == null ? null : idle.bySql.get(sql);
-        while (free != null && !free.isEmpty()) {
-            PreparedStatement s = free.pop();
-            if (free.isEmpty()) {
-                idle.bySql.remove(sql);
-            }
-            idle.count--;
-            if (usable(s)) {
-                return s;
-            }
+        LinkedHashMap<String, PreparedStatement> idle = caches.get(physical);
+        PreparedStatement s = idle == null ? null : idle.remove(sql);
+        if (s != null && !usable(s)) {
             closeQuietly(s);
+            return null;
         }
-        return null;
+        return s;
     }
 
-    /** Puts a statement back; false when it should be closed instead. */
+    /** Puts a usable statement back; false when it should be closed instead. */
     private synchronized boolean give(Connection physical, String sql, PreparedStatement s) {
         try {
-            if (physical.isClosed() || !usable(s)) {
+            if (physical.isClosed()) {
                 return false;
             }
         } catch (SQLException e) {
             return false;
         }
-        Idle idle = caches.computeIfAbsent(physical, c -> new Idle());
-        ArrayDeque<PreparedStatement> free = idle.bySql.computeIfAbsent(sql, k -> new ArrayDeque<>());
-        if (!free.isEmpty()) {
-            return false; // one idle statement per SQL is enough: statements used at once are rare
+        LinkedHashMap<String, PreparedStatement> idle = caches.computeIfAbsent(physical, c -> new LinkedHashMap<>(64, 0.75f, true));
+        if (idle.putIfAbsent(sql, s) != null) {
+            return false;
         }
-        free.push(s);
-        idle.count++;
-        List<PreparedStatement> evicted = new ArrayList<>();
-        var it = idle.bySql.entrySet().iterator();
-        while (idle.count > perConnection && it.hasNext()) {
-            var e = it.next();
-            evicted.addAll(e.getValue());
-            idle.count -= e.getValue().size();
-            it.remove();
+        var eldest = idle.entrySet().iterator();
+        while (idle.size() > perConnection) {
+            closeQuietly(eldest.next().getValue());
+            eldest.remove();
         }
-        evicted.forEach(SqliteStatementCache::closeQuietly);
         return true;
     }
 
@@ -132,7 +118,7 @@ public final class SqliteStatementCache implements StatementBuilderFactory {
                 closed = true;
             }
             if (closed) {
-                e.getValue().bySql.values().forEach(q -> q.forEach(SqliteStatementCache::closeQuietly));
+                e.getValue().values().forEach(SqliteStatementCache::closeQuietly);
                 it.remove();
             }
         }
@@ -153,12 +139,6 @@ public final class SqliteStatementCache implements StatementBuilderFactory {
         } catch (SQLException ignored) {
             // the statement is gone either way
         }
-    }
-
-    /** One connection's idle statements, least recently returned first. */
-    private static final class Idle {
-        final LinkedHashMap<String, ArrayDeque<PreparedStatement>> bySql = new LinkedHashMap<>(64, 0.75f, true);
-        int count;
     }
 
     /**

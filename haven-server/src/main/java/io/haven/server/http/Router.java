@@ -146,8 +146,12 @@ public final class Router extends Handler.Abstract {
                 reply = error(500, "internal", "the call ran but its audit record could not be written: " + e.getMessage());
             }
         }
-        if (call == null) {
-            discardUnreadBody(request, response);
+        if (call == null && !RequestBodies.discard(request, MAX_BODY)) {
+            // A request refused before its body was read (404, 405, a bad token) may still be
+            // sending it; Jetty closes such a connection when the handler is done, so a body that
+            // could not be read and thrown away (over 1 MiB, held back, broken off) ends it, and
+            // the client is told.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
         response.setStatus(reply.status());
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
@@ -240,40 +244,6 @@ public final class Router extends Handler.Abstract {
                 throw new HavenException(ErrorCode.USAGE, "the request body is larger than " + MAX_BODY + " bytes");
             }
             return b;
-        }
-    }
-
-    /**
-     * A request refused before its body was read (404, 405, a bad token, a body too large) may
-     * still be sending that body. Jetty closes such a connection once the handler is done, and a
-     * client that had been told nothing would reuse it for its next request and read no answer.
-     * So the rest of a body of up to {@value #MAX_BODY} bytes is read and thrown away (the
-     * connection stays usable, as after any other answer); a larger or unfinished one, or one
-     * the client waits to send ({@code Expect: 100-continue}), gets {@code Connection: close}.
-     */
-    private static void discardUnreadBody(Request request, Response response) {
-        long declared = request.getLength();
-        boolean chunked = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        if (declared <= 0 && !chunked) {
-            return;
-        }
-        String expect = request.getHeaders().get(HttpHeader.EXPECT);
-        boolean drained = false;
-        if (declared <= MAX_BODY && (expect == null || !expect.equalsIgnoreCase("100-continue"))) {
-            try (InputStream in = Content.Source.asInputStream(request)) {
-                byte[] buffer = new byte[8192];
-                long read = 0;
-                int n;
-                while (read <= MAX_BODY && (n = in.read(buffer)) >= 0) {
-                    read += n;
-                }
-                drained = read <= MAX_BODY;
-            } catch (IOException | RuntimeException e) {
-                drained = false; // the client is gone or sent a broken body
-            }
-        }
-        if (!drained) {
-            response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
     }
 

@@ -9,6 +9,7 @@ import io.haven.repository.backend.Backend;
 import io.haven.repository.backend.ObjectNames;
 import io.haven.repository.backend.RestBackend;
 import io.haven.repository.backend.TransientBackendException;
+import io.haven.server.http.RequestBodies;
 import io.haven.server.http.Router;
 import java.io.IOException;
 import java.io.InputStream;
@@ -115,35 +116,12 @@ public final class RepositoryHandler extends Handler.Abstract {
                 callback.failed(t); // the headers are out: abort, so the client sees a truncated answer
             } else {
                 if (method.equals("PUT") || method.equals("POST")) {
-                    discardBody(request);
+                    RequestBodies.discard(request, MAX_DISCARD); // beyond it the connection closes
                 }
                 fail(response, callback, head, t);
             }
         }
         return true;
-    }
-
-    /**
-     * Reads and discards what is left of a refused request's body (at most {@value #MAX_DISCARD}
-     * bytes), so that a client still sending it reads the refusal instead of a reset connection.
-     * A client that sent {@code Expect: 100-continue} has sent no body and is not asked for it.
-     */
-    private static void discardBody(Request request) {
-        String expect = request.getHeaders().get(HttpHeader.EXPECT);
-        long length = request.getLength();
-        if (expect != null && expect.equalsIgnoreCase("100-continue") || length == 0 || length > MAX_DISCARD) {
-            return;
-        }
-        byte[] buffer = new byte[64 << 10];
-        long left = MAX_DISCARD;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            int n;
-            while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
-                left -= n;
-            }
-        } catch (IOException | RuntimeException e) {
-            // the client is gone: nobody reads the refusal
-        }
     }
 
     // ---------------------------------------------------------------- routing and access
