@@ -152,19 +152,38 @@ final class AgentCommand implements Runnable {
 
         @Override
         public Integer call() {
-            // page by name; a server without paging answers everything at once, without 'next'
+            ApiClient api = api();
             ObjectNode r = JsonNodeFactory.instance.objectNode();
             ArrayNode all = r.putArray("agents");
-            String after = null;
-            do {
-                JsonNode page = api().get("/api/v1/agents?limit=" + PAGE + (after == null ? "" : "&after=" + ApiClient.q(after)));
-                page.path("agents").forEach(all::add);
-                after = page.path("next").isTextual() ? page.get("next").asText() : null;
-            } while (after != null);
+            all.addAll(fetchAll(api::get, PAGE));
             table(r, all, List.of("NAME", "SITE", "STATE", "ONLINE", "LAST SEEN", "TASKS", "HOST"),
                     List.of(field("name"), field("site"), field("state"), field("online"), field("lastSeenAt"), field("maxTasks"),
                             n -> n.path("facts").path("hostname").asText(null)));
             return Main.EXIT_OK;
+        }
+
+        /**
+         * Every agent, read page by page through {@code get} (a path under /api/v1 to its JSON
+         * reply). A server without paging answers everything at once, without {@code next}. A
+         * {@code next} that does not move past the page just read is the server's error, not a
+         * reason to ask forever.
+         */
+        static List<JsonNode> fetchAll(java.util.function.Function<String, JsonNode> get, int pageSize) {
+            List<JsonNode> all = new java.util.ArrayList<>();
+            String after = null;
+            while (true) {
+                JsonNode page = get.apply("/api/v1/agents?limit=" + pageSize + (after == null ? "" : "&after=" + ApiClient.q(after)));
+                page.path("agents").forEach(all::add);
+                String next = page.path("next").isTextual() ? page.get("next").asText() : null;
+                if (next == null) {
+                    return all;
+                }
+                if (page.path("agents").isEmpty() || next.equals(after)) {
+                    throw new HavenException(ErrorCode.INTERNAL, "the server's agent list does not advance past '" + next
+                            + "'; try again, or upgrade the server");
+                }
+                after = next;
+            }
         }
     }
 
