@@ -117,7 +117,7 @@ final class TaskRunner {
 
     /**
      * A backup of {@code s.paths()} into {@code repo}, incremental against the newest snapshot of
-     * the same host and paths (unless {@code s.force()}). Status {@code partial} when paths were
+     * the same host and paths ({@code s.force()}: every file is read, the parent still recorded). Status {@code partial} when paths were
      * missed. The live counters go to {@code counters} when the archiver has them.
      */
     static Backup backup(Repository repo, Messages.BackupSpec s, JobLog log, int threads, Consumer<Counters> counters) {
@@ -128,9 +128,10 @@ final class TaskRunner {
             }
         }
         repo.register("backup", s.host());
-        Repository.SnapshotEntry parent = s.force() ? null : parent(repo, s.host(), paths);
-        log.info(parent == null ? "first backup of these paths (or --force): reading every file"
-                : "incremental: comparing with snapshot " + parent.id().shortHex() + " of " + parent.snapshot().time());
+        Repository.SnapshotEntry parent = parent(repo, s.host(), paths);
+        log.info(parent == null ? "first backup of these paths: reading every file"
+                : (s.force() ? "--force: reading every file, comparing with snapshot " : "incremental: comparing with snapshot ")
+                        + parent.id().shortHex() + " of " + parent.snapshot().time());
         BackupOptions o = new BackupOptions(paths, s.host(), System.getProperty("user.name"), uid(), gid(), s.tags(), s.excludes(),
                 s.force(), null, threads, true, Version.get());
         Archiver archiver = new Archiver(repo, o);

@@ -84,7 +84,8 @@ final class BackupCommand extends RepoCommand {
                 println(Output.toJson(out));
             } else {
                 println("snapshot " + r.snapshotId().shortHex() + " saved"
-                        + (parentSnap != null ? " (parent " + parentSnap.id().shortHex() + ")" : " (first backup of these paths: full)"));
+                        + (parentSnap != null ? " (parent " + parentSnap.id().shortHex() + (force ? "; every file read again" : "") + ")"
+                                : " (first backup of these paths: full)"));
                 println(String.format("  files: %,d new, %,d changed, %,d unmodified; %,d directories",
                         s.filesNew(), s.filesChanged(), s.filesUnmodified(), s.dirs()));
                 println("  read " + DataSize.format(s.bytesProcessed()) + " of " + DataSize.format(s.totalBytes())
@@ -101,9 +102,6 @@ final class BackupCommand extends RepoCommand {
     }
 
     private Repository.SnapshotEntry findParent(Repository repo, String h, List<Path> resolved) {
-        if (force) {
-            return null;
-        }
         if (parent != null) {
             return repo.resolve(parent);
         }

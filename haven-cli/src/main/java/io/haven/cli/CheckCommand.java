@@ -31,8 +31,8 @@ final class CheckCommand extends RepoCommand {
             boolean reading = sub != null;
             Checker checker = new Checker(repo, sub, threads());
             Checker.Result r;
-            try (Progress p = new Progress(showProgress() && reading, env().err(), "check", checker::packsRead,
-                    checker::bytesRead, checker::packsTotal, () -> -1)) {
+            try (Progress p = new Progress(showProgress() && reading, env().err(), "check", "packs", checker::packsRead,
+                    checker::bytesRead, checker::packsTotal, checker::bytesTotal)) {
                 r = checker.run();
             }
             if (json()) {

@@ -12,6 +12,7 @@ import java.util.function.LongSupplier;
 final class Progress implements AutoCloseable {
     private final PrintStream err;
     private final String verb;
+    private final String unit;
     private final LongSupplier files;
     private final LongSupplier bytes;
     private final LongSupplier totalFiles;
@@ -22,8 +23,15 @@ final class Progress implements AutoCloseable {
 
     Progress(boolean enabled, PrintStream err, String verb, LongSupplier files, LongSupplier bytes,
             LongSupplier totalFiles, LongSupplier totalBytes) {
+        this(enabled, err, verb, "files", files, bytes, totalFiles, totalBytes);
+    }
+
+    /** {@code unit}: what {@code files} counts ("files", "packs"). */
+    Progress(boolean enabled, PrintStream err, String verb, String unit, LongSupplier files, LongSupplier bytes,
+            LongSupplier totalFiles, LongSupplier totalBytes) {
         this.err = err;
         this.verb = verb;
+        this.unit = unit;
         this.files = files;
         this.bytes = bytes;
         this.totalFiles = totalFiles;
@@ -57,7 +65,7 @@ final class Progress implements AutoCloseable {
         if (tf >= 0) {
             sb.append(String.format(Locale.ROOT, "/%,d", tf));
         }
-        sb.append(" files, ").append(DataSize.format(b));
+        sb.append(' ').append(unit).append(", ").append(DataSize.format(b));
         if (tb > 0) {
             sb.append(" / ").append(DataSize.format(tb))
                     .append(String.format(Locale.ROOT, " (%.0f%%)", Math.min(100.0, 100.0 * b / tb)));

@@ -41,6 +41,10 @@ final class RestoreCommand extends RepoCommand {
     @Option(names = "--owner-by-name", description = "Map owners by user and group name instead of numeric id.")
     boolean ownerByName;
 
+    @Option(names = "--no-space-check", description = "Restore even when DIR's free space looks too small (the estimate"
+            + " counts holes of sparse files as data unless a whole chunk is zeros).")
+    boolean noSpaceCheck;
+
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: 2 per core).")
     Integer threads;
 
@@ -63,7 +67,7 @@ final class RestoreCommand extends RepoCommand {
         try (Repository repo = openRepositoryWithIndexCache()) {
             Repository.SnapshotEntry entry = repo.resolve(snap);
             RestoreOptions options = new RestoreOptions(env().resolve(target), sub, includes, excludes, dryRun, ownerByName,
-                    threads != null ? threads : 2 * threads(), sync, verify);
+                    threads != null ? threads : 2 * threads(), sync, verify, noSpaceCheck);
             Restorer restorer = new Restorer(repo, options);
             if (!dryRun && repo.backend() instanceof io.haven.repository.tier.TieredBackend) {
                 // thaw only what this restore reads: its path, includes and excludes applied; a sync:

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
@@ -231,6 +232,14 @@ class CommandsIT {
         assertThat(check.err()).contains("the repository has");
         HavenCli.Result restore = haven.run("restore", "latest", "--target", tmp.resolve("r").toString()).expect(1);
         assertThat(restore.err()).containsAnyOf("failed authentication", "does not match").doesNotContain("\tat ");
+        // what the failed restore left is right: the file it could not verify is not left half written
+        Path restoredSrc = tmp.resolve("r").resolve(src.toString().substring(1));
+        try (Stream<Path> s = Files.walk(tmp.resolve("r"))) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                Path original = src.resolve(restoredSrc.relativize(p).toString());
+                assertThat(Files.mismatch(p, original)).as(p + " as restored").isEqualTo(-1);
+            }
+        }
     }
 
     @Test
@@ -259,12 +268,20 @@ class CommandsIT {
         Path secret = src.resolve("secret.txt");
         Files.writeString(secret, "for root only");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("---------"));
+        long readableBytes;
+        try (Stream<Path> s = Files.walk(src)) {
+            readableBytes = s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && !p.equals(secret))
+                    .mapToLong(p -> p.toFile().length()).sum();
+        }
+        Path locked = Files.createDirectory(src.resolve("locked"));
+        Files.writeString(locked.resolve("inside.txt"), "not seen");
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
         if (HavenCli.isRoot()) {
             // root reads everything: run the backup as nobody, on a tree and repository nobody can use
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
             try (Stream<Path> s = Files.walk(src)) {
                 for (Path p : s.toList()) {
-                    if (!p.equals(secret)) {
+                    if (!p.equals(secret) && !p.startsWith(locked)) {
                         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
                     }
                 }
@@ -274,12 +291,20 @@ class CommandsIT {
         }
         HavenCli.Result r = haven.run("backup", "--json", src.toString()).expect(3);
         JsonNode summary = json(r.out());
-        assertThat(summary.get("missed")).hasSize(1);
-        assertThat(summary.get("missed").get(0).get("path").asText()).isEqualTo(secret.toString());
+        // each unreadable path once (the directory's attributes are not a second entry)
+        assertThat(summary.get("missed")).hasSize(2);
+        assertThat(summary.get("missed").get(0).get("path").asText()).isEqualTo(locked.toString());
         assertThat(summary.get("missed").get(0).get("reason").asText()).isEqualTo("permission denied");
+        assertThat(summary.get("missed").get(1).get("path").asText()).isEqualTo(secret.toString());
+        assertThat(summary.get("missed").get(1).get("reason").asText()).isEqualTo("permission denied");
         assertThat(summary.get("files_new").asLong()).isEqualTo(42);
+        // the totals are of what the snapshot holds: the missed file is not in them
+        assertThat(summary.get("total_files").asLong()).isEqualTo(42);
+        assertThat(summary.get("total_bytes").asLong()).isEqualTo(readableBytes);
+        JsonNode listed = json(haven.run("snapshots", "--json").expect(0).out()).get(0);
+        assertThat(listed.toString()).contains("\"files\":42");
         HavenCli.Result human = haven.run("backup", src.toString()).expect(3);
-        assertThat(human.out()).contains("missed 1 path", "secret.txt: permission denied");
+        assertThat(human.out()).contains("missed 2 path", "secret.txt: permission denied");
     }
 
     @Test

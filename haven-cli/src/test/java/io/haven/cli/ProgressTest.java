@@ -26,4 +26,13 @@ class ProgressTest {
             assertThat(p.line()).contains("restore 3 files, 100 B").doesNotContain("ETA");
         }
     }
+
+    @Test
+    void checkCountsPacksAndHasAnEtaFromThePackBytes() throws InterruptedException {
+        try (Progress p = new Progress(false, System.err, "check", "packs", () -> 10, () -> 194L << 20, () -> 26,
+                () -> 520L << 20)) {
+            Thread.sleep(20);
+            assertThat(p.line()).contains("check 10/26 packs, 194 MiB / 520 MiB", "ETA ").doesNotContain("files");
+        }
+    }
 }

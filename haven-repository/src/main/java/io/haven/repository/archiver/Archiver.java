@@ -109,7 +109,8 @@ public final class Archiver {
         pool = newPool(options.threads());
         try {
             Tree parentRoot = null;
-            if (parent != null && !options.force()) {
+            if (parent != null) {
+                // with --force too: every file is read again, and compared with it afterwards
                 parentRoot = loadParentTree(BlobId.parse(parent.snapshot().tree()));
             }
             BlobId root = archiveRoots(parentRoot);
@@ -120,7 +121,7 @@ public final class Archiver {
             Snapshot.Summary summary = new Snapshot.Summary(counters.filesNew.get(), counters.filesChanged.get(),
                     counters.filesUnmodified.get(), counters.dirs.get(), counters.bytesRead.get(),
                     writer.bytesStored(), counters.totalFiles.get(), counters.totalBytes.get(),
-                    Math.round(seconds * 1000) / 1000.0, List.copyOf(missed));
+                    Math.round(seconds * 1000) / 1000.0, sortedMissed());
             Snapshot snap = new Snapshot(1, time.toString(), root.hex(),
                     options.paths().stream().map(Path::toString).toList(), options.host(), options.username(),
                     options.uid(), options.gid(), options.tags(), options.excludes(),
@@ -281,9 +282,9 @@ public final class Archiver {
                     nodes[slot] = node(path, name, st, NodeType.FILE, prev.content(), null, null, prev.xattrs());
                 } else if (st.size() >= FORK_BYTES) {
                     parent.addToPendingCount(1);
-                    new FileTask(parent, nodes, slot, path, name, st, prev == null).fork();
+                    new FileTask(parent, nodes, slot, path, name, st, prev).fork();
                 } else {
-                    nodes[slot] = readNode(path, name, st, prev == null, at);
+                    nodes[slot] = readNode(path, name, st, prev, at);
                 }
             }
             case SYMLINK -> {
@@ -385,7 +386,7 @@ public final class Archiver {
         @Override
         public void compute() {
             counters.dirs.incrementAndGet();
-            if (prevTree == null && prev != null && prev.type() == NodeType.DIR && !options.force()) {
+            if (prevTree == null && prev != null && prev.type() == NodeType.DIR) {
                 prevTree = loadParentTree(prev.subtree());
             }
             DirectoryStream<Path> ds = null;
@@ -407,7 +408,8 @@ public final class Archiver {
                     }
                 }
             }
-            xattrs = readXattrsQuietly(dir);
+            // a directory that could not be listed is in 'missed' already: one entry says it
+            xattrs = ds == null ? readXattrsOrNone(dir) : readXattrsQuietly(dir);
             tryComplete();
         }
 
@@ -484,49 +486,66 @@ public final class Archiver {
         private final Path path;
         private final byte[] name;
         private final FileStat st;
-        private final boolean isNew;
+        private final Node prev;
 
-        FileTask(CountedCompleter<?> parent, Node[] into, int slot, Path path, byte[] name, FileStat st, boolean isNew) {
+        FileTask(CountedCompleter<?> parent, Node[] into, int slot, Path path, byte[] name, FileStat st, Node prev) {
             super(parent);
             this.into = into;
             this.slot = slot;
             this.path = path;
             this.name = name;
             this.st = st;
-            this.isNew = isNew;
+            this.prev = prev;
         }
 
         @Override
         public void compute() {
-            into[slot] = readNode(path, name, st, isNew, null);
+            into[slot] = readNode(path, name, st, prev, null);
             tryComplete();
         }
     }
 
     /**
-     * Reads a changed file (opened in {@code at} when given, else by its path); null (and the
-     * file listed as missed) when it cannot be read.
+     * Reads a new, changed or (with --force) any file, opened in {@code at} when given, else by
+     * its path; null (and the file listed as missed) when it cannot be read. {@code prev} is its
+     * entry in the parent snapshot, or null.
      */
-    private Node readNode(Path path, byte[] name, FileStat st, boolean isNew, SecureDirectoryStream<Path> at) {
+    private Node readNode(Path path, byte[] name, FileStat st, Node prev, SecureDirectoryStream<Path> at) {
         try {
             FileRead read = readFile(path, st.size(), at);
-            (isNew ? counters.filesNew : counters.filesChanged).incrementAndGet();
+            if (prev == null) {
+                counters.filesNew.incrementAndGet();
+            } else if (options.force() && sameMetadata(prev, st) && read.content().equals(prev.content())) {
+                // read again only because of --force, and found as it was
+                counters.filesUnmodified.incrementAndGet();
+            } else {
+                counters.filesChanged.incrementAndGet();
+            }
             // a file that shrank while it was read is stored as read: size = bytes in its chunks
             // (one that grew is read up to its lstat size, see readFile)
             FileStat asRead = read.bytes() == st.size() ? st : st.withSize(read.bytes());
+            counters.totalBytes.addAndGet(read.bytes() - st.size());
             return node(path, name, asRead, NodeType.FILE, read.content(), null, null, read.xattrs());
         } catch (IOException e) {
             miss(path, e);
+            // not in the snapshot: not in its totals either
+            counters.totalFiles.decrementAndGet();
+            counters.totalBytes.addAndGet(-st.size());
             return null;
         } finally {
             counters.filesDone.incrementAndGet();
         }
     }
 
+    /** Size, mtime, ctime and inode as in the parent snapshot: the file is taken as unchanged. */
+    private static boolean sameMetadata(Node prev, FileStat st) {
+        return prev.type() == NodeType.FILE && prev.size() == st.size() && prev.mtimeSeconds() == st.mtimeSeconds()
+                && prev.mtimeNanos() == st.mtimeNanos() && prev.ctimeSeconds() == st.ctimeSeconds()
+                && prev.ctimeNanos() == st.ctimeNanos() && prev.inode() == st.ino();
+    }
+
     private boolean unchanged(Node prev, FileStat st) {
-        if (prev.type() != NodeType.FILE || prev.size() != st.size() || prev.mtimeSeconds() != st.mtimeSeconds()
-                || prev.mtimeNanos() != st.mtimeNanos() || prev.ctimeSeconds() != st.ctimeSeconds()
-                || prev.ctimeNanos() != st.ctimeNanos() || prev.inode() != st.ino()) {
+        if (!sameMetadata(prev, st)) {
             return false;
         }
         for (BlobId id : prev.content()) {
@@ -588,6 +607,21 @@ public final class Archiver {
             return Xattrs.read(p);
         } catch (IOException e) {
             missed.add(new Snapshot.Missed(display(p), "extended attributes: " + reason(e)));
+            return List.of();
+        }
+    }
+
+    /** What was missed, by path (the workers add in no fixed order). */
+    private List<Snapshot.Missed> sortedMissed() {
+        synchronized (missed) {
+            return missed.stream().sorted(java.util.Comparator.comparing(Snapshot.Missed::path)).toList();
+        }
+    }
+
+    private static List<Xattr> readXattrsOrNone(Path p) {
+        try {
+            return Xattrs.read(p);
+        } catch (IOException e) {
             return List.of();
         }
     }

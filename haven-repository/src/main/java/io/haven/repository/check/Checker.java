@@ -41,6 +41,9 @@ public final class Checker {
     private final AtomicLong packsRead = new AtomicLong();
     private final AtomicLong bytesRead = new AtomicLong();
     private volatile long packsTotal = -1;
+    private volatile long bytesTotal = -1;
+    /** Stored sizes of the indexed packs, as examined before reading. */
+    private final Map<String, Long> packSizes = new ConcurrentHashMap<>();
 
     private final Subset subset;
 
@@ -114,6 +117,11 @@ public final class Checker {
         return packsTotal;
     }
 
+    /** Bytes of the packs {@code --read-data} reads, once known; -1 before. */
+    public long bytesTotal() {
+        return bytesTotal;
+    }
+
     public Result run() {
         // snapshots are listed before the index files are read: a backup writes its index files
         // before its snapshot, so a backup that ends meanwhile cannot look like missing data
@@ -149,6 +157,7 @@ public final class Checker {
                 Index.Entry x = index.entry(e);
                 min = Math.max(min, (long) x.offset() + x.length() + 4);
             }
+            packSizes.put(name, size.get());
             if (size.get() < min) {
                 errors.add("pack " + name + " is truncated (" + size.get() + " bytes, index needs at least " + min + ")");
             }
@@ -246,6 +255,12 @@ public final class Checker {
                     + ") and were not read; thaw a snapshot that uses them to read them");
         }
         Collections.sort(names);
+        long total = 0;
+        for (String n : names) {
+            Long size = packSizes.get(n);
+            total += size != null ? size : repo.backend().stat(n).map(io.haven.repository.backend.Backend.ObjectInfo::size).orElse(0L);
+        }
+        bytesTotal = total;
         packsTotal = names.size();
         ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().name("haven-check-", 0).factory());
         try {

@@ -77,23 +77,12 @@ public final class Xattrs {
     /** Lists {@code user.} attribute names on a channel's descriptor through the JDK's own code. */
     private static final class OnDescriptor {
         static final boolean AVAILABLE;
-        private static final java.lang.invoke.MethodHandle FD;
-        private static final java.lang.invoke.MethodHandle FD_VAL;
         private static final java.lang.invoke.MethodHandle LIST;
 
         static {
-            java.lang.invoke.MethodHandle fd = null;
-            java.lang.invoke.MethodHandle fdVal = null;
             java.lang.invoke.MethodHandle list = null;
             try {
                 var lookup = java.lang.invoke.MethodHandles.lookup();
-                Class<?> channel = Class.forName("sun.nio.ch.FileChannelImpl");
-                fd = java.lang.invoke.MethodHandles.privateLookupIn(channel, lookup)
-                        .findGetter(channel, "fd", java.io.FileDescriptor.class)
-                        .asType(java.lang.invoke.MethodType.methodType(java.io.FileDescriptor.class, Object.class));
-                Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
-                fdVal = java.lang.invoke.MethodHandles.privateLookupIn(ioUtil, lookup)
-                        .findStatic(ioUtil, "fdVal", java.lang.invoke.MethodType.methodType(int.class, java.io.FileDescriptor.class));
                 Class<?> view = Class.forName("sun.nio.fs.UnixUserDefinedFileAttributeView");
                 list = java.lang.invoke.MethodHandles.privateLookupIn(view, lookup)
                         .findStatic(view, "list", java.lang.invoke.MethodType.methodType(List.class, int.class, int.class));
@@ -101,15 +90,16 @@ public final class Xattrs {
                 list = null;
             }
             AVAILABLE = list != null;
-            FD = fd;
-            FD_VAL = fdVal;
             LIST = list;
         }
 
         /** The names without their namespace, or null when listing on the descriptor failed. */
         static List<?> list(java.nio.channels.FileChannel ch) {
+            int fd = Descriptors.number(ch);
+            if (fd < 0) {
+                return null;
+            }
             try {
-                int fd = (int) FD_VAL.invokeExact((java.io.FileDescriptor) FD.invokeExact((Object) ch));
                 return (List<?>) LIST.invokeExact(fd, 1024);
             } catch (RuntimeException | Error e) {
                 throw e;

@@ -18,9 +18,12 @@ import java.util.List;
  *     snapshot does not have are deleted (see docs/fidelity.md, "Sync restore")
  * @param verify with {@code sync}: decide whether a file is unchanged by hashing its chunks
  *     against the snapshot's chunk ids instead of by its modification time
+ * @param noSpaceCheck restore even when the free space of the target looks too small: the
+ *     estimate counts a file's holes only where a whole chunk is zeros, so it can exceed what a
+ *     sparse file really takes (a failed write still stops the restore with a clear error)
  */
 public record RestoreOptions(Path target, String subpath, List<String> includes, List<String> excludes, boolean dryRun,
-        boolean ownerByName, int threads, boolean sync, boolean verify) {
+        boolean ownerByName, int threads, boolean sync, boolean verify, boolean noSpaceCheck) {
     public RestoreOptions {
         if (target == null) {
             throw new HavenException(ErrorCode.USAGE, "a restore needs a target directory (--target DIR)");
@@ -44,6 +47,12 @@ public record RestoreOptions(Path target, String subpath, List<String> includes,
         }
     }
 
+    /** With the free-space check. */
+    public RestoreOptions(Path target, String subpath, List<String> includes, List<String> excludes, boolean dryRun,
+            boolean ownerByName, int threads, boolean sync, boolean verify) {
+        this(target, subpath, includes, excludes, dryRun, ownerByName, threads, sync, verify, false);
+    }
+
     /** A full restore: every entry is written, nothing is deleted. */
     public RestoreOptions(Path target, String subpath, List<String> includes, List<String> excludes, boolean dryRun,
             boolean ownerByName, int threads) {
@@ -52,6 +61,6 @@ public record RestoreOptions(Path target, String subpath, List<String> includes,
 
     /** These options as a sync restore, verifying content by hashing when {@code verify}. */
     public RestoreOptions withSync(boolean verify) {
-        return new RestoreOptions(target, subpath, includes, excludes, dryRun, ownerByName, threads, true, verify);
+        return new RestoreOptions(target, subpath, includes, excludes, dryRun, ownerByName, threads, true, verify, noSpaceCheck);
     }
 }

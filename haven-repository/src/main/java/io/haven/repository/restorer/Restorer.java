@@ -5,6 +5,7 @@ import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.repository.BlobId;
 import io.haven.repository.Repository;
+import io.haven.repository.fs.Descriptors;
 import io.haven.repository.fs.FileNames;
 import io.haven.repository.fs.FileStat;
 import io.haven.repository.fs.PathPatterns;
@@ -338,8 +339,9 @@ public final class Restorer {
     }
 
     /**
-     * Bytes a file will take on disk: chunks that compressed more than 1000-fold (long runs of
-     * one byte, in practice zeros) are counted as holes.
+     * Bytes a file will take on disk, as far as the index tells without reading data: chunks that
+     * compressed more than 1000-fold (long runs of one byte, in practice zeros) are counted as
+     * holes, every other chunk in full, also when it holds holes between its data.
      */
     private long allocated(Node n) {
         long sum = 0;
@@ -375,9 +377,11 @@ public final class Restorer {
                 throw new HavenException(ErrorCode.TARGET_UNUSABLE, "restore target " + t + " is not writable");
             }
             long free = Files.getFileStore(probe).getUsableSpace();
-            if (needed > free) {
+            if (needed > free && !options.noSpaceCheck()) {
                 throw new HavenException(ErrorCode.TARGET_UNUSABLE, "not enough room in " + t + ": the restore needs "
-                        + DataSize.format(needed) + ", " + DataSize.format(free) + " is free");
+                        + DataSize.format(needed) + ", " + DataSize.format(free) + " is free"
+                        + " (an estimate: holes in sparse files count as data unless a whole chunk is zeros;"
+                        + " --no-space-check restores anyway)");
             }
             if (!options.dryRun()) {
                 Files.createDirectories(t);
@@ -1050,8 +1054,10 @@ public final class Restorer {
     private void writeFile(Entry e) {
         Node n = e.node();
         Path p = e.path();
+        boolean created = false; // a file of ours holds partial content
         try {
             try (FileChannel ch = openForWrite(p)) {
+                created = true;
                 long pos = 0;
                 long written = 0;
                 Index index = repo.index();
@@ -1070,20 +1076,40 @@ public final class Restorer {
                     throw new HavenException(ErrorCode.CORRUPT, e.snapshotPath() + ": chunks hold " + pos
                             + " bytes but the file had " + n.size());
                 }
-                if (written < pos) {
-                    // the file ends in a hole: one byte at the end sets the length
+                if (written < pos && !Descriptors.setLength(ch, pos)) {
+                    // the file ends in a hole, and its length cannot be set without writing:
+                    // one byte at the end sets it (and takes one block)
                     ch.write(ByteBuffer.wrap(new byte[1]), pos - 1);
                 }
             }
+            created = false; // the content is complete: a metadata failure leaves it in place
             setMetadata(p, n);
             counters.filesDone.incrementAndGet();
         } catch (IOException ex) {
+            if (created) {
+                removePartial(p);
+            }
             throw fail(e, ex);
         } catch (HavenException ex) {
+            if (created) {
+                removePartial(p);
+            }
             if (ex.code() == ErrorCode.CORRUPT) {
                 throw new HavenException(ErrorCode.CORRUPT, "restore of " + e.snapshotPath() + " failed: " + ex.getMessage(), ex);
             }
             throw ex;
+        }
+    }
+
+    /**
+     * Removes a file whose writing failed (a chunk that does not verify, a full disk), so that
+     * no file that looks restored is left with the wrong content; best effort.
+     */
+    private static void removePartial(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException | RuntimeException ignored) {
+            // the error being reported matters more; the file is named in it
         }
     }
 
@@ -1098,35 +1124,49 @@ public final class Restorer {
         return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** Writes the non-zero 4 KiB blocks of {@code data} at {@code pos}; returns the end of the last write. */
-    private static long writeSparse(FileChannel ch, byte[] data, long pos, long writtenEnd) throws IOException {
+    /**
+     * Writes {@code data} at file offset {@code pos}, leaving out the parts that are zero over a
+     * whole 4 KiB block of the file, or over the part of such a block that {@code data} covers:
+     * the file is new, so what is not written reads as zeros, and a block no write touches stays
+     * a hole. Blocks are counted from the start of the file, not of the chunk: chunk boundaries
+     * fall anywhere, and a write that crossed into a zero block of the file would allocate it.
+     *
+     * @return the end of the last write (or {@code writtenEnd} when nothing was written)
+     */
+    static long writeSparse(FileChannel ch, byte[] data, long pos, long writtenEnd) throws IOException {
         int i = 0;
         while (i < data.length) {
-            // skip zero blocks
-            while (i < data.length && isZero(data, i)) {
-                i += BLOCK;
+            // skip zero blocks (or zero parts of blocks at the chunk's edges)
+            int next;
+            while (i < data.length && isZero(data, i, next = blockEnd(pos, i, data.length))) {
+                i = next;
             }
             if (i >= data.length) {
                 break;
             }
             int start = i;
-            while (i < data.length && !isZero(data, i)) {
-                i += BLOCK;
+            while (i < data.length && !isZero(data, i, next = blockEnd(pos, i, data.length))) {
+                i = next;
             }
-            int end = Math.min(i, data.length);
-            ByteBuffer buf = ByteBuffer.wrap(data, start, end - start);
+            ByteBuffer buf = ByteBuffer.wrap(data, start, i - start);
             long at = pos + start;
             while (buf.hasRemaining()) {
                 at += ch.write(buf, at);
             }
-            writtenEnd = pos + end;
+            writtenEnd = pos + i;
         }
         return writtenEnd;
     }
 
-    private static boolean isZero(byte[] data, int off) {
-        int len = Math.min(BLOCK, data.length - off);
-        return Arrays.mismatch(data, off, off + len, ZEROS, 0, len) == -1;
+    /** The end (in {@code data}) of the file block that holds {@code data[i]}, at most {@code length}. */
+    private static int blockEnd(long pos, int i, int length) {
+        long fileOffset = pos + i;
+        long end = (fileOffset / BLOCK + 1) * BLOCK - pos;
+        return (int) Math.min(end, length);
+    }
+
+    private static boolean isZero(byte[] data, int from, int to) {
+        return Arrays.mismatch(data, from, to, ZEROS, 0, to - from) == -1;
     }
 
     private void replace(Path p) throws IOException {

@@ -13,6 +13,7 @@ import io.haven.repository.backend.LocalBackend;
 import io.haven.repository.maintenance.RepoFixture;
 import io.haven.repository.tree.Node;
 import io.haven.repository.tree.NodeType;
+import io.haven.repository.snapshot.Snapshot;
 import io.haven.repository.tree.Tree;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +74,36 @@ class ArchiverTest {
                 // restores were made beside it)
                 assertThat(srcNode(repo, again, src)).isEqualTo(srcNode(repo, first, src));
             }
+        }
+    }
+
+    @Test
+    void forceReadsEveryFileAndStillComparesWithTheParent() throws IOException {
+        Path src = tree();
+        RepoFixture fx = new RepoFixture(tmp.resolve("repo"));
+        try (Repository repo = fx.open()) {
+            Archiver.Result first = backup(repo, List.of(src), false, 2, null);
+            Repository.SnapshotEntry parent = repo.resolve(first.snapshotId().hex());
+            Files.writeString(src.resolve("d3/sub/f5"), "other", StandardCharsets.UTF_8);
+
+            Archiver.Result forced = backup(repo, List.of(src), true, 2, parent);
+
+            Snapshot.Summary s = forced.snapshot().summary();
+            assertThat(forced.snapshot().parent()).isEqualTo(parent.id().hex());
+            assertThat(s.bytesProcessed()).isEqualTo(s.totalBytes());
+            assertThat(s.filesNew()).isZero();
+            assertThat(s.filesChanged()).isEqualTo(1);
+            assertThat(s.filesUnmodified()).isEqualTo(603);
+            assertThat(srcNode(repo, forced, src).subtree()).isNotEqualTo(srcNode(repo, first, src).subtree());
+            assertThat(RepoFixture.restore(repo, repo.resolve(forced.snapshotId().hex()), tmp, src))
+                    .isEqualTo(RepoFixture.contents(src));
+
+            // check --read-data knows the bytes it will read (its progress line's total)
+            io.haven.repository.check.Checker checker = new io.haven.repository.check.Checker(repo, true, 2);
+            assertThat(checker.bytesTotal()).isEqualTo(-1);
+            io.haven.repository.check.Checker.Result result = checker.run();
+            assertThat(result.errors()).isEmpty();
+            assertThat(checker.bytesTotal()).isPositive().isEqualTo(result.bytesRead());
         }
     }
 
