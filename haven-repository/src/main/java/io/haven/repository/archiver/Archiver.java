@@ -98,7 +98,7 @@ public final class Archiver {
         Instant time = options.time() != null ? options.time() : repo.clock().instant();
         for (Path p : options.paths()) {
             if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                throw new HavenException(ErrorCode.NOT_FOUND, "cannot back up " + p + ": it does not exist");
+                throw new HavenException(ErrorCode.NOT_FOUND, "cannot back up " + display(p) + ": it does not exist");
             }
         }
         Thread estimator = null;
@@ -174,9 +174,10 @@ public final class Archiver {
             Parent cur = top;
             for (int i = 0; i < p.getNameCount() - 1; i++) {
                 Path sub = fsRoot.resolve(p.subpath(0, i + 1));
-                cur = cur.dirs.computeIfAbsent(p.getName(i).toString(), k -> new Parent(sub));
+                // keyed by the name's bytes (shown): the text of two names that are not UTF-8 may be the same
+                cur = cur.dirs.computeIfAbsent(display(p.getName(i)), k -> new Parent(sub));
             }
-            cur.leaves.put(p.getFileName().toString(), p);
+            cur.leaves.put(display(p.getFileName()), p);
         }
         return join(joinParent(top, parentRoot));
     }

@@ -257,7 +257,8 @@ public final class Restorer {
         List<byte[]> parts = new ArrayList<>();
         for (String s : sub.split("/")) {
             if (!s.isEmpty()) {
-                parts.add(s.getBytes(StandardCharsets.UTF_8));
+                // the string holds the argument's bytes (FileNames.string)
+                parts.add(FileNames.bytes(s));
             }
         }
         targetNode = null;
@@ -265,12 +266,16 @@ public final class Restorer {
         Tree tree = repo.loadTree(rootTree);
         Node node = null;
         StringBuilder at = new StringBuilder();
+        byte[] baseBytes = {'/'};
         for (byte[] part : parts) {
-            at.append('/').append(Node.display(part));
-            node = tree == null ? null : tree.find(part);
+            // a name as typed, or as haven ls shows it
+            node = tree == null ? null : tree.findTyped(part);
             if (node == null) {
-                throw new HavenException(ErrorCode.NOT_FOUND, "path " + at + " is not in snapshot " + snapshot.id().shortHex());
+                throw new HavenException(ErrorCode.NOT_FOUND, "path " + at + "/" + Node.display(part) + " is not in snapshot "
+                        + snapshot.id().shortHex());
             }
+            at.append('/').append(node.displayName());
+            baseBytes = concat(baseBytes, node.name());
             tree = node.type() == NodeType.DIR ? repo.loadTree(node.subtree()) : null;
         }
         PathPatterns includes = new PathPatterns(options.includes());
@@ -286,8 +291,26 @@ public final class Restorer {
         if (node != null) {
             targetNode = node;
         }
-        walk(tree, options.target(), base, FileNames.bytes(Path.of(base.isEmpty() ? "/" : base)), includes, excludes, false, out);
+        if (includes.hasDisplayForms() || excludes.hasDisplayForms()) {
+            // a pattern with \xHH is read as haven ls shows names when it so matches an entry
+            observe(tree, baseBytes, includes, excludes);
+            includes.settle();
+            excludes.settle();
+        }
+        walk(tree, options.target(), base, baseBytes, includes, excludes, false, out);
         return out;
+    }
+
+    /** Shows the patterns every entry below {@code tree}, for {@link PathPatterns#settle}. */
+    private void observe(Tree tree, byte[] dirBytes, PathPatterns includes, PathPatterns excludes) {
+        for (Node n : tree.nodes()) {
+            byte[] p = concat(dirBytes, n.name());
+            includes.observe(p, n.name());
+            excludes.observe(p, n.name());
+            if (n.type() == NodeType.DIR) {
+                observe(repo.loadTree(n.subtree()), p, includes, excludes);
+            }
+        }
     }
 
     /** Appends the entries of {@code tree} in pre-order; returns whether any was selected. */
@@ -302,13 +325,10 @@ public final class Restorer {
             }
             String snapPath = snapDir + "/" + n.displayName();
             byte[] snapBytes = concat(snapDirBytes, n.name());
-            boolean filtered = !excludes.isEmpty() || (!included && !includes.isEmpty());
-            Path matchPath = filtered ? FileNames.path(snapBytes) : null;
-            Path matchName = filtered ? FileNames.path(n.name()) : null;
-            if (!excludes.isEmpty() && excludes.matches(matchPath, matchName)) {
+            if (!excludes.isEmpty() && excludes.matches(snapBytes, n.name())) {
                 continue;
             }
-            boolean selected = included || includes.isEmpty() || includes.matches(matchPath, matchName);
+            boolean selected = included || includes.isEmpty() || includes.matches(snapBytes, n.name());
             Entry e = new Entry(path, n, snapPath);
             if (n.type() == NodeType.DIR) {
                 int at = out.size();
