@@ -165,11 +165,12 @@ final class AgentCommand implements Runnable {
         /**
          * Every agent, read page by page through {@code get} (a path under /api/v1 to its JSON
          * reply). A server without paging answers everything at once, without {@code next}. A
-         * {@code next} that does not move past the page just read is the server's error, not a
-         * reason to ask forever.
+         * {@code next} that comes back again (or a page without agents) is the server's error,
+         * not a reason to ask forever.
          */
         static List<JsonNode> fetchAll(java.util.function.Function<String, JsonNode> get, int pageSize) {
             List<JsonNode> all = new java.util.ArrayList<>();
+            java.util.Set<String> seen = new java.util.HashSet<>();
             String after = null;
             while (true) {
                 JsonNode page = get.apply("/api/v1/agents?limit=" + pageSize + (after == null ? "" : "&after=" + ApiClient.q(after)));
@@ -178,7 +179,7 @@ final class AgentCommand implements Runnable {
                 if (next == null) {
                     return all;
                 }
-                if (page.path("agents").isEmpty() || next.equals(after)) {
+                if (page.path("agents").isEmpty() || !seen.add(next)) {
                     throw new HavenException(ErrorCode.INTERNAL, "the server's agent list does not advance past '" + next
                             + "'; try again, or upgrade the server");
                 }

@@ -1,5 +1,6 @@
 package io.haven.cli;
 
+import io.haven.repository.fs.FileNames;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -52,7 +53,22 @@ public record Env(Map<String, String> vars, Path workingDir, PrintStream out, Pr
         return new Env(m, workingDir, out, err, in, terminal);
     }
 
+    /**
+     * A path typed on the command line, absolute. An argument that is not valid UTF-8 arrives as
+     * its bytes in the form of {@link FileNames#string(byte[])}; the path is made of those bytes.
+     */
     public Path resolve(String path) {
-        return workingDir.resolve(path).toAbsolutePath().normalize();
+        Path p = holdsBytes(path) ? FileNames.path(FileNames.bytes(path)) : Path.of(path);
+        return workingDir.resolve(p).toAbsolutePath().normalize();
+    }
+
+    /** Whether the string holds a byte that is not valid UTF-8 (see {@link FileNames#string(byte[])}). */
+    private static boolean holdsBytes(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isLowSurrogate(s.charAt(i)) && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

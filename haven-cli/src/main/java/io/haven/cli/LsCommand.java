@@ -4,10 +4,10 @@ import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.repository.BlobId;
 import io.haven.repository.Repository;
+import io.haven.repository.fs.FileNames;
 import io.haven.repository.tree.Node;
 import io.haven.repository.tree.NodeType;
 import io.haven.repository.tree.Tree;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,12 +17,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "ls", mixinStandardHelpOptions = true, description = "List the entries of a snapshot, recursively under PATH.")
+@Command(name = "ls", mixinStandardHelpOptions = true, description = {"List the entries of a snapshot, recursively under PATH.",
+        "Names are shown as UTF-8, a backslash as \\\\, bytes that are not UTF-8 and control characters as \\xHH."})
 final class LsCommand extends RepoCommand {
     @Parameters(index = "0", paramLabel = "SNAPSHOT", description = "Snapshot id (prefix) or 'latest'.")
     String snapshot;
 
-    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", description = "Path inside the snapshot (default: /).")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH",
+            description = "Path inside the snapshot (default: /), as ls shows it or as its bytes.")
     String path = "/";
 
     @Option(names = "--no-recursive", description = "List only the entries directly in PATH.")
@@ -39,12 +41,11 @@ final class LsCommand extends RepoCommand {
                 if (part.isEmpty()) {
                     continue;
                 }
-                if (tree == null) {
-                    throw new HavenException(ErrorCode.NOT_FOUND, "path " + path + " is not in snapshot " + snap.id().shortHex());
-                }
-                Node n = tree.find(part.getBytes(StandardCharsets.UTF_8));
+                // the argument's bytes (FileNames.string), a name as typed or as ls shows it
+                Node n = tree == null ? null : tree.findTyped(FileNames.bytes(part));
                 if (n == null) {
-                    throw new HavenException(ErrorCode.NOT_FOUND, "path " + path + " is not in snapshot " + snap.id().shortHex());
+                    throw new HavenException(ErrorCode.NOT_FOUND, "path " + Node.display(FileNames.bytes(path))
+                            + " is not in snapshot " + snap.id().shortHex());
                 }
                 base += "/" + n.displayName();
                 if (n.type() == NodeType.DIR) {

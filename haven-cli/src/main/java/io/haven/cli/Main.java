@@ -79,10 +79,20 @@ public final class Main implements Runnable {
         System.setProperty("picocli.disable.closures", "true");
     }
 
+    /**
+     * The commands that take paths of files or of a snapshot's entries: they get arguments that
+     * are not valid UTF-8 as their bytes ({@link RawArguments}).
+     */
+    private static final java.util.Set<Class<?>> RAW_ARGUMENTS = java.util.Set.of(BackupCommand.class, LsCommand.class,
+            RestoreCommand.class);
+
     public static void main(String[] args) {
         Class<?> named = named(args);
         if (named != null && RepoCommand.class.isAssignableFrom(named)) {
             Warmup.start();
+        }
+        if (named != null && RAW_ARGUMENTS.contains(named)) {
+            args = RawArguments.recover(args);
         }
         int code;
         try {

@@ -18,6 +18,9 @@ final class Progress implements AutoCloseable {
     private final LongSupplier totalFiles;
     private final LongSupplier totalBytes;
     private final long started = System.nanoTime();
+    /** When bytes were first seen moving, and how many: the rate counts from there (check reads the index first). */
+    private long firstBytesAt = -1;
+    private long firstBytes;
     private final Thread thread;
     private volatile boolean done;
 
@@ -59,7 +62,14 @@ final class Progress implements AutoCloseable {
         long b = bytes.getAsLong();
         long tf = totalFiles.getAsLong();
         long tb = totalBytes.getAsLong();
-        double rate = secs > 0 ? b / secs : 0;
+        long now = System.nanoTime();
+        if (firstBytesAt < 0 && b > 0) {
+            firstBytesAt = now;
+            firstBytes = b;
+        }
+        double moving = firstBytesAt < 0 ? 0 : (now - firstBytesAt) / 1e9;
+        // from the first second of moving bytes on, the rate is theirs; before, the overall one
+        double rate = moving >= 1 ? (b - firstBytes) / moving : secs > 0 ? b / secs : 0;
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "[%s] %s %,d", clock(secs), verb, f));
         if (tf >= 0) {

@@ -15,16 +15,17 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "restore", mixinStandardHelpOptions = true, description = "Restore a snapshot, or a path in it (SNAPSHOT:PATH), into a directory.")
 final class RestoreCommand extends RepoCommand {
-    @Parameters(index = "0", paramLabel = "SNAPSHOT[:PATH]", description = "Snapshot id (prefix) or 'latest', optionally :/path/inside.")
+    @Parameters(index = "0", paramLabel = "SNAPSHOT[:PATH]", description = "Snapshot id (prefix) or 'latest', optionally :/path/inside"
+            + " (as 'haven ls' shows it, \\xHH for a byte that is not UTF-8 and \\\\ for a backslash, or as its bytes).")
     String what;
 
     @Option(names = "--target", required = true, paramLabel = "DIR", description = "Directory to restore into (created if missing).")
     String target;
 
-    @Option(names = {"--include", "-i"}, paramLabel = "PATTERN", description = "Restore only matching entries (glob; repeatable).")
+    @Option(names = {"--include", "-i"}, paramLabel = "PATTERN", description = "Restore only matching entries (glob; repeatable; \\xHH as 'haven ls' shows names).")
     List<String> includes = new ArrayList<>();
 
-    @Option(names = {"--exclude", "-e"}, paramLabel = "PATTERN", description = "Skip matching entries (glob; repeatable).")
+    @Option(names = {"--exclude", "-e"}, paramLabel = "PATTERN", description = "Skip matching entries (glob; repeatable; \\xHH as 'haven ls' shows names).")
     List<String> excludes = new ArrayList<>();
 
     @Option(names = "--dry-run", description = "Check and report what would be restored (with --sync: list what would be written, deleted or get its metadata set); write nothing.")

@@ -100,4 +100,21 @@ class AgentListPagingTest {
         assertThatThrownBy(() -> AgentCommand.ListAgents.fetchAll(stuck, 2)).isInstanceOf(HavenException.class)
                 .hasMessageContaining("does not advance past 'a'");
     }
+
+    @Test
+    void aNextThatComesBackInACycleIsAnErrorToo() {
+        Function<String, JsonNode> cycling = path -> {
+            ObjectNode r = JsonNodeFactory.instance.objectNode();
+            boolean atB = path.endsWith("after=a");
+            r.putArray("agents").addObject().put("name", atB ? "b" : "a");
+            r.put("next", atB ? "b" : "a");
+            if (path.endsWith("after=b")) {
+                r.put("next", "a"); // back to the start
+            }
+            return r;
+        };
+
+        assertThatThrownBy(() -> AgentCommand.ListAgents.fetchAll(cycling, 1)).isInstanceOf(HavenException.class)
+                .hasMessageContaining("does not advance past 'a'");
+    }
 }

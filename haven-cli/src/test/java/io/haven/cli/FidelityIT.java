@@ -124,6 +124,95 @@ class FidelityIT {
         assertThat(json.get("sync").asBoolean()).isTrue();
     }
 
+    /**
+     * Names that are not valid UTF-8 on the command line: a path given as its bytes (as a shell
+     * passes {@code $'\xe9'}) or as {@code haven ls} shows it ({@code \xe9}, a backslash as
+     * {@code \\}) reaches its entry in backup, ls, restore and the restore's patterns; a name
+     * made of the characters of an escape is shown, and found, apart from the byte.
+     */
+    @Test
+    void namesThatAreNotUtf8AreTypedAsBytesOrAsListed() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        Path dir = Files.createDirectories(FileNames.resolve(src, HavenCli.bytes("dir", 0xe9)));
+        Files.writeString(dir.resolve("f.txt"), "inside");
+        Files.writeString(FileNames.resolve(src, HavenCli.bytes("a", 0xe9)), "the byte e9");
+        Files.writeString(src.resolve("a\\xe9"), "a backslash, x, e, 9");
+        Files.writeString(FileNames.resolve(src, HavenCli.bytes("c", 0xe9)), "c and the byte e9");
+        Files.writeString(src.resolve("b\\c"), "a backslash");
+        HavenCli haven = new HavenCli(tmp.resolve("repo"), "names");
+        haven.run("init", "--kdf-memory", "8").expect(0);
+        String s = src.toString();
+        byte[] dirBytes = HavenCli.bytes(s + "/dir", 0xe9);
+        byte[] latest = HavenCli.bytes("latest");
+
+        // backup, ls and restore of a path given as its bytes
+        haven.runRaw(HavenCli.bytes("backup"), dirBytes).expect(0);
+        assertThat(haven.runRaw(HavenCli.bytes("ls"), latest, dirBytes).expect(0).out()).contains(s + "/dir\\xe9/f.txt\n");
+        Path t = tmp.resolve("t-raw");
+        haven.runRaw(HavenCli.bytes("restore"), HavenCli.bytes("latest:" + s + "/dir", 0xe9), HavenCli.bytes("--target"),
+                HavenCli.bytes(t.toString())).expect(0);
+        assertThat(t.resolve("f.txt")).hasContent("inside");
+        // the same path as ls shows it
+        assertThat(haven.run("ls", "latest", s + "/dir\\xe9").expect(0).out()).contains(s + "/dir\\xe9/f.txt\n");
+        t = tmp.resolve("t-shown");
+        haven.run("restore", "latest:" + s + "/dir\\xe9", "--target", t.toString()).expect(0);
+        assertThat(t.resolve("f.txt")).hasContent("inside");
+        // a path that is not there, named in the message as ls would show it
+        HavenCli.Result missing = haven.runRaw(HavenCli.bytes("ls"), latest, HavenCli.bytes(s + "/dir", 0xe8)).expect(1);
+        assertThat(missing.err()).contains(s + "/dir\\xe8 is not in snapshot");
+        assertThat(haven.runRaw(HavenCli.bytes("backup"), HavenCli.bytes(s + "/dir", 0xe8)).expect(1).err())
+                .contains("cannot back up " + s + "/dir\\xe8: it does not exist");
+
+        // a file named a + the byte e9 and one named a\xe9 are listed apart
+        haven.run("backup", s).expect(0);
+        List<String> lines = haven.run("ls", "latest", s).expect(0).out().lines().toList();
+        assertThat(lines).anyMatch(l -> l.endsWith(" " + s + "/a\\xe9"));
+        assertThat(lines).anyMatch(l -> l.endsWith(" " + s + "/a\\\\xe9"));
+        assertThat(lines).anyMatch(l -> l.endsWith(" " + s + "/b\\\\c"));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(haven.run("ls", "--json", "latest", s).expect(0).out());
+        List<String> paths = new ArrayList<>();
+        json.forEach(n -> paths.add(n.get("path").asText()));
+        assertThat(paths).contains(s + "/a\\xe9", s + "/a\\\\xe9", s + "/dir\\xe9/f.txt").doesNotHaveDuplicates();
+        // and each is restored by the form ls shows
+        t = tmp.resolve("t-byte");
+        haven.run("restore", "latest:" + s + "/a\\xe9", "--target", t.toString()).expect(0);
+        assertThat(FileNames.resolve(t, HavenCli.bytes("a", 0xe9))).hasContent("the byte e9");
+        assertThat(t.resolve("a\\xe9")).doesNotExist();
+        t = tmp.resolve("t-literal");
+        haven.run("restore", "latest:" + s + "/a\\\\xe9", "--target", t.toString()).expect(0);
+        assertThat(t.resolve("a\\xe9")).hasContent("a backslash, x, e, 9");
+        assertThat(FileNames.resolve(t, HavenCli.bytes("a", 0xe9))).doesNotExist();
+        // and by its bytes
+        t = tmp.resolve("t-bytes");
+        haven.runRaw(HavenCli.bytes("restore"), HavenCli.bytes("latest:" + s + "/a", 0xe9), HavenCli.bytes("--target"),
+                HavenCli.bytes(t.toString())).expect(0);
+        assertThat(FileNames.resolve(t, HavenCli.bytes("a", 0xe9))).hasContent("the byte e9");
+
+        // --include with the byte e8 does not match the byte e9; with e9 it does
+        t = tmp.resolve("t-include-e8");
+        haven.runRaw(HavenCli.bytes("restore"), HavenCli.bytes("latest:" + s), HavenCli.bytes("--target"), HavenCli.bytes(t.toString()),
+                HavenCli.bytes("--include"), HavenCli.bytes("c", 0xe8)).expect(0);
+        assertThat(FileNames.resolve(t, HavenCli.bytes("c", 0xe9))).doesNotExist();
+        t = tmp.resolve("t-include-e9");
+        haven.runRaw(HavenCli.bytes("restore"), HavenCli.bytes("latest:" + s), HavenCli.bytes("--target"), HavenCli.bytes(t.toString()),
+                HavenCli.bytes("--include"), HavenCli.bytes("c", 0xe9)).expect(0);
+        assertThat(names(t)).containsExactly(FileNames.display(HavenCli.bytes("c", 0xe9)));
+        // patterns as ls shows names
+        t = tmp.resolve("t-include-shown");
+        haven.run("restore", "latest:" + s, "--target", t.toString(), "--include", "c\\xe9").expect(0);
+        assertThat(names(t)).containsExactly("c\\xe9");
+        t = tmp.resolve("t-exclude-shown");
+        haven.run("restore", "latest:" + s, "--target", t.toString(), "--exclude", "a\\xe9", "--exclude", "dir*").expect(0);
+        assertThat(names(t)).containsExactlyInAnyOrder("a\\\\xe9", "b\\\\c", "c\\xe9");
+    }
+
+    /** The display forms of the files' names below {@code dir}. */
+    private static List<String> names(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            return walk.filter(Files::isRegularFile).map(p -> FileNames.display(FileNames.bytes(p.getFileName()))).sorted().toList();
+        }
+    }
+
     /** Makes the tree; returns a list of what it holds, for the record. */
     private static List<String> build(Path src) throws Exception {
         List<String> made = new ArrayList<>();

@@ -74,14 +74,49 @@ final class HavenCli {
     }
 
     Result run(String... args) {
+        return run(builder(args), String.join(" ", args));
+    }
+
+    /**
+     * Runs the command with arguments given as bytes, also bytes that are not valid UTF-8, as a
+     * shell passes them: a Java process can only pass text, so bash writes each byte as
+     * {@code $'\xHH'} and runs {@code bin/haven} (without a {@link #via} prefix).
+     */
+    Result runRaw(byte[]... args) {
+        StringBuilder script = new StringBuilder("exec \"$0\"");
+        StringBuilder label = new StringBuilder();
+        for (byte[] a : args) {
+            script.append(" $'");
+            for (byte b : a) {
+                script.append(String.format("\\x%02x", b & 0xff));
+            }
+            script.append('\'');
+            label.append(' ').append(io.haven.repository.fs.FileNames.display(a));
+        }
+        ProcessBuilder pb = builder();
+        pb.command(List.of("bash", "-c", script.toString(), dist().resolve("bin/haven").toString()));
+        return run(pb, label.toString().trim());
+    }
+
+    /** The UTF-8 bytes of {@code text} followed by the bytes {@code more}: an argument for {@link #runRaw}. */
+    static byte[] bytes(String text, int... more) {
+        byte[] a = text.getBytes(StandardCharsets.UTF_8);
+        byte[] out = java.util.Arrays.copyOf(a, a.length + more.length);
+        for (int i = 0; i < more.length; i++) {
+            out[a.length + i] = (byte) more[i];
+        }
+        return out;
+    }
+
+    private Result run(ProcessBuilder builder, String label) {
         try {
             Path out = Files.createTempFile("haven-out", ".txt");
             Path err = Files.createTempFile("haven-err", ".txt");
             try {
-                Process p = builder(args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                Process p = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
                 if (!p.waitFor(5, TimeUnit.MINUTES)) {
                     p.destroyForcibly();
-                    throw new AssertionError("haven " + String.join(" ", args) + " did not finish in 5 minutes");
+                    throw new AssertionError("haven " + label + " did not finish in 5 minutes");
                 }
                 return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
             } finally {

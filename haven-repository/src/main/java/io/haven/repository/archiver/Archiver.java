@@ -98,7 +98,7 @@ public final class Archiver {
         Instant time = options.time() != null ? options.time() : repo.clock().instant();
         for (Path p : options.paths()) {
             if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                throw new HavenException(ErrorCode.NOT_FOUND, "cannot back up " + p + ": it does not exist");
+                throw new HavenException(ErrorCode.NOT_FOUND, "cannot back up " + display(p) + ": it does not exist");
             }
         }
         Thread estimator = null;
@@ -175,9 +175,10 @@ public final class Archiver {
             Parent cur = top;
             for (int i = 0; i < p.getNameCount() - 1; i++) {
                 Path sub = fsRoot.resolve(p.subpath(0, i + 1));
-                cur = cur.dirs.computeIfAbsent(p.getName(i).toString(), k -> new Parent(sub));
+                // keyed by the name's bytes (shown): the text of two names that are not UTF-8 may be the same
+                cur = cur.dirs.computeIfAbsent(display(p.getName(i)), k -> new Parent(sub));
             }
-            cur.leaves.put(p.getFileName().toString(), p);
+            cur.leaves.put(display(p.getFileName()), p);
         }
         return join(joinParent(top, parentRoot));
     }
@@ -369,6 +370,7 @@ public final class Archiver {
         private Tree prevTree;
         private Node[] nodes = new Node[0];
         private List<Xattr> xattrs = List.of();
+        private boolean listingFailed;
 
         /** {@code prevTree}: the parent snapshot's listing when known, else loaded from {@code prev}. */
         DirTask(CountedCompleter<?> parent, Node[] into, int slot, Path dir, byte[] name, FileStat st, Node prev,
@@ -409,7 +411,7 @@ public final class Archiver {
                 }
             }
             // a directory that could not be listed is in 'missed' already: one entry says it
-            xattrs = ds == null ? readXattrsOrNone(dir) : readXattrsQuietly(dir);
+            xattrs = ds == null || listingFailed ? readXattrsOrNone(dir) : readXattrsQuietly(dir);
             tryComplete();
         }
 
@@ -421,6 +423,7 @@ public final class Archiver {
                 }
             } catch (java.nio.file.DirectoryIteratorException e) {
                 miss(dir, e.getCause());
+                listingFailed = true;
             }
             return entries;
         }

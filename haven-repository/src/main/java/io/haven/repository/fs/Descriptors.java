@@ -18,11 +18,25 @@ import java.nio.file.Path;
 public final class Descriptors {
     private static final MethodHandle FD;
     private static final MethodHandle FD_VAL;
+    /** The JDK's ftruncate on a descriptor: {@code static int truncate0(FileDescriptor, long)}, or null. */
+    private static final MethodHandle TRUNCATE;
     private static final Path PROC_FDS = Path.of("/proc/self/fd");
 
     static {
         MethodHandle fd = null;
         MethodHandle fdVal = null;
+        MethodHandle truncate = null;
+        for (String dispatcher : new String[] {"sun.nio.ch.UnixFileDispatcherImpl", "sun.nio.ch.FileDispatcherImpl"}) {
+            try {
+                Class<?> c = Class.forName(dispatcher);
+                truncate = MethodHandles.privateLookupIn(c, MethodHandles.lookup())
+                        .findStatic(c, "truncate0", MethodType.methodType(int.class, FileDescriptor.class, long.class));
+                break;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                truncate = null;
+            }
+        }
+        TRUNCATE = truncate;
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             Class<?> channel = Class.forName("sun.nio.ch.FileChannelImpl");
@@ -41,13 +55,19 @@ public final class Descriptors {
 
     private Descriptors() {}
 
+    /** Whether {@link #number} can reach descriptors here. */
+    public static boolean available() {
+        return FD != null && FD_VAL != null;
+    }
+
     /** The descriptor number of {@code ch}, or -1 when it cannot be reached. */
     public static int number(FileChannel ch) {
-        if (FD == null || !"sun.nio.ch.FileChannelImpl".equals(ch.getClass().getName())) {
+        FileDescriptor fd = descriptor(ch);
+        if (fd == null || FD_VAL == null) {
             return -1;
         }
         try {
-            return (int) FD_VAL.invokeExact((FileDescriptor) FD.invokeExact((Object) ch));
+            return (int) FD_VAL.invokeExact(fd);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -55,22 +75,48 @@ public final class Descriptors {
         }
     }
 
+    private static FileDescriptor descriptor(FileChannel ch) {
+        if (FD == null || !"sun.nio.ch.FileChannelImpl".equals(ch.getClass().getName())) {
+            return null;
+        }
+        try {
+            return (FileDescriptor) FD.invokeExact((Object) ch);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
     /**
      * Sets the length of the open file {@code ch} to {@code length}, growing it with a hole
-     * (ftruncate), which {@link FileChannel#truncate} cannot do. Goes through
-     * {@code /proc/self/fd}, which reopens the very file the channel has open, never a name that
-     * may have been replaced since.
+     * (ftruncate), which {@link FileChannel#truncate} cannot do. Uses the JDK's ftruncate on the
+     * channel's own descriptor; where that is out of reach, reopens the very file the channel
+     * has open through {@code /proc/self/fd} (never a name that may have been replaced since).
      *
-     * @return false when this is not possible here (no /proc, no descriptor): the caller writes
-     *     the last byte instead
+     * @return false when neither is possible (or the reopening is refused, as for a file its
+     *     owner's umask made read-only): the caller writes the last byte instead
      */
     public static boolean setLength(FileChannel ch, long length) throws IOException {
-        int fd = number(ch);
-        if (fd < 0 || !Files.isDirectory(PROC_FDS)) {
+        FileDescriptor fd = descriptor(ch);
+        if (fd != null && TRUNCATE != null) {
+            try {
+                int r = (int) TRUNCATE.invokeExact(fd, length);
+                return r == 0;
+            } catch (IOException | RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IOException("cannot set the length of a file: " + t, t);
+            }
+        }
+        int n = number(ch);
+        if (n < 0 || !Files.isDirectory(PROC_FDS)) {
             return false;
         }
-        try (RandomAccessFile raf = new RandomAccessFile(PROC_FDS.resolve(Integer.toString(fd)).toFile(), "rw")) {
+        try (RandomAccessFile raf = new RandomAccessFile(PROC_FDS.resolve(Integer.toString(n)).toFile(), "rw")) {
             raf.setLength(length);
+        } catch (java.io.FileNotFoundException e) {
+            return false; // refused: not writable by name
         }
         return true;
     }

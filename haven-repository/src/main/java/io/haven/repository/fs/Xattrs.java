@@ -89,7 +89,7 @@ public final class Xattrs {
             } catch (ReflectiveOperationException | RuntimeException e) {
                 list = null;
             }
-            AVAILABLE = list != null;
+            AVAILABLE = list != null && Descriptors.available();
             LIST = list;
         }
 

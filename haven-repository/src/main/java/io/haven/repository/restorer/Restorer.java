@@ -55,6 +55,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -258,7 +259,8 @@ public final class Restorer {
         List<byte[]> parts = new ArrayList<>();
         for (String s : sub.split("/")) {
             if (!s.isEmpty()) {
-                parts.add(s.getBytes(StandardCharsets.UTF_8));
+                // the string holds the argument's bytes (FileNames.string)
+                parts.add(FileNames.bytes(s));
             }
         }
         targetNode = null;
@@ -266,12 +268,16 @@ public final class Restorer {
         Tree tree = repo.loadTree(rootTree);
         Node node = null;
         StringBuilder at = new StringBuilder();
+        byte[] baseBytes = {'/'};
         for (byte[] part : parts) {
-            at.append('/').append(Node.display(part));
-            node = tree == null ? null : tree.find(part);
+            // a name as typed, or as haven ls shows it
+            node = tree == null ? null : tree.findTyped(part);
             if (node == null) {
-                throw new HavenException(ErrorCode.NOT_FOUND, "path " + at + " is not in snapshot " + snapshot.id().shortHex());
+                throw new HavenException(ErrorCode.NOT_FOUND, "path " + at + "/" + Node.display(part) + " is not in snapshot "
+                        + snapshot.id().shortHex());
             }
+            at.append('/').append(node.displayName());
+            baseBytes = concat(baseBytes, node.name());
             tree = node.type() == NodeType.DIR ? repo.loadTree(node.subtree()) : null;
         }
         PathPatterns includes = new PathPatterns(options.includes());
@@ -287,8 +293,26 @@ public final class Restorer {
         if (node != null) {
             targetNode = node;
         }
-        walk(tree, options.target(), base, FileNames.bytes(Path.of(base.isEmpty() ? "/" : base)), includes, excludes, false, out);
+        if (includes.hasDisplayForms() || excludes.hasDisplayForms()) {
+            // a pattern with \xHH is read as haven ls shows names when it so matches an entry
+            observe(tree, baseBytes, includes, excludes);
+            includes.settle();
+            excludes.settle();
+        }
+        walk(tree, options.target(), base, baseBytes, includes, excludes, false, out);
         return out;
+    }
+
+    /** Shows the patterns every entry below {@code tree}, for {@link PathPatterns#settle}. */
+    private void observe(Tree tree, byte[] dirBytes, PathPatterns includes, PathPatterns excludes) {
+        for (Node n : tree.nodes()) {
+            byte[] p = concat(dirBytes, n.name());
+            includes.observe(p, n.name());
+            excludes.observe(p, n.name());
+            if (n.type() == NodeType.DIR) {
+                observe(repo.loadTree(n.subtree()), p, includes, excludes);
+            }
+        }
     }
 
     /** Appends the entries of {@code tree} in pre-order; returns whether any was selected. */
@@ -303,13 +327,10 @@ public final class Restorer {
             }
             String snapPath = snapDir + "/" + n.displayName();
             byte[] snapBytes = concat(snapDirBytes, n.name());
-            boolean filtered = !excludes.isEmpty() || (!included && !includes.isEmpty());
-            Path matchPath = filtered ? FileNames.path(snapBytes) : null;
-            Path matchName = filtered ? FileNames.path(n.name()) : null;
-            if (!excludes.isEmpty() && excludes.matches(matchPath, matchName)) {
+            if (!excludes.isEmpty() && excludes.matches(snapBytes, n.name())) {
                 continue;
             }
-            boolean selected = included || includes.isEmpty() || includes.matches(matchPath, matchName);
+            boolean selected = included || includes.isEmpty() || includes.matches(snapBytes, n.name());
             Entry e = new Entry(path, n, snapPath);
             if (n.type() == NodeType.DIR) {
                 int at = out.size();
@@ -879,6 +900,15 @@ public final class Restorer {
             throw new HavenException(ErrorCode.IO, "restore failed: " + e.getCause(), e.getCause());
         } finally {
             pool.shutdownNow();
+            // the others stop at their next write (interrupted) and remove what they half wrote;
+            // returning first, the command could exit while a half-written file is still there
+            try {
+                if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
+                    warnOnce("stuck", "a restore worker did not stop within 60 s; a file it was writing may be incomplete");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -1055,6 +1085,7 @@ public final class Restorer {
         Node n = e.node();
         Path p = e.path();
         boolean created = false; // a file of ours holds partial content
+        boolean complete = false;
         try {
             try (FileChannel ch = openForWrite(p)) {
                 created = true;
@@ -1082,22 +1113,20 @@ public final class Restorer {
                     ch.write(ByteBuffer.wrap(new byte[1]), pos - 1);
                 }
             }
-            created = false; // the content is complete: a metadata failure leaves it in place
+            complete = true; // a metadata failure leaves the content in place
             setMetadata(p, n);
             counters.filesDone.incrementAndGet();
         } catch (IOException ex) {
-            if (created) {
-                removePartial(p);
-            }
             throw fail(e, ex);
         } catch (HavenException ex) {
-            if (created) {
-                removePartial(p);
-            }
             if (ex.code() == ErrorCode.CORRUPT) {
                 throw new HavenException(ErrorCode.CORRUPT, "restore of " + e.snapshotPath() + " failed: " + ex.getMessage(), ex);
             }
             throw ex;
+        } finally {
+            if (created && !complete) {
+                removePartial(p);
+            }
         }
     }
 
@@ -1231,7 +1260,7 @@ public final class Restorer {
         if (!kind.equals("p")) {
             long rdev = n.rdev();
             long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
-            long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
+            long minor = (rdev & 0xff) | ((rdev >>> 12) & 0xffffff00L);
             cmd.add(Long.toString(major));
             cmd.add(Long.toString(minor));
         }

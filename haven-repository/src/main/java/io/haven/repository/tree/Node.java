@@ -1,7 +1,7 @@
 package io.haven.repository.tree;
 
 import io.haven.repository.BlobId;
-import java.nio.charset.StandardCharsets;
+import io.haven.repository.fs.FileNames;
 import java.util.Arrays;
 import java.util.List;
 
@@ -42,27 +42,19 @@ public record Node(
         }
     }
 
-    /** The name for people: UTF-8 where valid, other bytes as {@code \xNN}. */
+    /** The name for people, in the form of {@link #display(byte[])}. */
     public String displayName() {
         return display(name);
     }
 
+    /** Bytes (a name, a path, a link target) for people: see {@link FileNames#display(byte[])}. */
     public static String display(byte[] bytes) {
-        var decoder = StandardCharsets.UTF_8.newDecoder();
-        try {
-            return decoder.decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            StringBuilder sb = new StringBuilder();
-            for (byte b : bytes) {
-                int v = b & 0xff;
-                if (v >= 0x20 && v < 0x7f) {
-                    sb.append((char) v);
-                } else {
-                    sb.append(String.format("\\x%02x", v));
-                }
-            }
-            return sb.toString();
-        }
+        return FileNames.display(bytes);
+    }
+
+    /** The bytes a {@link #display} form stands for, or null when it holds no escape: see {@link FileNames#undisplay(byte[])}. */
+    public static byte[] undisplay(byte[] text) {
+        return FileNames.undisplay(text);
     }
 
     public Node withSubtree(BlobId id) {

@@ -50,6 +50,19 @@ public record Tree(List<Node> nodes) {
         return null;
     }
 
+    /**
+     * The entry a name typed by a person means. When the typed bytes hold an escape of
+     * {@link Node#display} ({@code \\} or {@code \xHH}) and an entry has the name they stand
+     * for, that entry: a name copied from {@code haven ls} finds its entry even when another
+     * entry is named by the escape's characters themselves. Otherwise the entry named exactly
+     * the typed bytes, or null.
+     */
+    public Node findTyped(byte[] typed) {
+        byte[] shown = Node.undisplay(typed);
+        Node n = shown == null ? null : find(shown);
+        return n != null ? n : find(typed);
+    }
+
     public byte[] encode() {
         Out out = new Out(64 + nodes.size() * 96);
         out.write(MAGIC, 0, MAGIC.length);

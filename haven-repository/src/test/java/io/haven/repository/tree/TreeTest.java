@@ -117,6 +117,28 @@ class TreeTest {
     }
 
     @Test
+    void aTypedNameFindsItsEntryAsItsBytesOrAsHavenLsShowsIt() {
+        byte[] raw = {'a', (byte) 0xe9};
+        byte[] literal = utf8("a\\xe9");
+        Tree both = new Tree(List.of(node(NodeType.FILE, raw, List.of(), null, null, 0, 1),
+                node(NodeType.FILE, literal, List.of(), null, null, 0, 2), file("b\\c")));
+        // each by its own display form, which tells them apart
+        assertThat(Node.display(raw)).isEqualTo("a\\xe9");
+        assertThat(Node.display(literal)).isEqualTo("a\\\\xe9");
+        assertThat(both.findTyped(utf8(Node.display(raw))).size()).isEqualTo(1);
+        assertThat(both.findTyped(utf8(Node.display(literal))).size()).isEqualTo(2);
+        // by its bytes
+        assertThat(both.findTyped(raw).size()).isEqualTo(1);
+        // a backslash that starts no escape, and a name typed as is that only the raw reading finds
+        assertThat(both.findTyped(utf8("b\\c")).name()).isEqualTo(utf8("b\\c"));
+        assertThat(both.findTyped(utf8("b\\\\c")).name()).isEqualTo(utf8("b\\c"));
+        Tree onlyLiteral = new Tree(List.of(node(NodeType.FILE, literal, List.of(), null, null, 0, 2)));
+        assertThat(onlyLiteral.findTyped(literal).size()).isEqualTo(2);
+        assertThat(onlyLiteral.findTyped(utf8("a\\xe8"))).isNull();
+        assertThat(onlyLiteral.findTyped(raw)).isNull();
+    }
+
+    @Test
     void anEmptyTreeSurvivesEncoding() {
         Tree empty = new Tree(List.of());
         assertThat(Tree.decode(empty.encode(), "empty").nodes()).isEmpty();
