@@ -52,7 +52,9 @@ final class BackupCommand extends RepoCommand {
         List<Path> resolved = paths.stream().map(p -> env().resolve(p)).toList();
         Instant at = parseTime(time);
         try (Repository repo = openRepositoryWithIndexCache()) {
-            String h = host != null ? host : SystemFacts.hostname();
+            // text, not paths: a byte that is not UTF-8 (carried as in FileNames.string) is U+FFFD
+            String h = host != null ? text(host) : SystemFacts.hostname();
+            List<String> tags = this.tags.stream().map(BackupCommand::text).toList();
             repo.register("backup", h);
             repo.loadIndexInBackground();
             Repository.SnapshotEntry parentSnap = findParent(repo, h, resolved);
@@ -99,6 +101,10 @@ final class BackupCommand extends RepoCommand {
             }
             return s.missed().isEmpty() ? Main.EXIT_OK : Main.EXIT_PARTIAL;
         }
+    }
+
+    private static String text(String arg) {
+        return new String(io.haven.repository.fs.FileNames.bytes(arg), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private Repository.SnapshotEntry findParent(Repository repo, String h, List<Path> resolved) {

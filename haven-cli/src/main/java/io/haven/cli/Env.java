@@ -58,7 +58,8 @@ public record Env(Map<String, String> vars, Path workingDir, PrintStream out, Pr
      * its bytes in the form of {@link FileNames#string(byte[])}; the path is made of those bytes.
      */
     public Path resolve(String path) {
-        Path p = holdsBytes(path) ? FileNames.path(FileNames.bytes(path)) : Path.of(path);
+        // from bytes also when the text is valid: in a C locale the JDK cannot encode 'café'
+        Path p = holdsBytes(path) || FileNames.exact() ? FileNames.path(FileNames.bytes(path)) : Path.of(path);
         return workingDir.resolve(p).toAbsolutePath().normalize();
     }
 

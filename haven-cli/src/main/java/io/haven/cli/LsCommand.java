@@ -44,7 +44,7 @@ final class LsCommand extends RepoCommand {
                 // the argument's bytes (FileNames.string), a name as typed or as ls shows it
                 Node n = tree == null ? null : tree.findTyped(FileNames.bytes(part));
                 if (n == null) {
-                    throw new HavenException(ErrorCode.NOT_FOUND, "path " + Node.display(FileNames.bytes(path))
+                    throw new HavenException(ErrorCode.NOT_FOUND, "path " + FileNames.typedForMessage(FileNames.bytes(path))
                             + " is not in snapshot " + snap.id().shortHex());
                 }
                 base += "/" + n.displayName();

@@ -145,7 +145,11 @@ class FidelityIT {
         byte[] dirBytes = HavenCli.bytes(s + "/dir", 0xe9);
         byte[] latest = HavenCli.bytes("latest");
 
-        // backup, ls and restore of a path given as its bytes
+        // backup, ls and restore of a path given as its bytes (with a trailing slash, as shell
+        // completion types a directory: it must not become part of the name)
+        haven.runRaw(HavenCli.bytes("backup"), HavenCli.bytes(s + "/dir", 0xe9, '/')).expect(0);
+        assertThat(haven.run("ls", "latest", "/").expect(0).out()).contains(s + "/dir\\xe9/f.txt\n");
+        assertThat(haven.run("check").expect(0).out()).contains("no errors found");
         haven.runRaw(HavenCli.bytes("backup"), dirBytes).expect(0);
         assertThat(haven.runRaw(HavenCli.bytes("ls"), latest, dirBytes).expect(0).out()).contains(s + "/dir\\xe9/f.txt\n");
         Path t = tmp.resolve("t-raw");

@@ -63,7 +63,11 @@ class RawArgumentsTest {
         assertThat(FileNames.exact()).isTrue();
         assertThat(FileNames.bytes(env.resolve(apart[1]))).isEqualTo(b("/w/a", 0xe9));
         assertThat(FileNames.bytes(env.resolve(apart[2]))).isEqualTo(b("/w/a", 0xe8));
-        assertThat(env.resolve("plain/é")).isEqualTo(Path.of("/w/plain/é"));
+        // valid text is its UTF-8 bytes, also where the locale is not UTF-8
+        assertThat(FileNames.bytes(env.resolve("plain/é"))).isEqualTo("/w/plain/é".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        // a trailing slash and repeated ones, as shell completion and hands type them, are not part of a name
+        assertThat(FileNames.bytes(env.resolve(apart[1] + "/"))).isEqualTo(b("/w/a", 0xe9));
+        assertThat(FileNames.bytes(env.resolve("x//" + apart[1] + "//y/"))).isEqualTo(b("/w/x/a", 0xe9, '/', 'y'));
     }
 
     @Test

@@ -59,16 +59,32 @@ public final class FileNames {
         return p.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** A path made of exactly these bytes. */
+    /**
+     * A path made of exactly these bytes, normalised as the JDK normalises a path made from a
+     * string: repeated slashes are one, and a trailing slash is dropped ({@code dir\xe9/}, as
+     * shell completion types it, is the directory, not a name ending in '/').
+     */
     public static Path path(byte[] bytes) {
         if (FROM_BYTES != null) {
             try {
-                return (Path) FROM_BYTES.invoke(FS, bytes.clone());
+                return (Path) FROM_BYTES.invoke(FS, slashesNormalised(bytes));
             } catch (Throwable e) {
                 throw new IllegalStateException("cannot build path from bytes", e);
             }
         }
         return Path.of(new String(bytes, StandardCharsets.UTF_8));
+    }
+
+    /** {@code b} without repeated slashes and without a trailing slash (unless it is "/"); always a copy. */
+    static byte[] slashesNormalised(byte[] b) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(b.length);
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == '/' && (i + 1 == b.length || b[i + 1] == '/') && (out.size() > 0 || i + 1 < b.length)) {
+                continue; // a repeated slash (the last of a run is kept), or a trailing one
+            }
+            out.write(b[i]);
+        }
+        return out.toByteArray();
     }
 
     /** {@code dir/name} where name is raw bytes. */
@@ -259,6 +275,22 @@ public final class FileNames {
             }
         }
         return out == null ? null : out.toByteArray();
+    }
+
+    /**
+     * The name that typed text stands for when the text is exactly how {@link #display} shows
+     * that name (so it holds an escape, in lower case, and only where display writes one), else
+     * null: then the text stands for its own bytes. {@code a\x41} is not how display shows
+     * {@code aA}, so it names a file called {@code a\x41}.
+     */
+    public static byte[] shown(byte[] typed) {
+        byte[] b = undisplay(typed);
+        return b != null && java.util.Arrays.equals(display(b).getBytes(StandardCharsets.UTF_8), typed) ? b : null;
+    }
+
+    /** Typed text for a message: as typed when it is a display form ({@link #shown}), else in display form. */
+    public static String typedForMessage(byte[] typed) {
+        return shown(typed) != null ? new String(typed, StandardCharsets.UTF_8) : display(typed);
     }
 
     /** The length of the escape of {@link #display} at {@code text[i]}: 2 for {@code \\}, 4 for {@code \xHH}; otherwise 0. */

@@ -192,7 +192,9 @@ public final class PathPatterns {
             }
             i += Math.max(n, 1) - 1;
         }
-        return hex ? new Shown(out.toByteArray(), java.util.Arrays.copyOf(literal, out.size())) : null;
+        // only a pattern exactly as display would show its bytes is read that way: 'a\x41' is
+        // the glob a\x41 (a file of that name), not 'aA'
+        return hex && FileNames.shown(b) != null ? new Shown(out.toByteArray(), java.util.Arrays.copyOf(literal, out.size())) : null;
     }
 
     private record Shown(byte[] bytes, boolean[] literal) {}

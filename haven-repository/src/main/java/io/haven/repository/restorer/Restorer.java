@@ -273,7 +273,7 @@ public final class Restorer {
             // a name as typed, or as haven ls shows it
             node = tree == null ? null : tree.findTyped(part);
             if (node == null) {
-                throw new HavenException(ErrorCode.NOT_FOUND, "path " + at + "/" + Node.display(part) + " is not in snapshot "
+                throw new HavenException(ErrorCode.NOT_FOUND, "path " + at + "/" + FileNames.typedForMessage(part) + " is not in snapshot "
                         + snapshot.id().shortHex());
             }
             at.append('/').append(node.displayName());

@@ -58,7 +58,7 @@ public record Tree(List<Node> nodes) {
      * the typed bytes, or null.
      */
     public Node findTyped(byte[] typed) {
-        byte[] shown = Node.undisplay(typed);
+        byte[] shown = io.haven.repository.fs.FileNames.shown(typed);
         Node n = shown == null ? null : find(shown);
         return n != null ? n : find(typed);
     }

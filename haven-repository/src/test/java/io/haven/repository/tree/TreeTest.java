@@ -136,6 +136,14 @@ class TreeTest {
         assertThat(onlyLiteral.findTyped(literal).size()).isEqualTo(2);
         assertThat(onlyLiteral.findTyped(utf8("a\\xe8"))).isNull();
         assertThat(onlyLiteral.findTyped(raw)).isNull();
+        // an escape display never writes is no escape: 'a\x41' is the file of that name, not 'aA'
+        Tree lookAlike = new Tree(List.of(node(NodeType.FILE, utf8("aA"), List.of(), null, null, 0, 3),
+                node(NodeType.FILE, utf8("a\\x41"), List.of(), null, null, 0, 4)));
+        assertThat(lookAlike.findTyped(utf8("a\\x41")).size()).isEqualTo(4);
+        assertThat(lookAlike.findTyped(utf8("a\\\\x41")).size()).isEqualTo(4);
+        assertThat(lookAlike.findTyped(utf8("aA")).size()).isEqualTo(3);
+        // nor an upper-case one
+        assertThat(both.findTyped(utf8("a\\xE9"))).isNull();
     }
 
     @Test
