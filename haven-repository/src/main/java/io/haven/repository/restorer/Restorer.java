@@ -1258,14 +1258,22 @@ public final class Restorer {
         Path tmp = staging().resolve("mknod-" + Long.toHexString(System.nanoTime()));
         List<String> cmd = new ArrayList<>(List.of("mknod", tmp.toString(), kind));
         if (!kind.equals("p")) {
-            long rdev = n.rdev();
-            long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
-            long minor = (rdev & 0xff) | ((rdev >>> 12) & 0xffffff00L);
-            cmd.add(Long.toString(major));
-            cmd.add(Long.toString(minor));
+            long[] mm = majorMinor(n.rdev());
+            cmd.add(Long.toString(mm[0]));
+            cmd.add(Long.toString(mm[1]));
         }
         run(cmd);
         Files.move(tmp, p, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Major and minor of a Linux device number, as glibc's {@code major()} and {@code minor()}
+     * take them apart (docs/repository-format.md, section 7).
+     */
+    static long[] majorMinor(long rdev) {
+        long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & 0xfffff000L);
+        long minor = (rdev & 0xff) | ((rdev >>> 12) & 0xffffff00L);
+        return new long[] {major, minor};
     }
 
     private void setMetadata(Path p, Node n) throws IOException {

@@ -242,4 +242,19 @@ class RestorerTest {
         assertThat(target.resolve("hello.txt")).hasBinaryContent(CONTENT);
         assertThat(outside).hasContent("untouched");
     }
+
+    /** glibc's makedev, the encoding of docs/repository-format.md. */
+    private static long makedev(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfff) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xff);
+    }
+
+    @Test
+    void deviceNumbersComeApartAsGlibcPutsThemTogether() {
+        long[][] cases = {{7, 200}, {0, 0}, {8, 1}, {259, 65_536}, {4095, 255}, {4096, 256}, {0xfffff, 0xffffff},
+            {0x12345, 0xabcdef}, {1, 0xffffff}};
+        for (long[] c : cases) {
+            assertThat(Restorer.majorMinor(makedev(c[0], c[1]))).as(c[0] + "," + c[1]).containsExactly(c[0], c[1]);
+        }
+        assertThat(makedev(7, 200)).isEqualTo(1992);
+    }
 }
