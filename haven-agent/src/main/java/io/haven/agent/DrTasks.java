@@ -225,6 +225,11 @@ final class DrTasks {
                 log.info((asSync ? "syncing " : "restoring ") + paths.get(i) + " of snapshot " + entry.id().shortHex() + " ("
                         + entry.snapshot().time() + ") into " + target);
                 Restorer.Result r = restorer.run(entry);
+                r.warnings().forEach(log::warn);
+                if (r.skipped() > 0) {
+                    // a recovery copy that lacks files is not one
+                    throw new HavenException(ErrorCode.IO, "restore of " + paths.get(i) + " is incomplete: " + r.warnings().get(0));
+                }
                 files += r.files();
                 bytes += r.bytes();
                 written += r.filesWritten();

@@ -198,6 +198,10 @@ final class TaskRunner {
             log.info("restoring snapshot " + entry.id().shortHex() + " of " + entry.snapshot().time()
                     + (s.sourcePath() == null ? "" : " path " + s.sourcePath()) + " into " + target);
             Restorer.Result r = restorer.run(entry);
+            r.warnings().forEach(log::warn);
+            if (r.skipped() > 0) {
+                throw new HavenException(ErrorCode.IO, "restore into " + target + " is incomplete: " + r.warnings().get(0));
+            }
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("snapshot_id", entry.id().hex());
             out.put("target", target.toString());

@@ -8,6 +8,9 @@ import io.haven.repository.archiver.Archiver;
 import io.haven.repository.archiver.BackupCounters;
 import io.haven.repository.archiver.BackupOptions;
 import io.haven.repository.snapshot.Snapshot;
+import io.haven.repository.fs.FileNames;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -25,7 +28,7 @@ final class BackupCommand extends RepoCommand {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or directories to back up.")
     List<String> paths;
 
-    @Option(names = "--tag", paramLabel = "TAG", description = "Tag the snapshot (repeatable).")
+    @Option(names = "--tag", paramLabel = "TAG", description = "Tag the snapshot (repeatable; 'a,b' is two tags).")
     List<String> tags = new ArrayList<>();
 
     @Option(names = "--host", paramLabel = "HOST", description = "Host name to record (default: this host).")
@@ -49,12 +52,15 @@ final class BackupCommand extends RepoCommand {
 
     @Override
     public Integer call() {
-        List<Path> resolved = paths.stream().map(p -> env().resolve(p)).toList();
+        List<Path> resolved = paths.stream().map(this::backupPath).toList();
         Instant at = parseTime(time);
         try (Repository repo = openRepositoryWithIndexCache()) {
             // text, not paths: a byte that is not UTF-8 (carried as in FileNames.string) is U+FFFD
             String h = host != null ? text(host) : SystemFacts.hostname();
-            List<String> tags = this.tags.stream().map(BackupCommand::text).toList();
+            if (h.isEmpty()) {
+                throw new HavenException(ErrorCode.USAGE, "--host is empty");
+            }
+            List<String> tags = Tags.parse(this.tags.stream().map(BackupCommand::text).toList());
             repo.register("backup", h);
             repo.loadIndexInBackground();
             Repository.SnapshotEntry parentSnap = findParent(repo, h, resolved);
@@ -103,8 +109,35 @@ final class BackupCommand extends RepoCommand {
         }
     }
 
+    /**
+     * A PATH argument. One ending in '/' or '/.' names a directory, as in POSIX: a symbolic link
+     * to a directory so given is backed up as that directory (recorded under its real path);
+     * without the slash the link itself is backed up. Anything else so given must be a directory.
+     */
+    private Path backupPath(String arg) {
+        Path p = env().resolve(arg);
+        if (arg.endsWith("/") || arg.endsWith("/.")) {
+            if (Files.isSymbolicLink(p)) {
+                try {
+                    p = p.toRealPath();
+                } catch (java.io.IOException e) {
+                    throw new HavenException(ErrorCode.NOT_FOUND, "cannot back up " + shown(arg) + ": the symbolic link leads nowhere ("
+                            + io.haven.core.IoReasons.of(e) + ")");
+                }
+            }
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw new HavenException(ErrorCode.USAGE, "cannot back up " + shown(arg) + ": not a directory");
+            }
+        }
+        return p;
+    }
+
+    private static String shown(String arg) {
+        return FileNames.display(FileNames.bytes(arg));
+    }
+
     private static String text(String arg) {
-        return new String(io.haven.repository.fs.FileNames.bytes(arg), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(FileNames.bytes(arg), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private Repository.SnapshotEntry findParent(Repository repo, String h, List<Path> resolved) {

@@ -1,5 +1,7 @@
 package io.haven.cli;
 
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
 import io.haven.repository.fs.FileNames;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -58,6 +60,11 @@ public record Env(Map<String, String> vars, Path workingDir, PrintStream out, Pr
      * its bytes in the form of {@link FileNames#string(byte[])}; the path is made of those bytes.
      */
     public Path resolve(String path) {
+        if (path.isEmpty()) {
+            // "" is no path: taken as the working directory, an unset variable in a script
+            // ('--target "$T"') would back up, or with --sync empty, the wrong directory
+            throw new HavenException(ErrorCode.USAGE, "an empty path was given (an unset variable?); use '.' for the current directory");
+        }
         // from bytes also when the text is valid: in a C locale the JDK cannot encode 'café'
         Path p = holdsBytes(path) || FileNames.exact() ? FileNames.path(FileNames.bytes(path)) : Path.of(path);
         return workingDir.resolve(p).toAbsolutePath().normalize();

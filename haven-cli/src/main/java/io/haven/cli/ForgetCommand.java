@@ -51,7 +51,7 @@ final class ForgetCommand extends RepoCommand {
 
     @Option(names = "--host", paramLabel = "HOST", description = "Only consider snapshots of this host.")
     String host;
-    @Option(names = "--tag", paramLabel = "TAG", description = "Only consider snapshots with this tag.")
+    @Option(names = "--tag", paramLabel = "TAG", description = "Only consider snapshots with this tag ('a,b': with both).")
     String tag;
 
     @Option(names = {"-n", "--dry-run"}, description = "Show what would be removed and why each kept snapshot is kept; change nothing.")
@@ -84,7 +84,7 @@ final class ForgetCommand extends RepoCommand {
             } else {
                 List<Repository.SnapshotEntry> all = new ArrayList<>();
                 for (Repository.SnapshotEntry e : repo.snapshots()) {
-                    if ((host == null || e.snapshot().host().equals(host)) && (tag == null || e.snapshot().tags().contains(tag))) {
+                    if ((host == null || e.snapshot().host().equals(host)) && (tag == null || e.snapshot().tags().containsAll(Tags.parse(List.of(tag))))) {
                         all.add(e);
                     }
                 }

@@ -59,16 +59,19 @@ final class InitCommand extends RepoCommand {
                 if (s.findAny().isPresent()) {
                     throw new HavenException(ErrorCode.REPOSITORY_EXISTS, Files.exists(dir.resolve("config"))
                             ? "a repository already exists at " + dir
-                            : dir + " is not empty; choose an empty or new directory");
+                            : Files.isDirectory(dir.resolve("keys"))
+                                    ? dir + " holds keys but no config, as an interrupted 'haven init' leaves it;"
+                                            + " if it holds nothing else you need, remove it and run 'haven init' again"
+                                    : dir + " is not empty; choose an empty or new directory");
                 }
             } catch (IOException e) {
-                throw new HavenException(ErrorCode.IO, "cannot read " + dir + ": " + e.getMessage(), e);
+                throw new HavenException(ErrorCode.IO, "cannot read " + dir + ": " + io.haven.core.IoReasons.of(e), e);
             }
         } else {
             try {
                 Files.createDirectories(dir);
             } catch (IOException e) {
-                throw new HavenException(ErrorCode.IO, "cannot create " + dir + ": " + e.getMessage(), e);
+                throw new HavenException(ErrorCode.IO, "cannot create " + dir + ": " + io.haven.core.IoReasons.of(e), e);
             }
         }
     }

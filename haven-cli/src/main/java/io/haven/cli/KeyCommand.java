@@ -38,7 +38,7 @@ final class KeyCommand implements Runnable {
             if (pw != null) {
                 return pw.toCharArray();
             }
-            return prompt("new password", true);
+            return prompt("new password", true, "set HAVEN_NEW_PASSWORD or use --new-password-file");
         }
     }
 

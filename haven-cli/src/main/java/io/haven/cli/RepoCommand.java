@@ -47,6 +47,10 @@ abstract class RepoCommand implements Callable<Integer> {
         if (loc == null) {
             throw new HavenException(ErrorCode.USAGE, "no repository given: use --repo LOCATION or set HAVEN_REPO");
         }
+        if (loc.isEmpty()) {
+            throw new HavenException(ErrorCode.USAGE, "the repository location is empty (" + (main().repo != null ? "--repo ''" : "HAVEN_REPO is set but empty")
+                    + "); give a directory or s3: location");
+        }
         return loc;
     }
 
@@ -124,15 +128,19 @@ abstract class RepoCommand implements Callable<Integer> {
             }
             return s.toCharArray();
         } catch (IOException e) {
-            throw new HavenException(ErrorCode.USAGE, "cannot read password file " + p + ": " + e.getMessage(), e);
+            throw new HavenException(ErrorCode.USAGE, "cannot read password file " + p + ": " + io.haven.core.IoReasons.of(e), e);
         }
     }
 
     char[] prompt(String what, boolean confirm) {
+        return prompt(what, confirm, "set HAVEN_PASSWORD or HAVEN_PASSWORD_FILE, or use --password-file");
+    }
+
+    /** {@code whereElse}: how to give it without a terminal, for the error when there is none. */
+    char[] prompt(String what, boolean confirm, String whereElse) {
         var console = System.console();
         if (console == null || !env().terminal()) {
-            throw new HavenException(ErrorCode.USAGE, "no " + what
-                    + ": set HAVEN_PASSWORD or HAVEN_PASSWORD_FILE, or use --password-file (no terminal to ask on)");
+            throw new HavenException(ErrorCode.USAGE, "no " + what + ": " + whereElse + " (no terminal to ask on)");
         }
         char[] pw = console.readPassword("Enter %s: ", what);
         if (pw == null || pw.length == 0) {
@@ -153,8 +161,7 @@ abstract class RepoCommand implements Callable<Integer> {
         try {
             // fail on a missing repository before asking for a password
             if (b.stat("config").isEmpty()) {
-                throw new HavenException(ErrorCode.REPOSITORY_NOT_FOUND, "no repository at " + b.location()
-                        + " (create one with 'haven init')");
+                throw Repository.notFound(b);
             }
             pw = password(false);
             b = withCache(b);

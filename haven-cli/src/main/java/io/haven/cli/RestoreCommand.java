@@ -109,6 +109,7 @@ final class RestoreCommand extends RepoCommand {
                     out.put("changes", changes);
                 }
                 out.put("duration_seconds", r.durationSeconds());
+                out.put("skipped", r.skipped());
                 out.put("warnings", r.warnings());
                 println(Output.toJson(out));
             } else if (sync) {
@@ -133,7 +134,9 @@ final class RestoreCommand extends RepoCommand {
                     println("  note: " + w);
                 }
             }
+            // entries the target cannot hold were left out (named in the warnings): like a backup
+            // with missed files, the restore is incomplete
+            return r.skipped() > 0 ? Main.EXIT_PARTIAL : Main.EXIT_OK;
         }
-        return Main.EXIT_OK;
     }
 }

@@ -15,7 +15,7 @@ final class SnapshotsCommand extends RepoCommand {
     @Option(names = "--host", paramLabel = "HOST", description = "Only snapshots of this host.")
     String host;
 
-    @Option(names = "--tag", paramLabel = "TAG", description = "Only snapshots with this tag.")
+    @Option(names = "--tag", paramLabel = "TAG", description = "Only snapshots with this tag ('a,b': with both).")
     String tag;
 
     @Override
@@ -23,7 +23,7 @@ final class SnapshotsCommand extends RepoCommand {
         try (Repository repo = openRepository()) {
             List<Repository.SnapshotEntry> all = new ArrayList<>();
             for (Repository.SnapshotEntry e : repo.snapshots()) {
-                if ((host == null || e.snapshot().host().equals(host)) && (tag == null || e.snapshot().tags().contains(tag))) {
+                if ((host == null || e.snapshot().host().equals(host)) && (tag == null || e.snapshot().tags().containsAll(Tags.parse(List.of(tag))))) {
                     all.add(e);
                 }
             }

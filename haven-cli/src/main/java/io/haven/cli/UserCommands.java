@@ -45,7 +45,7 @@ final class UserCommands {
         public Integer call() {
             String pw = env().get("HAVEN_USER_PASSWORD");
             JsonNode r = api().post("/api/v1/users", Map.of("username", name, "role", role, "password",
-                    pw != null ? pw : new String(prompt("password for " + name, true))));
+                    pw != null ? pw : new String(prompt("password for " + name, true, "set HAVEN_USER_PASSWORD"))));
             print(r, () -> println("user " + r.get("username").asText() + " (" + r.get("role").asText() + ") created"));
             return Main.EXIT_OK;
         }
@@ -92,10 +92,10 @@ final class UserCommands {
             Map<String, Object> b = new LinkedHashMap<>();
             if (who.equals(l.username())) {
                 String cur = env().get("HAVEN_SERVER_PASSWORD");
-                b.put("currentPassword", cur != null ? cur : new String(prompt("current password of " + who, false)));
+                b.put("currentPassword", cur != null ? cur : new String(prompt("current password of " + who, false, "set HAVEN_SERVER_PASSWORD")));
             }
             String pw = env().get("HAVEN_USER_PASSWORD");
-            b.put("password", pw != null ? pw : new String(prompt("new password of " + who, true)));
+            b.put("password", pw != null ? pw : new String(prompt("new password of " + who, true, "set HAVEN_USER_PASSWORD")));
             JsonNode r = api().post("/api/v1/users/" + ApiClient.q(who) + "/password", b);
             print(r, () -> println("password of " + who + " changed"));
             return Main.EXIT_OK;

@@ -338,4 +338,42 @@ class CommandsIT {
         assertThat(haven.run("backup", tmp.resolve("does-not-exist").toString()).expect(1).err())
                 .contains("does not exist");
     }
+
+    @Test
+    void operatorMistakesAreRefusedOrDoneAsMeant() throws Exception {
+        // an empty path (an unset variable in a script) is not the current directory
+        assertThat(haven.run("backup", "").expect(1).err()).contains("empty path");
+        haven.run("backup", src.toString()).expect(0);
+        assertThat(haven.run("restore", "latest", "--target", "", "--sync").expect(1).err()).contains("empty path");
+        assertThat(haven.run("--repo", "", "snapshots").expect(1).err()).contains("repository location is empty");
+
+        // tags: 'a,b' is two tags, as the list shows them; an empty one is refused
+        haven.run("backup", "--tag", "a,b", "--tag", "c", src.toString()).expect(0);
+        JsonNode last = json(haven.run("snapshots", "--json").expect(0).out()).get(1);
+        assertThat(last.get("tags").toString()).isEqualTo("[\"a\",\"b\",\"c\"]");
+        assertThat(json(haven.run("snapshots", "--json", "--tag", "c,a").expect(0).out())).hasSize(1);
+        assertThat(json(haven.run("snapshots", "--json", "--tag", "a,x").expect(0).out())).isEmpty();
+        assertThat(haven.run("backup", "--tag", "", src.toString()).expect(1).err()).contains("empty tag");
+        assertThat(haven.run("backup", "--host", "", src.toString()).expect(1).err()).contains("--host is empty");
+
+        // a symbolic link to a directory: with a trailing slash the directory, without it the link
+        Path link = Files.createSymbolicLink(tmp.resolve("lnk"), src);
+        JsonNode viaSlash = json(haven.run("backup", "--json", link + "/").expect(0).out());
+        assertThat(viaSlash.get("total_files").asLong()).isEqualTo(42);
+        assertThat(json(haven.run("snapshots", "--json").expect(0).out()).get(2).get("paths").get(0).asText())
+                .isEqualTo(src.toString());
+        JsonNode linkItself = json(haven.run("backup", "--json", link.toString()).expect(0).out());
+        assertThat(linkItself.get("total_files").asLong()).isZero();
+        assertThat(haven.run("backup", src.resolve("notes.txt") + "/").expect(1).err()).contains("not a directory");
+
+        // a new password comes from HAVEN_NEW_PASSWORD or --new-password-file: the error says so
+        assertThat(haven.run("key", "add", "--kdf-memory", "8").expect(1).err()).contains("HAVEN_NEW_PASSWORD", "--new-password-file");
+
+        // a directory an interrupted init left (keys, no config) is named as such
+        Path half = tmp.resolve("half");
+        new HavenCli(half, "pw").run("init", "--kdf-memory", "8").expect(0);
+        Files.delete(half.resolve("config"));
+        assertThat(new HavenCli(half, "pw").run("snapshots").expect(1).err()).contains("interrupted 'haven init'");
+        assertThat(new HavenCli(half, "pw").run("init").expect(1).err()).contains("interrupted 'haven init'");
+    }
 }

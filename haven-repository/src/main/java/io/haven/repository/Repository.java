@@ -111,8 +111,7 @@ public final class Repository implements AutoCloseable {
      */
     public static Repository open(Backend backend, char[] password, InstantSource clock, SecureRandom random) {
         if (backend.stat("config").isEmpty()) {
-            throw new HavenException(ErrorCode.REPOSITORY_NOT_FOUND, "no repository at " + backend.location()
-                    + " (create one with 'haven init')");
+            throw notFound(backend);
         }
         Config config = Json.read(backend.read("config"), Config.class, "repository config").validate();
         List<String> keys = backend.list("keys");
@@ -128,6 +127,14 @@ public final class Repository implements AutoCloseable {
         }
         throw new HavenException(ErrorCode.WRONG_PASSWORD, "wrong password: no key of the repository at "
                 + backend.location() + " opens with it");
+    }
+
+    /** The error for a location without a repository config, naming what an interrupted init leaves. */
+    public static HavenException notFound(Backend backend) {
+        return new HavenException(ErrorCode.REPOSITORY_NOT_FOUND, backend.list("keys").isEmpty()
+                ? "no repository at " + backend.location() + " (create one with 'haven init')"
+                : "no repository at " + backend.location() + ": it holds keys but no config, as an interrupted"
+                        + " 'haven init' leaves it (no data is written before the config); remove it and run 'haven init' again");
     }
 
     private static String writeKey(Backend backend, KeyFile kf) {

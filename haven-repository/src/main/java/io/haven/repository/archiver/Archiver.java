@@ -20,9 +20,7 @@ import io.haven.repository.tree.Tree;
 import io.haven.repository.tree.Xattr;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -97,8 +95,13 @@ public final class Archiver {
         long started = System.nanoTime();
         Instant time = options.time() != null ? options.time() : repo.clock().instant();
         for (Path p : options.paths()) {
-            if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
                 throw new HavenException(ErrorCode.NOT_FOUND, "cannot back up " + display(p) + ": it does not exist");
+            } catch (IOException e) {
+                // an unreadable directory on the way: say so, not that the path does not exist
+                throw new HavenException(ErrorCode.IO, "cannot back up " + display(p) + ": " + reason(e), e);
             }
         }
         Thread estimator = null;
@@ -371,6 +374,7 @@ public final class Archiver {
         private Node[] nodes = new Node[0];
         private List<Xattr> xattrs = List.of();
         private boolean listingFailed;
+        private boolean vanished;
 
         /** {@code prevTree}: the parent snapshot's listing when known, else loaded from {@code prev}. */
         DirTask(CountedCompleter<?> parent, Node[] into, int slot, Path dir, byte[] name, FileStat st, Node prev,
@@ -396,6 +400,8 @@ public final class Archiver {
                 ds = Files.newDirectoryStream(dir);
             } catch (IOException e) {
                 miss(dir, e);
+                // one that vanished is left out; one that cannot be read is kept without its contents
+                vanished = e instanceof NoSuchFileException;
             }
             try {
                 // entries are examined and small files opened relative to the open directory
@@ -449,6 +455,10 @@ public final class Archiver {
 
         @Override
         public void onCompletion(CountedCompleter<?> caller) {
+            if (vanished) {
+                counters.dirs.decrementAndGet();
+                return;
+            }
             List<Node> list = new ArrayList<>(nodes.length);
             for (Node n : nodes) {
                 if (n != null) {
@@ -634,16 +644,10 @@ public final class Archiver {
     }
 
     static String reason(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
         if (e instanceof NoSuchFileException) {
             return "vanished during the backup";
         }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return io.haven.core.IoReasons.of(e);
     }
 
     private static String display(Path p) {

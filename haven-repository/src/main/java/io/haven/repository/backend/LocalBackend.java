@@ -9,7 +9,6 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.LinkOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -252,10 +251,6 @@ public final class LocalBackend implements Backend {
     }
 
     static HavenException io(String what, IOException e) {
-        String reason = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason() : e.getMessage();
-        if (reason != null && reason.contains("No space left")) {
-            return new HavenException(ErrorCode.IO, what + ": no space left on device", e);
-        }
-        return new HavenException(ErrorCode.IO, what + ": " + (reason == null ? e.getClass().getSimpleName() : reason), e);
+        return new HavenException(ErrorCode.IO, what + ": " + io.haven.core.IoReasons.of(e), e);
     }
 }

@@ -38,7 +38,7 @@ public record CacheConfig(int version, String main, @JsonProperty("max_size") lo
             Files.move(tmp, dir.resolve(FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new HavenException(ErrorCode.IO, "cannot write " + dir.resolve(FILE) + ": " + e.getMessage(), e);
+            throw new HavenException(ErrorCode.IO, "cannot write " + dir.resolve(FILE) + ": " + io.haven.core.IoReasons.of(e), e);
         }
     }
 }

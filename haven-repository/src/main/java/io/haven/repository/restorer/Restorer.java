@@ -21,7 +21,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -108,10 +107,12 @@ public final class Restorer {
      * @param bytesWritten bytes of file content written (a hard-link group's once)
      * @param metadataUpdated a sync: entries kept in place whose metadata was set again
      * @param changes a sync dry run: what would change, deletions first; otherwise empty
+     * @param skipped entries not restored because the target cannot hold them (a path longer than
+     *     Linux allows); named in {@code warnings}
      */
     public record Result(long files, long dirs, long symlinks, long others, long bytes, long hardlinks,
             List<String> warnings, double durationSeconds, long filesWritten, long filesKept, long deleted,
-            long bytesWritten, long metadataUpdated, List<Change> changes) {}
+            long bytesWritten, long metadataUpdated, List<Change> changes, long skipped) {}
 
     /**
      * One change of a sync: {@code +} written (created, rewritten or linked), {@code M} kept with
@@ -166,6 +167,12 @@ public final class Restorer {
         boolean targetMetadata;
     }
 
+    /** Linux's PATH_MAX: bytes of a path, with its terminating NUL. */
+    static final int PATH_MAX = 4096;
+    /** Entries left out by the plan because their path in the target is too long, and one of them. */
+    private long skipped;
+    private String skippedExample;
+
     /** The directory node restored as the target itself (SNAPSHOT:PATH of a directory), or null. */
     private Node targetNode;
     /** SNAPSHOT:PATH of a single non-directory entry, restored by its name into the target. */
@@ -174,6 +181,11 @@ public final class Restorer {
     public Result run(Repository.SnapshotEntry snapshot) {
         long started = System.nanoTime();
         List<Entry> entries = plan(snapshot);
+        if (skipped > 0) {
+            warnings.add(skipped + " entr" + (skipped == 1 ? "y" : "ies") + " not restored: the path in the target would be longer"
+                    + " than the " + (PATH_MAX - 1) + " bytes Linux allows (with what is inside), e.g. " + skippedExample
+                    + "; restore it with SNAPSHOT:PATH into a shorter target");
+        }
         Sync sync = options.sync() ? compareWithTarget(entries) : null;
         decideFiles(entries, sync);
         long files = 0;
@@ -222,11 +234,11 @@ public final class Restorer {
         if (options.dryRun()) {
             List<Change> changes = sync == null ? List.of() : changes(entries, sync);
             return new Result(files, dirs, links, others, bytes, hardlinks, List.copyOf(warnings), seconds(started),
-                    filesWritten, filesKept, sync == null ? 0 : sync.deleteCount, bytesWritten, metadata, changes);
+                    filesWritten, filesKept, sync == null ? 0 : sync.deleteCount, bytesWritten, metadata, changes, skipped);
         }
         write(entries, sync);
         return new Result(files, dirs, links, others, bytes, hardlinks, List.copyOf(warnings), seconds(started),
-                filesWritten, filesKept, counters.deleted.get(), bytesWritten, metadata, List.of());
+                filesWritten, filesKept, counters.deleted.get(), bytesWritten, metadata, List.of(), skipped);
     }
 
     /**
@@ -326,6 +338,13 @@ public final class Restorer {
                         + "': it would be written outside the target");
             }
             String snapPath = snapDir + "/" + n.displayName();
+            if (FileNames.bytes(path).length >= PATH_MAX) {
+                // the kernel refuses such a path: skip it (and all below it), restore the rest
+                if (skipped++ == 0) {
+                    skippedExample = snapPath;
+                }
+                continue;
+            }
             byte[] snapBytes = concat(snapDirBytes, n.name());
             if (!excludes.isEmpty() && excludes.matches(snapBytes, n.name())) {
                 continue;
@@ -1396,13 +1415,7 @@ public final class Restorer {
     }
 
     private static String reason(IOException e) {
-        if (e instanceof FileAlreadyExistsException) {
-            return "already exists";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return io.haven.core.IoReasons.of(e);
     }
 
     private static boolean isRoot() {

@@ -11,6 +11,7 @@ import io.haven.repository.Repository;
 import io.haven.repository.RepositoryWriter;
 import io.haven.repository.backend.LocalBackend;
 import io.haven.repository.snapshot.Snapshot;
+import io.haven.repository.fs.FileNames;
 import io.haven.repository.tree.Node;
 import io.haven.repository.tree.NodeType;
 import io.haven.repository.tree.Tree;
@@ -256,5 +257,32 @@ class RestorerTest {
             assertThat(Restorer.majorMinor(makedev(c[0], c[1]))).as(c[0] + "," + c[1]).containsExactly(c[0], c[1]);
         }
         assertThat(makedev(7, 200)).isEqualTo(1992);
+    }
+
+    @Test
+    void anEntryWhosePathTheTargetCannotHoldIsSkippedAndTheRestRestored() throws IOException {
+        // a chain of directories whose path is longer than Linux allows, as a backup can store it
+        // (it reads such trees relative to each directory), beside an ordinary file
+        RepositoryWriter writer = repo.newWriter();
+        BlobId chunk = saveData(writer);
+        Tree deepest = new Tree(List.of(file(utf8("deep.txt"), chunk, CONTENT.length)));
+        BlobId below = writer.saveTree(deepest.encode());
+        for (int i = 0; i < 20; i++) {
+            String name = String.format("%02d", i) + "x".repeat(240);
+            below = writer.saveTree(new Tree(List.of(dir(utf8(name), below))).encode());
+        }
+        Tree root = new Tree(List.of(file(utf8("hello.txt"), chunk, CONTENT.length), dir(utf8("deep"), below)));
+        Repository.SnapshotEntry snap = snapshotOf(root, writer);
+        Path target = work.resolve("target");
+
+        Restorer.Result r = new Restorer(repo, options(target)).run(snap);
+
+        assertThat(target.resolve("hello.txt")).hasBinaryContent(CONTENT);
+        assertThat(r.skipped()).isEqualTo(1);
+        assertThat(r.warnings()).singleElement().asString().contains("1 entry not restored", "longer than the 4095 bytes");
+        // the directories that fit were restored, the one that would not was left out with all below it
+        try (Stream<Path> s = Files.walk(target)) {
+            assertThat(s.mapToInt(p -> FileNames.bytes(p).length).max().orElseThrow()).isLessThan(Restorer.PATH_MAX);
+        }
     }
 }
