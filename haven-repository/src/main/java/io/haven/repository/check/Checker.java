@@ -162,9 +162,13 @@ public final class Checker {
                 errors.add("pack " + name + " is truncated (" + size.get() + " bytes, index needs at least " + min + ")");
             }
         }
+        // a running backup's packs are not indexed until its index file is written
+        boolean writing = !repo.backend().list("writers").isEmpty();
         for (String name : stored) {
             if (!indexed.containsKey(name)) {
-                warnings.add("pack " + name + " is not in any index (left by an interrupted backup; harmless)");
+                warnings.add("pack " + name + " is not in any index " + (writing
+                        ? "(yet: a backup is running or was interrupted; harmless)"
+                        : "(left by an interrupted backup; harmless, 'haven prune' removes it)"));
             }
         }
         try {
