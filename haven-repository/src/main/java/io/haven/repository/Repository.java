@@ -387,13 +387,42 @@ public final class Repository implements AutoCloseable {
             synchronized (this) {
                 i = index;
                 if (i == null) {
-                    i = loadIndex();
+                    i = loadIndexAgainIfAFileVanishes();
                     index = i;
                 }
             }
         }
         return i;
     }
+
+    /** How often {@link #index()} lists the index files again when one vanished before it was read. */
+    static final int INDEX_LOAD_ATTEMPTS = 5;
+
+    /**
+     * {@link #loadIndex()}, started over (condemned sets, listing, files) when an index file that
+     * was listed is gone when it is read: a prune rewrote it, and since it writes the replacement
+     * before it deletes the original, a new listing has the replacement. Records in
+     * {@link #indexListedAt} when the listing of the index returned began.
+     */
+    private Index loadIndexAgainIfAFileVanishes() {
+        for (int attempt = 1; ; attempt++) {
+            long started = System.nanoTime();
+            try {
+                Index i = loadIndex();
+                indexListedAt = started;
+                return i;
+            } catch (HavenException e) {
+                if (e.code() != ErrorCode.NOT_FOUND || attempt >= INDEX_LOAD_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** {@link System#nanoTime()} before the loaded index's condemned sets and index files were listed. */
+    private volatile long indexListedAt;
+    /** Packs found missing although an index listed after that still names them: really missing. */
+    private final Set<String> packsMissing = ConcurrentHashMap.newKeySet();
 
     /**
      * Starts loading the index on a thread of its own, so that work that does not need it (such
@@ -625,7 +654,85 @@ public final class Repository implements AutoCloseable {
         return loadBlob(id, loc);
     }
 
+    /**
+     * Loads blob {@code id} from {@code loc}, authenticated. When the pack is not there, a process
+     * that reads without writing looks for the blob where the index files now put it: see
+     * {@link #loadMovedBlob}.
+     *
+     * @throws HavenException NOT_FOUND when the blob is in no pack the repository holds, CORRUPT
+     *     on any authentication or hash mismatch
+     */
     public byte[] loadBlob(BlobId id, Index.Location loc) {
+        try {
+            return loadBlobAt(id, loc);
+        } catch (HavenException e) {
+            if (e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            return loadMovedBlob(id, loc, e);
+        }
+    }
+
+    /**
+     * Reads blob {@code id} where the index files put it now, after reading it at {@code gone}
+     * failed with {@code notFound}: a prune that ran since this process loaded its index may
+     * have copied the blob into a new pack and deleted the old one. Prune writes the new copy and
+     * the index files that name it before it deletes a pack, and deletes no blob that a
+     * snapshot it listed needs; so when a pack is missing, an index loaded after that tells
+     * where the blob went, or that no snapshot needs it any more. The index is loaded again once
+     * for failures that happened before its listing began, not once per failure.
+     *
+     * <p>Only for readers (restore, check, ls, diff): a process that registered as a writer
+     * keeps its index, which its {@link RepositoryWriter} and its writer marker depend on
+     * (docs/maintenance.md); for it {@code notFound} is thrown as it is.
+     *
+     * @throws HavenException NOT_FOUND when the index loaded again still names the missing pack
+     *     ({@code notFound}: data is missing) or no longer names the blob at all (a prune removed
+     *     it: no snapshot needed it any more); CORRUPT as {@link #loadBlob(BlobId)}
+     */
+    public byte[] loadMovedBlob(BlobId id, Index.Location gone, HavenException notFound) {
+        long failedAt = System.nanoTime();
+        Index.Location at = gone;
+        HavenException failure = notFound;
+        for (int attempt = 1; attempt <= INDEX_LOAD_ATTEMPTS; attempt++) {
+            if (registration != null || packsMissing.contains(at.packName())) {
+                break;
+            }
+            Index current;
+            synchronized (this) {
+                current = index;
+                if (current == null || indexListedAt - failedAt < 0) {
+                    // listed before the pack was found missing: list again (decoded trees stay valid)
+                    index = null;
+                    current = index();
+                }
+            }
+            Index.Location now = current.lookup(id);
+            if (now == null) {
+                throw new HavenException(ErrorCode.NOT_FOUND, at.type().directory() + " blob " + id.shortHex()
+                        + " is no longer in the repository: its pack " + at.packName() + " was deleted while this command ran, and no index file names the blob"
+                        + " any more (a prune removed it because no snapshot needed it; was the snapshot forgotten meanwhile?)",
+                        notFound);
+            }
+            if (now.pack().equals(at.pack())) {
+                packsMissing.add(at.packName());
+                break;
+            }
+            try {
+                return loadBlobAt(id, now);
+            } catch (HavenException e) {
+                if (e.code() != ErrorCode.NOT_FOUND) {
+                    throw e;
+                }
+                failure = e; // moved again by a later prune
+                at = now;
+                failedAt = System.nanoTime();
+            }
+        }
+        throw failure;
+    }
+
+    private byte[] loadBlobAt(BlobId id, Index.Location loc) {
         try {
             return openBlob(id, loc, backend.read(loc.packName(), loc.offset(), loc.length()), 0);
         } catch (HavenException e) {

@@ -1,5 +1,6 @@
 package io.haven.repository.check;
 
+import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.repository.BlobId;
 import io.haven.repository.Repository;
@@ -44,6 +45,8 @@ public final class Checker {
     private volatile long bytesTotal = -1;
     /** Stored sizes of the indexed packs, as examined before reading. */
     private final Map<String, Long> packSizes = new ConcurrentHashMap<>();
+    /** Packs that were listed but gone when read whole. */
+    private final List<String> vanished = Collections.synchronizedList(new ArrayList<>());
 
     private final Subset subset;
 
@@ -126,14 +129,7 @@ public final class Checker {
         // snapshots are listed before the index files are read: a backup writes its index files
         // before its snapshot, so a backup that ends meanwhile cannot look like missing data
         List<String> snapshotNames = repo.backend().list("snapshots");
-        Index index = new Index();
-        for (String name : repo.backend().list("index")) {
-            try {
-                repo.readIndexFile(name).forEach(index::add);
-            } catch (HavenException e) {
-                errors.add("index file " + name + ": " + e.getMessage());
-            }
-        }
+        Index index = readIndex(true);
         int[][] byPack = index.entriesByPack();
         Map<String, Integer> indexed = new HashMap<>();
         for (int p = 0; p < byPack.length; p++) {
@@ -141,15 +137,16 @@ public final class Checker {
         }
         Set<String> stored = new HashSet<>(repo.backend().list("data"));
         stored.addAll(repo.backend().list("tree"));
+        List<String> missing = new ArrayList<>();
         for (int p = 0; p < byPack.length; p++) {
             String name = index.packName(p);
             if (!stored.contains(name)) {
-                errors.add("pack " + name + " is in the index but missing from the repository");
+                missing.add(name);
                 continue;
             }
             var size = repo.backend().stat(name).map(io.haven.repository.backend.Backend.ObjectInfo::size);
             if (size.isEmpty()) {
-                errors.add("pack " + name + " is in the index but missing from the repository");
+                missing.add(name);
                 continue;
             }
             long min = 4;
@@ -162,10 +159,15 @@ public final class Checker {
                 errors.add("pack " + name + " is truncated (" + size.get() + " bytes, index needs at least " + min + ")");
             }
         }
+        List<String> unindexed = stored.stream().filter(n -> !indexed.containsKey(n)).sorted().toList();
+        Set<String> indexedNow = missing.isEmpty() && unindexed.isEmpty() ? Set.of() : packsIndexedNow();
+        for (String name : stillIndexed(missing, indexedNow)) {
+            errors.add("pack " + name + " is in the index but missing from the repository");
+        }
         // a running backup's packs are not indexed until its index file is written
-        boolean writing = !repo.backend().list("writers").isEmpty();
-        for (String name : stored) {
-            if (!indexed.containsKey(name)) {
+        boolean writing = !unindexed.isEmpty() && !repo.backend().list("writers").isEmpty();
+        for (String name : unindexed) {
+            if (!indexedNow.contains(name)) { // else a prune or backup indexed it after the index was read
                 warnings.add("pack " + name + " is not in any index " + (writing
                         ? "(yet: a backup is running or was interrupted; harmless)"
                         : "(left by an interrupted backup; harmless, 'haven prune' removes it)"));
@@ -194,16 +196,76 @@ public final class Checker {
                 continue;
             }
             snapshots++;
-            walk(index, s.id().shortHex(), "", BlobId.parse(s.snapshot().tree()), seenTrees);
+            walk(index, name, s.id().shortHex(), "", BlobId.parse(s.snapshot().tree()), seenTrees);
         }
         if (readData) {
             readPacks(index, stored, indexed, byPack);
+            for (String name : stillIndexed(vanished, vanished.isEmpty() ? Set.of() : packsIndexedNow())) {
+                errors.add("pack " + name + " is in the index but missing from the repository");
+            }
+        }
+        int pruned = missing.size() + vanished.size();
+        if (pruned > 0) {
+            warnings.add(pruned + " pack(s) were deleted by a prune while check ran and are no longer in the index;"
+                    + " not an error");
         }
         return new Result(List.copyOf(errors), List.copyOf(warnings), snapshots, seenTrees.size(), indexed.size(),
                 index.blobCount(), bytesRead.get());
     }
 
-    private void walk(Index index, String snap, String path, BlobId treeId, Set<BlobId> seen) {
+    /**
+     * Reads every index file into one index. When a listed file is gone by the time it is read
+     * (a prune rewrote it: it writes the replacement first), starts over with a new listing, so
+     * that the replacement is not missed. {@code report}: damaged files are errors.
+     */
+    private Index readIndex(boolean report) {
+        for (int attempt = 1; ; attempt++) {
+            Index index = new Index();
+            List<String> damaged = new ArrayList<>();
+            boolean vanishedFile = false;
+            for (String name : repo.backend().list("index")) {
+                try {
+                    repo.readIndexFile(name).forEach(index::add);
+                } catch (HavenException e) {
+                    if (e.code() == ErrorCode.NOT_FOUND && attempt < 5) {
+                        vanishedFile = true;
+                        break;
+                    }
+                    damaged.add("index file " + name + ": " + e.getMessage());
+                }
+            }
+            if (!vanishedFile) {
+                if (report) {
+                    errors.addAll(damaged);
+                }
+                return index;
+            }
+        }
+    }
+
+    /** The packs that the index files, listed and read again now, name. */
+    private Set<String> packsIndexedNow() {
+        Index now = readIndex(false);
+        Set<String> named = new HashSet<>();
+        for (int p = 0; p < now.packCount(); p++) {
+            named.add(now.packName(p));
+        }
+        return named;
+    }
+
+    /**
+     * Of the packs found missing ({@code gone}), those that the index files, listed again after
+     * that ({@code indexedNow}), still name: really missing; they are removed from {@code gone}.
+     * The others were deleted by a prune that ran meanwhile, which rewrites every index file
+     * that names a pack before it deletes the pack (or were unindexed packs a prune removed).
+     */
+    private static List<String> stillIndexed(List<String> gone, Set<String> indexedNow) {
+        List<String> out = gone.stream().filter(indexedNow::contains).sorted().toList();
+        gone.removeAll(out);
+        return out;
+    }
+
+    private void walk(Index index, String snapName, String snap, String path, BlobId treeId, Set<BlobId> seen) {
         if (!seen.add(treeId)) {
             return;
         }
@@ -213,15 +275,19 @@ public final class Checker {
                 errors.add("snapshot " + snap + ": tree of " + (path.isEmpty() ? "/" : path) + " (" + treeId.shortHex() + ") is missing");
                 return;
             }
+            // a tree whose pack a prune deleted meanwhile is read where it went (Repository.loadMovedBlob)
             tree = Tree.decode(repo.loadBlob(treeId, index.lookup(treeId)), "tree " + treeId.shortHex());
         } catch (HavenException e) {
+            if (e.code() == ErrorCode.NOT_FOUND && repo.backend().stat(snapName).isEmpty()) {
+                return; // the snapshot was forgotten, and its data pruned, while check ran
+            }
             errors.add("snapshot " + snap + ": tree of " + (path.isEmpty() ? "/" : path) + ": " + e.getMessage());
             return;
         }
         for (Node n : tree.nodes()) {
             String p = path + "/" + n.displayName();
             if (n.type() == NodeType.DIR) {
-                walk(index, snap, p, n.subtree(), seen);
+                walk(index, snapName, snap, p, n.subtree(), seen);
             } else if (n.type() == NodeType.FILE) {
                 long size = 0;
                 boolean complete = true;
@@ -317,7 +383,11 @@ public final class Checker {
                 }
             }
         } catch (HavenException e) {
-            errors.add("pack " + name + ": " + e.getMessage());
+            if (e.code() == ErrorCode.NOT_FOUND) {
+                vanished.add(name); // an error only if the index files still name it (stillIndexed)
+            } else {
+                errors.add("pack " + name + ": " + e.getMessage());
+            }
         } finally {
             packsRead.incrementAndGet();
         }

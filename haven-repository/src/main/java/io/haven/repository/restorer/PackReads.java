@@ -97,12 +97,26 @@ final class PackReads {
         return requests;
     }
 
-    /** The payload of blob {@code id} at {@code loc}, authenticated. */
+    /**
+     * The payload of blob {@code id} at {@code loc}, authenticated. When its pack is gone (a prune
+     * that ran meanwhile moved the blob), from where the index files now put it.
+     */
     byte[] load(BlobId id, Index.Location loc) {
         Window w = find(loc);
         if (w == null) {
             return repo.loadBlob(id, loc);
         }
+        try {
+            return load(id, loc, w);
+        } catch (io.haven.core.HavenException e) {
+            if (e.code() != io.haven.core.ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            return repo.loadMovedBlob(id, loc, e);
+        }
+    }
+
+    private byte[] load(BlobId id, Index.Location loc, Window w) {
         CompletableFuture<byte[]> mine = null;
         CompletableFuture<byte[]> f;
         synchronized (this) {

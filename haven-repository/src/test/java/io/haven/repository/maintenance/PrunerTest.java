@@ -20,9 +20,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import io.haven.repository.check.Checker;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PrunerTest {
     @TempDir
@@ -226,6 +230,7 @@ class PrunerTest {
             }
         }
         try (Repository repo = fx.open()) {
+            assertThat(check(repo).warnings()).anySatisfy(w -> assertThat(w).contains("is not in any index"));
             assertThat(prune(repo, Duration.ZERO).orphansDeleted()).isGreaterThanOrEqualTo(1);
             assertThat(check(repo).errors()).isEmpty();
             assertThat(check(repo).warnings()).isEmpty();
@@ -249,6 +254,130 @@ class PrunerTest {
             assertThatThrownBy(() -> repo.saveSnapshot(snap)).isInstanceOfSatisfying(HavenException.class,
                     e -> assertThat(e.getMessage()).contains("could not announce itself").contains("not saved"));
             assertThat(repo.backend().list("snapshots")).isEmpty();
+        }
+    }
+
+    // ------------------------------------------------------------------ readers beside a prune
+
+    /**
+     * Two snapshots; the newer shares a directory's tree ({@code sub}) and file data ({@code a},
+     * {@code sub/kept}) with the older, which is forgotten: a prune then repacks the older's tree
+     * and data packs (the newer's blobs go into new packs) and deletes them. Returns what the
+     * newer one restores to.
+     */
+    private Map<String, String> twoSnapshotsTheOlderForgotten() throws Exception {
+        write(src.resolve("sub/kept"), 300_000, 5);
+        write(src.resolve("a"), 300_000, 1);
+        write(src.resolve("b"), 900_000, 2);
+        Archiver.Result first = backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        Files.delete(src.resolve("b"));
+        write(src.resolve("d"), 200_000, 4);
+        backup(fx.repoDir, src, Instant.parse("2026-01-02T00:00:00Z"));
+        try (Repository repo = fx.open()) {
+            forget(repo, first);
+        }
+        return contents(src);
+    }
+
+    /**
+     * A reader's view of the repository that runs a whole prune (another process, in effect) the
+     * first time the reader does {@code when}: {@code "read index/"}, {@code "read tree/"},
+     * {@code "read data/"} or {@code "list data"}. {@code remote}: the backend says it is not
+     * local disk (a restore then reads through PackReads). The prune's result lands in {@code pruned}.
+     */
+    private Repository readerWithPruneAt(String when, boolean remote, AtomicReference<Pruner.Result> pruned) {
+        io.haven.repository.backend.Backend racing = new io.haven.repository.backend.ForwardingBackend(
+                new io.haven.repository.backend.LocalBackend(fx.repoDir)) {
+            private void maybePrune(String what) {
+                if (what.startsWith(when) && pruned.get() == null) {
+                    synchronized (pruned) {
+                        if (pruned.get() == null) {
+                            try (Repository other = fx.open()) {
+                                pruned.set(prune(other, Duration.ZERO));
+                            }
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public boolean local() {
+                return !remote && super.local();
+            }
+
+            @Override
+            public List<String> list(String directory) {
+                maybePrune("list " + directory);
+                return super.list(directory);
+            }
+
+            @Override
+            public byte[] read(String name) {
+                maybePrune("read " + name);
+                return super.read(name);
+            }
+
+            @Override
+            public byte[] read(String name, long offset, int length) {
+                maybePrune("read " + name);
+                return super.read(name, offset, length);
+            }
+        };
+        return RepoFixture.open(racing);
+    }
+
+    private static void assertThePruneMovedData(AtomicReference<Pruner.Result> pruned) {
+        assertThat(pruned.get()).as("the prune ran").isNotNull();
+        assertThat(pruned.get().packsRepacked()).isGreaterThanOrEqualTo(2); // the older's tree pack and data pack
+        assertThat(pruned.get().packsDeleted()).isGreaterThanOrEqualTo(2);
+        assertThat(pruned.get().pendingSets()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}, remote {1}")
+    @CsvSource({"read tree/, false", "read tree/, true", "read data/, false", "read data/, true", "read index/, false"})
+    void aRestoreBesideAPruneFindsTheDataWhereThePruneMovedIt(String when, boolean remote) throws Exception {
+        Map<String, String> expected = twoSnapshotsTheOlderForgotten();
+        AtomicReference<Pruner.Result> pruned = new AtomicReference<>();
+        try (Repository reader = readerWithPruneAt(when, remote, pruned)) {
+            // "read tree/" and "read data/": the prune runs after the restore loaded its index,
+            // which names packs the prune deletes; "read index/": while it reads the index files
+            assertThat(restore(reader, reader.resolve("latest"), tmp, src)).isEqualTo(expected);
+        }
+        assertThePruneMovedData(pruned);
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isEmpty();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, read data {1}")
+    @CsvSource({"list data, false", "list data, true", "read index/, false", "read tree/, true", "read data/, true"})
+    void aCheckBesideAPruneReportsNoPackThePruneDeletedAsMissing(String when, boolean readData) throws Exception {
+        twoSnapshotsTheOlderForgotten();
+        AtomicReference<Pruner.Result> pruned = new AtomicReference<>();
+        try (Repository reader = readerWithPruneAt(when, false, pruned)) {
+            Checker.Result r = new Checker(reader, readData, 2).run();
+            assertThat(r.errors()).isEmpty();
+            assertThat(r.snapshots()).isEqualTo(1);
+            assertThat(r.warnings()).noneSatisfy(w -> assertThat(w).contains("not in any index")); // the prune's new packs
+            if (when.equals("list data")) {
+                assertThat(r.warnings()).anySatisfy(w -> assertThat(w).contains("deleted by a prune while check ran"));
+            }
+        }
+        assertThePruneMovedData(pruned);
+    }
+
+    @Test
+    void aPackThatIsReallyMissingIsStillAnErrorForCheckAndRestore() throws Exception {
+        twoSnapshotsTheOlderForgotten();
+        try (Repository repo = fx.open()) {
+            prune(repo, Duration.ZERO);
+            // every data pack left holds data of the snapshot that is left
+            repo.backend().delete(repo.backend().list("data").get(0));
+        }
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).anySatisfy(e -> assertThat(e).contains("in the index but missing"));
+            assertThatThrownBy(() -> restore(repo, repo.resolve("latest"), tmp, src)).isInstanceOfSatisfying(HavenException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
         }
     }
 }
