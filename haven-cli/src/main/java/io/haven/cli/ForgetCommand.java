@@ -42,7 +42,7 @@ final class ForgetCommand extends RepoCommand {
     int yearly;
     @Option(names = "--keep-within", paramLabel = "DURATION", description = "Keep all snapshots within DURATION of the group's newest (e.g. 7d, 1y6m, 36h).")
     String within;
-    @Option(names = "--keep-tag", paramLabel = "TAG", description = "Keep every snapshot with this tag (repeatable).")
+    @Option(names = "--keep-tag", paramLabel = "TAG", description = "Keep every snapshot with this tag (repeatable; 'a,b': with both).")
     List<String> keepTags = new ArrayList<>();
 
     @Option(names = "--group-by", paramLabel = "host,paths,tags", split = ",",
@@ -84,7 +84,7 @@ final class ForgetCommand extends RepoCommand {
             } else {
                 List<Repository.SnapshotEntry> all = new ArrayList<>();
                 for (Repository.SnapshotEntry e : repo.snapshots()) {
-                    if ((host == null || e.snapshot().host().equals(host)) && (tag == null || e.snapshot().tags().containsAll(Tags.parse(List.of(tag))))) {
+                    if ((host == null || e.snapshot().host().equals(host)) && (tag == null || e.snapshot().hasTags(tag))) {
                         all.add(e);
                     }
                 }

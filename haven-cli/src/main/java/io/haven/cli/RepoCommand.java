@@ -48,8 +48,8 @@ abstract class RepoCommand implements Callable<Integer> {
             throw new HavenException(ErrorCode.USAGE, "no repository given: use --repo LOCATION or set HAVEN_REPO");
         }
         if (loc.isEmpty()) {
-            throw new HavenException(ErrorCode.USAGE, "the repository location is empty (" + (main().repo != null ? "--repo ''" : "HAVEN_REPO is set but empty")
-                    + "); give a directory or s3: location");
+            // (an empty HAVEN_REPO counts as unset: Env.get)
+            throw new HavenException(ErrorCode.USAGE, "the repository location is empty (--repo ''); give a directory or an s3: location");
         }
         return loc;
     }

@@ -23,7 +23,7 @@ final class SnapshotsCommand extends RepoCommand {
         try (Repository repo = openRepository()) {
             List<Repository.SnapshotEntry> all = new ArrayList<>();
             for (Repository.SnapshotEntry e : repo.snapshots()) {
-                if ((host == null || e.snapshot().host().equals(host)) && (tag == null || e.snapshot().tags().containsAll(Tags.parse(List.of(tag))))) {
+                if ((host == null || e.snapshot().host().equals(host)) && (tag == null || e.snapshot().hasTags(tag))) {
                     all.add(e);
                 }
             }

@@ -46,6 +46,10 @@ public final class IoReasons {
             }
             return f.getClass().getSimpleName(); // its message is only the path
         }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e.getMessage() == null) {
+            return e.getClass().getSimpleName();
+        }
+        // FileChannel.write reports a full disk as a plain IOException
+        return e.getMessage().contains("No space left") ? "no space left on device" : e.getMessage();
     }
 }

@@ -701,7 +701,12 @@ public final class Repository implements AutoCloseable {
             Index current;
             synchronized (this) {
                 current = index;
-                if (current == null || indexListedAt - failedAt < 0) {
+                // an index loaded since (for another read that failed) may already know where the
+                // blob went: then no reload. Callers keep locations from the index they started
+                // with (check's, a restore's per file), so many reads can fail after one reload.
+                Index.Location known = current == null ? null : current.lookup(id);
+                boolean stale = known == null || known.pack().equals(at.pack());
+                if (stale && (current == null || indexListedAt - failedAt < 0)) {
                     // listed before the pack was found missing: list again (decoded trees stay valid)
                     index = null;
                     current = index();

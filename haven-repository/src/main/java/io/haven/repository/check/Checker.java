@@ -167,7 +167,7 @@ public final class Checker {
         // a running backup's packs are not indexed until its index file is written
         boolean writing = !unindexed.isEmpty() && !repo.backend().list("writers").isEmpty();
         for (String name : unindexed) {
-            if (!indexedNow.contains(name)) { // else a prune or backup indexed it after the index was read
+            if (indexedNow == null || !indexedNow.contains(name)) { // else a prune or backup indexed it after the index was read
                 warnings.add("pack " + name + " is not in any index " + (writing
                         ? "(yet: a backup is running or was interrupted; harmless)"
                         : "(left by an interrupted backup; harmless, 'haven prune' removes it)"));
@@ -238,14 +238,24 @@ public final class Checker {
                 if (report) {
                     errors.addAll(damaged);
                 }
+                lastReadComplete = damaged.isEmpty();
                 return index;
             }
         }
     }
 
-    /** The packs that the index files, listed and read again now, name. */
+    /** Whether the last {@link #readIndex} read every index file it listed. */
+    private boolean lastReadComplete;
+
+    /**
+     * The packs that the index files, listed and read again now, name; null when one of them
+     * could not be read: then nothing can be concluded, and every pack found missing is an error.
+     */
     private Set<String> packsIndexedNow() {
         Index now = readIndex(false);
+        if (!lastReadComplete) {
+            return null;
+        }
         Set<String> named = new HashSet<>();
         for (int p = 0; p < now.packCount(); p++) {
             named.add(now.packName(p));
@@ -260,7 +270,7 @@ public final class Checker {
      * that names a pack before it deletes the pack (or were unindexed packs a prune removed).
      */
     private static List<String> stillIndexed(List<String> gone, Set<String> indexedNow) {
-        List<String> out = gone.stream().filter(indexedNow::contains).sorted().toList();
+        List<String> out = gone.stream().filter(n -> indexedNow == null || indexedNow.contains(n)).sorted().toList();
         gone.removeAll(out);
         return out;
     }

@@ -92,7 +92,7 @@ public final class Retention {
                 reasons.add("within " + p.within().text() + " of the newest");
             }
             for (String tag : p.tags()) {
-                if (s.snapshot().tags().contains(tag)) {
+                if (s.snapshot().hasTags(tag)) {
                     reasons.add("tagged " + tag);
                 }
             }

@@ -183,7 +183,7 @@ public final class Restorer {
         List<Entry> entries = plan(snapshot);
         if (skipped > 0) {
             warnings.add(skipped + " entr" + (skipped == 1 ? "y" : "ies") + " not restored: the path in the target would be longer"
-                    + " than the " + (PATH_MAX - 1) + " bytes Linux allows (with what is inside), e.g. " + skippedExample
+                    + " than the " + (PATH_MAX - 1) + " bytes Linux allows, e.g. " + skippedExample
                     + "; restore it with SNAPSHOT:PATH into a shorter target");
         }
         Sync sync = options.sync() ? compareWithTarget(entries) : null;
@@ -277,6 +277,8 @@ public final class Restorer {
         }
         targetNode = null;
         single = false;
+        skipped = 0;
+        skippedExample = null;
         Tree tree = repo.loadTree(rootTree);
         Node node = null;
         StringBuilder at = new StringBuilder();
@@ -338,18 +340,21 @@ public final class Restorer {
                         + "': it would be written outside the target");
             }
             String snapPath = snapDir + "/" + n.displayName();
-            if (FileNames.bytes(path).length >= PATH_MAX) {
-                // the kernel refuses such a path: skip it (and all below it), restore the rest
-                if (skipped++ == 0) {
-                    skippedExample = snapPath;
-                }
-                continue;
-            }
             byte[] snapBytes = concat(snapDirBytes, n.name());
             if (!excludes.isEmpty() && excludes.matches(snapBytes, n.name())) {
                 continue;
             }
             boolean selected = included || includes.isEmpty() || includes.matches(snapBytes, n.name());
+            if (FileNames.bytes(path).length >= PATH_MAX) {
+                // the kernel refuses such a path: skip it and all below it, restore the rest; count
+                // what of it was asked for (selected, or selected inside)
+                long asked = countSelected(n, snapBytes, includes, excludes, selected);
+                if (asked > 0 && skipped == 0) {
+                    skippedExample = snapPath;
+                }
+                skipped += asked;
+                continue;
+            }
             Entry e = new Entry(path, n, snapPath);
             if (n.type() == NodeType.DIR) {
                 int at = out.size();
@@ -366,6 +371,22 @@ public final class Restorer {
             }
         }
         return any;
+    }
+
+    /** Entries of the subtree at {@code n} (itself included) that the restore selects. */
+    private long countSelected(Node n, byte[] snapBytes, PathPatterns includes, PathPatterns excludes, boolean selected) {
+        long count = selected ? 1 : 0;
+        if (n.type() == NodeType.DIR) {
+            for (Node c : repo.loadTree(n.subtree()).nodes()) {
+                byte[] cb = concat(snapBytes, c.name());
+                if (!excludes.isEmpty() && excludes.matches(cb, c.name())) {
+                    continue;
+                }
+                boolean sel = selected || includes.isEmpty() || includes.matches(cb, c.name());
+                count += countSelected(c, cb, includes, excludes, sel);
+            }
+        }
+        return count;
     }
 
     private static byte[] concat(byte[] dir, byte[] name) {

@@ -16,6 +16,23 @@ public record Snapshot(int version, String time, String tree, List<String> paths
         excludes = excludes == null ? List.of() : List.copyOf(excludes);
     }
 
+    /**
+     * Whether this snapshot matches a tag as selected on the command line or in a policy:
+     * {@code a,b} means both tags a and b (backups split such a value into tags); a snapshot
+     * whose single tag is literally {@code a,b} (stored before tags were split) matches too.
+     */
+    public boolean hasTags(String spec) {
+        if (tags.contains(spec)) {
+            return true;
+        }
+        for (String t : spec.split(",", -1)) {
+            if (!tags.contains(t)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** What a backup did, stored with the snapshot and printed by {@code backup --json}. */
     public record Summary(long filesNew, long filesChanged, long filesUnmodified, long dirs, long bytesProcessed,
             long bytesAdded, long totalFiles, long totalBytes, double durationSeconds, List<Missed> missed) {

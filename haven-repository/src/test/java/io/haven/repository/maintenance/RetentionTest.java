@@ -78,6 +78,17 @@ class RetentionTest {
     }
 
     @Test
+    void aKeepTagWithACommaKeepsSnapshotsWithBothTagsOrThatOldLiteralTag() {
+        List<SnapshotEntry> s = List.of(snap("2025-01-01T00:00:00Z", "db1", "prod", "keep"), // backup --tag prod,keep
+                snap("2025-01-02T00:00:00Z", "db1", "prod"), snap("2025-01-03T00:00:00Z", "db1", "prod,keep"), // stored before tags were split
+                snap("2025-01-04T00:00:00Z", "db1"));
+        Retention.Group g = apply(s, new RetentionPolicy(1, 0, 0, 0, 0, 0, null, List.of("prod,keep"))).get(0);
+        assertThat(g.keep()).extracting(k -> k.snapshot().snapshot().time())
+                .containsExactlyInAnyOrder("2025-01-01T00:00:00Z", "2025-01-03T00:00:00Z", "2025-01-04T00:00:00Z");
+        assertThat(g.remove()).extracting(e -> e.snapshot().time()).containsExactly("2025-01-02T00:00:00Z");
+    }
+
+    @Test
     void groupsAreSeparateByHost() {
         List<SnapshotEntry> s = List.of(snap("2026-01-01T00:00:00Z", "a"), snap("2026-01-02T00:00:00Z", "a"),
                 snap("2026-01-01T00:00:00Z", "b"));

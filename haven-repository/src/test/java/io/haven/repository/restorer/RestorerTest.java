@@ -278,11 +278,28 @@ class RestorerTest {
         Restorer.Result r = new Restorer(repo, options(target)).run(snap);
 
         assertThat(target.resolve("hello.txt")).hasBinaryContent(CONTENT);
-        assertThat(r.skipped()).isEqualTo(1);
-        assertThat(r.warnings()).singleElement().asString().contains("1 entry not restored", "longer than the 4095 bytes");
-        // the directories that fit were restored, the one that would not was left out with all below it
-        try (Stream<Path> s = Files.walk(target)) {
-            assertThat(s.mapToInt(p -> FileNames.bytes(p).length).max().orElseThrow()).isLessThan(Restorer.PATH_MAX);
+        // the directories that fit were restored; the first that would not, and all below it
+        // (the rest of the 20 directories and the file), were left out and counted
+        long restoredOfChain;
+        try (Stream<Path> s = Files.walk(target.resolve("deep"))) {
+            List<Path> all = s.toList();
+            assertThat(all.stream().mapToInt(p -> FileNames.bytes(p).length).max().orElseThrow()).isLessThan(Restorer.PATH_MAX);
+            restoredOfChain = all.size() - 1;
         }
+        assertThat(restoredOfChain).isBetween(10L, 19L);
+        assertThat(r.skipped()).isEqualTo(21 - restoredOfChain);
+        assertThat(r.warnings()).singleElement().asString().contains(r.skipped() + " entries not restored", "longer than the 4095 bytes");
+
+        // what is excluded, or not included, is not counted: nothing asked for was left out
+        Path target2 = work.resolve("targ_x"); // as long as "target": the same entries fit
+        Restorer.Result excluded = new Restorer(repo, new RestoreOptions(target2, "/", List.of(), List.of("deep.txt"), false, false, 2))
+                .run(snap);
+        assertThat(excluded.skipped()).isEqualTo(20 - restoredOfChain);
+        Path target3 = work.resolve("targ_y");
+        Restorer.Result included = new Restorer(repo, new RestoreOptions(target3, "/", List.of("hello.txt"), List.of(), false, false, 2))
+                .run(snap);
+        assertThat(included.skipped()).isZero();
+        assertThat(included.warnings()).isEmpty();
+        assertThat(target3.resolve("hello.txt")).hasBinaryContent(CONTENT);
     }
 }
