@@ -65,18 +65,8 @@ public record Env(Map<String, String> vars, Path workingDir, PrintStream out, Pr
             // ('--target "$T"') would back up, or with --sync empty, the wrong directory
             throw new HavenException(ErrorCode.USAGE, "an empty path was given (an unset variable?); use '.' for the current directory");
         }
-        // from bytes also when the text is valid: in a C locale the JDK cannot encode 'café'
-        Path p = holdsBytes(path) || FileNames.exact() ? FileNames.path(FileNames.bytes(path)) : Path.of(path);
+        // from its bytes also when the text is valid: in a C locale the JDK cannot encode 'café'
+        Path p = FileNames.path(FileNames.bytes(path));
         return workingDir.resolve(p).toAbsolutePath().normalize();
-    }
-
-    /** Whether the string holds a byte that is not valid UTF-8 (see {@link FileNames#string(byte[])}). */
-    private static boolean holdsBytes(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (Character.isLowSurrogate(s.charAt(i)) && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -19,37 +19,22 @@ public final class IoReasons {
     private IoReasons() {}
 
     public static String of(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof NoSuchFileException) {
-            return "no such file or directory";
-        }
-        if (e instanceof NotDirectoryException) {
-            return "not a directory";
-        }
-        if (e instanceof DirectoryNotEmptyException) {
-            return "directory not empty";
-        }
-        if (e instanceof FileAlreadyExistsException) {
-            return "already exists";
-        }
-        if (e instanceof NotLinkException) {
-            return "not a symbolic link";
-        }
-        if (e instanceof FileSystemLoopException) {
-            return "a loop of symbolic links";
-        }
-        if (e instanceof FileSystemException f) {
-            if (f.getReason() != null) {
-                return f.getReason().contains("No space left") ? "no space left on device" : f.getReason();
-            }
-            return f.getClass().getSimpleName(); // its message is only the path
-        }
-        if (e.getMessage() == null) {
-            return e.getClass().getSimpleName();
-        }
-        // FileChannel.write reports a full disk as a plain IOException
-        return e.getMessage().contains("No space left") ? "no space left on device" : e.getMessage();
+        return switch (e) {
+            case AccessDeniedException x -> "permission denied";
+            case NoSuchFileException x -> "no such file or directory";
+            case NotDirectoryException x -> "not a directory";
+            case DirectoryNotEmptyException x -> "directory not empty";
+            case FileAlreadyExistsException x -> "already exists";
+            case NotLinkException x -> "not a symbolic link";
+            case FileSystemLoopException x -> "a loop of symbolic links";
+            // without a reason, the message of these is only the path
+            case FileSystemException f -> f.getReason() == null ? f.getClass().getSimpleName() : spaceOr(f.getReason());
+            // FileChannel.write reports a full disk as a plain IOException
+            default -> e.getMessage() == null ? e.getClass().getSimpleName() : spaceOr(e.getMessage());
+        };
+    }
+
+    private static String spaceOr(String reason) {
+        return reason.contains("No space left") ? "no space left on device" : reason;
     }
 }

@@ -396,7 +396,7 @@ public final class Repository implements AutoCloseable {
     }
 
     /** How often {@link #index()} lists the index files again when one vanished before it was read. */
-    static final int INDEX_LOAD_ATTEMPTS = 5;
+    public static final int INDEX_LOAD_ATTEMPTS = 5;
 
     /**
      * {@link #loadIndex()}, started over (condemned sets, listing, files) when an index file that

@@ -129,7 +129,9 @@ public final class Checker {
         // snapshots are listed before the index files are read: a backup writes its index files
         // before its snapshot, so a backup that ends meanwhile cannot look like missing data
         List<String> snapshotNames = repo.backend().list("snapshots");
-        Index index = readIndex(true);
+        IndexRead read = readIndex();
+        errors.addAll(read.damaged());
+        Index index = read.index();
         int[][] byPack = index.entriesByPack();
         Map<String, Integer> indexed = new HashMap<>();
         for (int p = 0; p < byPack.length; p++) {
@@ -213,12 +215,15 @@ public final class Checker {
                 index.blobCount(), bytesRead.get());
     }
 
+    /** Every index file read into one index, and a message for each file that could not be read. */
+    private record IndexRead(Index index, List<String> damaged) {}
+
     /**
      * Reads every index file into one index. When a listed file is gone by the time it is read
      * (a prune rewrote it: it writes the replacement first), starts over with a new listing, so
-     * that the replacement is not missed. {@code report}: damaged files are errors.
+     * that the replacement is not missed.
      */
-    private Index readIndex(boolean report) {
+    private IndexRead readIndex() {
         for (int attempt = 1; ; attempt++) {
             Index index = new Index();
             List<String> damaged = new ArrayList<>();
@@ -227,7 +232,7 @@ public final class Checker {
                 try {
                     repo.readIndexFile(name).forEach(index::add);
                 } catch (HavenException e) {
-                    if (e.code() == ErrorCode.NOT_FOUND && attempt < 5) {
+                    if (e.code() == ErrorCode.NOT_FOUND && attempt < Repository.INDEX_LOAD_ATTEMPTS) {
                         vanishedFile = true;
                         break;
                     }
@@ -235,30 +240,23 @@ public final class Checker {
                 }
             }
             if (!vanishedFile) {
-                if (report) {
-                    errors.addAll(damaged);
-                }
-                lastReadComplete = damaged.isEmpty();
-                return index;
+                return new IndexRead(index, damaged);
             }
         }
     }
-
-    /** Whether the last {@link #readIndex} read every index file it listed. */
-    private boolean lastReadComplete;
 
     /**
      * The packs that the index files, listed and read again now, name; null when one of them
      * could not be read: then nothing can be concluded, and every pack found missing is an error.
      */
     private Set<String> packsIndexedNow() {
-        Index now = readIndex(false);
-        if (!lastReadComplete) {
+        IndexRead now = readIndex();
+        if (!now.damaged().isEmpty()) {
             return null;
         }
         Set<String> named = new HashSet<>();
-        for (int p = 0; p < now.packCount(); p++) {
-            named.add(now.packName(p));
+        for (int p = 0; p < now.index().packCount(); p++) {
+            named.add(now.index().packName(p));
         }
         return named;
     }

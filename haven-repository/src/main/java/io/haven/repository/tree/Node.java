@@ -52,11 +52,6 @@ public record Node(
         return FileNames.display(bytes);
     }
 
-    /** The bytes a {@link #display} form stands for, or null when it holds no escape: see {@link FileNames#undisplay(byte[])}. */
-    public static byte[] undisplay(byte[] text) {
-        return FileNames.undisplay(text);
-    }
-
     public Node withSubtree(BlobId id) {
         return new Node(type, name, mode, uid, gid, user, group, mtimeSeconds, mtimeNanos, ctimeSeconds, ctimeNanos,
                 inode, device, nlink, size, content, id, linkTarget, rdev, xattrs);

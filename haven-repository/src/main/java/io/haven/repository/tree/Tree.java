@@ -51,11 +51,11 @@ public record Tree(List<Node> nodes) {
     }
 
     /**
-     * The entry a name typed by a person means. When the typed bytes hold an escape of
-     * {@link Node#display} ({@code \\} or {@code \xHH}) and an entry has the name they stand
-     * for, that entry: a name copied from {@code haven ls} finds its entry even when another
-     * entry is named by the escape's characters themselves. Otherwise the entry named exactly
-     * the typed bytes, or null.
+     * The entry a name typed by a person means. When the typed bytes are exactly how
+     * {@link Node#display} shows some name ({@link io.haven.repository.fs.FileNames#shown}) and
+     * an entry has that name, that entry: a name copied from {@code haven ls} finds its entry
+     * even when another entry is named by the escape's characters themselves. Otherwise the
+     * entry named exactly the typed bytes, or null.
      */
     public Node findTyped(byte[] typed) {
         byte[] shown = io.haven.repository.fs.FileNames.shown(typed);
