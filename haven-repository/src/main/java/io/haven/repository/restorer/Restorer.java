@@ -37,6 +37,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,11 +50,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionService;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -912,43 +914,65 @@ public final class Restorer {
         }
     }
 
-    /** Runs {@code work} on every item with the restore's threads; the first failure is thrown. */
-    private void parallel(List<Entry> items, Consumer<Entry> work) {
+    /** How long a failed restore waits for its other workers to stop (tests shorten it). */
+    Duration workerGrace = Duration.ofSeconds(60);
+
+    /**
+     * Runs {@code work} on every item with the restore's threads; the first failure is thrown. A
+     * worker that does not stop within {@link #workerGrace} after a failure is named in the
+     * error itself, since a warning would not reach the user of a failed restore.
+     */
+    <T> void parallel(List<T> items, Consumer<T> work) {
         if (items.isEmpty()) {
             return;
         }
         ExecutorService pool = Executors.newFixedThreadPool(options.threads(),
                 Thread.ofPlatform().daemon().name("haven-restore-", 0).factory());
+        RuntimeException failure = null;
         try {
-            List<Future<?>> futures = new ArrayList<>(items.size());
-            for (Entry f : items) {
-                futures.add(pool.submit(() -> {
+            // taken as they finish, so that a failure is seen at once, not after the items before it
+            CompletionService<Void> done = new ExecutorCompletionService<>(pool);
+            for (T f : items) {
+                done.submit(() -> {
                     work.accept(f);
                     return null;
-                }));
+                });
             }
-            for (Future<?> f : futures) {
-                f.get();
+            for (int i = 0; i < items.size(); i++) {
+                done.take().get();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new HavenException(ErrorCode.IO, "restore interrupted");
+            failure = new HavenException(ErrorCode.IO, "restore interrupted");
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
+            failure = e.getCause() instanceof RuntimeException r ? r
+                    : new HavenException(ErrorCode.IO, "restore failed: " + e.getCause(), e.getCause());
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        pool.shutdownNow();
+        // the others stop at their next write (interrupted) and remove what they half wrote;
+        // returning first, the command could exit while a half-written file is still there
+        boolean stopped;
+        try {
+            stopped = pool.awaitTermination(workerGrace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopped = false;
+        }
+        if (!stopped) {
+            long ms = workerGrace.toMillis();
+            String stuck = "a restore worker did not stop within " + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms")
+                    + "; a file it was writing may be incomplete";
+            if (failure == null) {
+                warnOnce("stuck", stuck);
+            } else {
+                ErrorCode code = failure instanceof HavenException h ? h.code() : ErrorCode.IO;
+                failure = new HavenException(code, failure.getMessage() + " (also: " + stuck + ")", failure);
             }
-            throw new HavenException(ErrorCode.IO, "restore failed: " + e.getCause(), e.getCause());
-        } finally {
-            pool.shutdownNow();
-            // the others stop at their next write (interrupted) and remove what they half wrote;
-            // returning first, the command could exit while a half-written file is still there
-            try {
-                if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
-                    warnOnce("stuck", "a restore worker did not stop within 60 s; a file it was writing may be incomplete");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

@@ -102,6 +102,54 @@ class RestorerTest {
         return new RestoreOptions(target, "/", List.of(), List.of(), false, false, 2);
     }
 
+    @Test
+    @org.junit.jupiter.api.Timeout(60) // the code before this test waited for the stuck worker for ever
+    void aWorkerThatDoesNotStopAfterAFailureIsNamedInTheError() throws Exception {
+        Restorer restorer = new Restorer(repo, options(tmp.resolve("target")));
+        restorer.workerGrace = java.time.Duration.ofMillis(200);
+        java.util.concurrent.CountDownLatch stuckStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try {
+            assertThatThrownBy(() -> restorer.parallel(List.of("stuck", "fails"), item -> {
+                if (item.equals("stuck")) {
+                    stuckStarted.countDown();
+                    // ignores interrupts, as a write blocked in the kernel would
+                    while (true) {
+                        try {
+                            release.await();
+                            return;
+                        } catch (InterruptedException e) {
+                            // keep waiting
+                        }
+                    }
+                }
+                try {
+                    stuckStarted.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                throw new HavenException(ErrorCode.CORRUPT, "chunk 1234 does not match its id");
+            }))
+                    .isInstanceOf(HavenException.class)
+                    .hasMessage("chunk 1234 does not match its id (also: a restore worker did not stop within 200 ms;"
+                            + " a file it was writing may be incomplete)")
+                    .satisfies(e -> assertThat(((HavenException) e).code()).isEqualTo(ErrorCode.CORRUPT));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aFailureWhoseWorkersStopIsThrownAsItIs() {
+        Restorer restorer = new Restorer(repo, options(tmp.resolve("target")));
+        HavenException failure = new HavenException(ErrorCode.CORRUPT, "chunk 1234 does not match its id");
+        assertThatThrownBy(() -> restorer.parallel(List.of("a", "b", "c"), item -> {
+            if (item.equals("b")) {
+                throw failure;
+            }
+        })).isSameAs(failure);
+    }
+
     private static List<Path> listRecursively(Path p) throws IOException {
         try (Stream<Path> s = Files.walk(p)) {
             return s.sorted().toList();
