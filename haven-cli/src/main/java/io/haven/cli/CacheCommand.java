@@ -45,7 +45,7 @@ final class CacheCommand implements Runnable {
         @Option(names = "--for", required = true, paramLabel = "MAIN_REPO", description = "The main repository's location.")
         String mainLocation;
 
-        @Option(names = "--max-size", paramLabel = "SIZE", defaultValue = "0",
+        @Option(names = "--max-size", paramLabel = "SIZE",
                 description = "Evict data already in the main repository above this size (e.g. 200GiB; default: no limit).")
         String maxSize;
 
@@ -54,7 +54,10 @@ final class CacheCommand implements Runnable {
 
         @Override
         public Integer call() {
-            long limit = "0".equals(maxSize) ? 0 : DataSize.parse(maxSize).bytes();
+            long limit = maxSize == null ? 0 : DataSize.parse(maxSize).bytes();
+            if (maxSize != null && limit <= 0) {
+                throw new HavenException(ErrorCode.USAGE, "--max-size must be more than 0 (leave it out for no limit)");
+            }
             Path dir = env().resolve(path);
             // stored absolute: sync runs from cron, from any working directory
             if (!mainLocation.matches("^[a-z][a-z0-9+]*:.*") || mainLocation.startsWith("local:")) {

@@ -56,6 +56,27 @@ final class RestoreCommand extends RepoCommand {
             description = "With --wait: give up waiting for a thaw after this long (default: ${DEFAULT-VALUE}).")
     String thawTimeout;
 
+    /** The command that resumes this restore once a thaw is done: the same selection, quoted for a shell. */
+    String resumeCommand() {
+        StringBuilder b = new StringBuilder("haven");
+        if (main().repo != null) {
+            b.append(" --repo ").append(Output.shellQuote(main().repo));
+        }
+        if (main().passwordFile != null) {
+            b.append(" --password-file ").append(Output.shellQuote(main().passwordFile));
+        }
+        b.append(" restore ").append(Output.shellQuote(what)).append(" --target ").append(Output.shellQuote(target));
+        for (String i : includes) {
+            b.append(" --include ").append(Output.shellQuote(i));
+        }
+        for (String e : excludes) {
+            b.append(" --exclude ").append(Output.shellQuote(e));
+        }
+        b.append(sync ? " --sync" : "").append(verify ? " --verify" : "").append(ownerByName ? " --owner-by-name" : "")
+                .append(noSpaceCheck ? " --no-space-check" : "").append(threads != null ? " --threads " + threads : "");
+        return b.append(" --wait").toString();
+    }
+
     @Override
     public Integer call() {
         String snap = what;
@@ -70,12 +91,12 @@ final class RestoreCommand extends RepoCommand {
             RestoreOptions options = new RestoreOptions(env().resolve(target), sub, includes, excludes, dryRun, ownerByName,
                     threads != null ? threads : 2 * threads(), sync, verify, noSpaceCheck);
             Restorer restorer = new Restorer(repo, options);
+            io.haven.repository.tier.Tiering.ThawPlan thawed = null;
             if (!dryRun && repo.backend() instanceof io.haven.repository.tier.TieredBackend) {
                 // thaw only what this restore reads: its path, includes and excludes applied; a sync:
                 // only the files it will write
-                ThawCommand.thawFor(this, repo, entry, restorer.dataNeeded(entry), waitForThaw, thawTimeout,
-                        "haven restore " + what + " --target " + target + (sync ? " --sync" : "") + (verify ? " --verify" : "")
-                                + " --wait");
+                thawed = ThawCommand.thawFor(this, repo, entry, restorer.dataNeeded(entry), waitForThaw, thawTimeout,
+                        resumeCommand());
             }
             RestoreCounters c = restorer.counters();
             Restorer.Result r;
@@ -98,6 +119,8 @@ final class RestoreCommand extends RepoCommand {
                 out.put("verify", verify);
                 out.put("files_written", r.filesWritten());
                 out.put("files_kept", r.filesKept());
+                out.put("cold_packs", thawed == null ? 0 : thawed.packsCold());
+                out.put("cold_packs_thawed_now", thawed == null ? 0 : thawed.packsRequested());
                 out.put("bytes_written", r.bytesWritten());
                 out.put("deleted", r.deleted());
                 out.put("metadata_updated", r.metadataUpdated());

@@ -72,12 +72,24 @@ final class ThawCommand extends RepoCommand {
         if (!(repo.backend() instanceof TieredBackend tiered)) {
             return null;
         }
-        Duration limit = timeoutOf(timeout);
+        Duration limit;
+        try {
+            limit = timeoutOf(timeout);
+        } catch (HavenException e) {
+            throw new HavenException(ErrorCode.USAGE, (cmd instanceof RestoreCommand ? "--thaw-timeout" : "--timeout") + " '"
+                    + timeout + "': give a time such as 90s, 30min, 12h or 2d (" + e.getMessage() + ")", e);
+        }
         TierPolicy policy = repo.tierPolicy().orElseThrow();
         Tiering tiering = new Tiering(repo, policy, m -> { });
         java.util.function.Supplier<Tiering.ThawPlan> ask = () -> only != null ? tiering.thaw(only, true) : tiering.thaw(entry, null, true);
         Tiering.ThawPlan plan = ask.get();
         if (plan.packsCold() == 0 || plan.done()) {
+            if (plan.packsRequested() > 0 && !cmd.main().quiet && !cmd.json()) {
+                // a tier that copies back at once (a directory or bucket): say what came back, and for how long
+                cmd.env().err().println("haven: thawed " + plan.packsRequested() + " cold pack(s) of snapshot "
+                        + entry.id().shortHex() + " from " + tiered.cold().describe() + " (" + DataSize.format(plan.bytesCold())
+                        + " cold in all); they stay in warm storage for " + policy.thawDays() + " day(s)");
+            }
             return plan;
         }
         String what = plan.pending().size() + " of " + plan.packsCold() + " cold pack(s) of snapshot " + entry.id().shortHex()

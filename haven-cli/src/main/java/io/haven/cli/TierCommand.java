@@ -72,9 +72,15 @@ final class TierCommand implements Runnable {
             if (thawDays < 1) {
                 throw new HavenException(ErrorCode.USAGE, "--thaw-days must be at least 1");
             }
+            if (hosts.containsKey("") || tags.containsKey("")) {
+                throw new HavenException(ErrorCode.USAGE, (hosts.containsKey("") ? "--host-after" : "--tag-after")
+                        + " needs a name before '=': HOST=AGE or TAG=AGE");
+            }
             try (Repository repo = openRepositoryNotCache("tier set")) {
                 TierPolicy p = new TierPolicy(1, repo.clock().instant().toString(), Tiers.normalize(cold, env()), after, hosts,
                         tags, thawDays, retrieval).validate();
+                refuseToLoseColdPacks(repo, p);
+                Tiers.checkExists(p, env());
                 // fail now, not at the first apply, when the cold location cannot be used; mark it as this repository's
                 try (var tier = Tiers.open(p, env(), repo.backend(), repo.config().id())) {
                     Tiers.checkApart(tier, repo.backend());
@@ -96,6 +102,35 @@ final class TierCommand implements Runnable {
         }
     }
 
+    /**
+     * A new cold location while packs are cold in the current one would leave them where nothing
+     * looks: the repository would call them missing. Refused, with the way to bring them back.
+     */
+    static void refuseToLoseColdPacks(Repository repo, TierPolicy next) {
+        var current = repo.tierPolicy();
+        if (current.isEmpty() || current.get().cold().equals(next.cold()) || !(repo.backend() instanceof TieredBackend t)) {
+            return;
+        }
+        java.util.Set<String> names;
+        try {
+            names = t.coldNames();
+        } catch (HavenException e) {
+            throw new HavenException(ErrorCode.USAGE, "cannot change the cold tier from " + current.get().cold()
+                    + ": whether it still holds packs is unknown (" + e.getMessage() + ")", e);
+        }
+        if (names.isEmpty()) {
+            return;
+        }
+        long bytes = 0;
+        for (String n : names) {
+            bytes += t.stat(n).map(io.haven.repository.backend.Backend.ObjectInfo::size).orElse(0L);
+        }
+        throw new HavenException(ErrorCode.USAGE, names.size() + " pack(s) (" + DataSize.format(bytes) + ") are in the current"
+                + " cold tier (" + t.cold().describe() + "); with another cold location the repository would lose track of them."
+                + " Bring them back first: 'haven tier set --cold " + current.get().cold() + " --after 100y', then 'haven tier"
+                + " apply' (again until no pack is cold), then set the new location");
+    }
+
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show the tier policy and how much data is cold.")
     static final class Show extends RepoCommand {
         @Override
@@ -111,11 +146,20 @@ final class TierCommand implements Runnable {
                     return Main.EXIT_OK;
                 }
                 TieredBackend t = (TieredBackend) repo.backend();
-                long packs = t.coldNames().size();
+                Long packs = null;
+                String unavailable = null;
+                try {
+                    packs = (long) t.coldNames().size();
+                } catch (HavenException e) {
+                    unavailable = e.getMessage(); // the policy is still worth showing
+                }
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("policy", policyJson(policy.get()));
                 out.put("cold_packs", packs);
                 out.put("cold_location", t.cold().describe());
+                if (unavailable != null) {
+                    out.put("cold_error", unavailable);
+                }
                 if (json()) {
                     println(Output.toJson(out));
                 } else {
@@ -124,8 +168,11 @@ final class TierCommand implements Runnable {
                     println("old after:   " + p.after() + (p.hosts().isEmpty() ? "" : ", hosts " + p.hosts())
                             + (p.tags().isEmpty() ? "" : ", tags " + p.tags()));
                     println("thaw:        stays " + p.thawDays() + " day(s), retrieval " + p.retrieval());
-                    println("cold packs:  " + packs);
+                    println("cold packs:  " + (packs != null ? packs : "unknown"));
                     println("set at:      " + p.setAt());
+                }
+                if (unavailable != null) {
+                    throw new HavenException(ErrorCode.IO, "cannot count the cold packs: " + unavailable);
                 }
             }
             return Main.EXIT_OK;
@@ -159,11 +206,21 @@ final class TierCommand implements Runnable {
                     out.put("packs_cold", r.packsCold());
                     out.put("bytes_cold", r.bytesCold());
                     out.put("thawed_copies_removed", r.thawedCopiesRemoved());
+                    out.put("packs_returned", r.packsReturned());
+                    out.put("bytes_returned", r.bytesReturned());
+                    out.put("packs_returning", r.packsReturning());
                     println(Output.toJson(out));
                 } else {
                     println(String.format("%d snapshot(s) older than the policy's age, %d newer", r.snapshotsOld(), r.snapshotsWarm()));
                     println(String.format("%s %d pack(s) (%s) to %s", dryRun ? "would move" : "moved", r.packsMoved(),
                             DataSize.format(r.bytesMoved()), policy.cold()));
+                    if (r.packsReturned() + r.packsReturning() > 0) {
+                        // the policy changed: newer snapshots use packs that went cold under the old one
+                        println(String.format("%s %d cold pack(s) (%s) back to warm storage: newer snapshots use them",
+                                dryRun ? "would bring" : "brought", r.packsReturned(), DataSize.format(r.bytesReturned()))
+                                + (r.packsReturning() > 0 ? String.format("; %d more wait for their thaw: run 'haven tier apply'"
+                                        + " again when it is done", r.packsReturning()) : ""));
+                    }
                     if (!dryRun) {
                         println(String.format("cold now: %d pack(s) of old snapshots (%s); %d thawed cop%s removed", r.packsCold(),
                                 DataSize.format(r.bytesCold()), r.thawedCopiesRemoved(), r.thawedCopiesRemoved() == 1 ? "y" : "ies"));

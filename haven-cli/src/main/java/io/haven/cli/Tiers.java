@@ -71,6 +71,23 @@ final class Tiers {
         return "local:" + env.resolve(path);
     }
 
+    /**
+     * Refuses a cold directory that does not exist: Haven does not create one, so that a mistyped
+     * path, or the mount point of an archive volume that is not mounted yet (then often missing
+     * too), is not taken for the archive.
+     */
+    static void checkExists(TierPolicy policy, Env env) {
+        String cold = policy.cold();
+        if (!cold.startsWith("local:")) {
+            return;
+        }
+        java.nio.file.Path dir = env.resolve(cold.substring("local:".length()));
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            throw new HavenException(ErrorCode.USAGE, "the cold location " + dir + " is not a directory; Haven does not create"
+                    + " it, so that a mistyped path is not taken for the archive: create it (or mount the archive volume) first");
+        }
+    }
+
     /** Refuses a cold location that is the repository itself, inside it, or holds it. */
     static void checkApart(ColdTier tier, Backend repoBackend) {
         if (!(tier instanceof ArchiveBackendTier a)) {

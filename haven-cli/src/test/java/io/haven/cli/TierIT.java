@@ -24,6 +24,7 @@ class TierIT {
     void localRepositoryWithAnArchiveDirectory() throws Exception {
         Path archive = tmp.resolve("archive");
         HavenCli haven = new HavenCli(tmp.resolve("repo"), "tier password");
+        Files.createDirectories(archive); // Haven does not create a cold directory (a mistyped path is refused)
         cycle(haven, archive.toString(), () -> countFiles(archive.resolve("data")), false);
         // the archive names its repository; the policy stores it absolute; it may not overlap the repository
         assertThat(archive.resolve("haven-cold-tier")).exists();
@@ -34,6 +35,72 @@ class TierIT {
         HavenCli other = new HavenCli(tmp.resolve("other-repo"), "tier password");
         other.run("init", "--kdf-memory", "8").expect(0);
         assertThat(other.run("tier", "set", "--cold", archive.toString()).expect(1).err()).contains("belongs to another repository");
+    }
+
+    @Test
+    void policyChangesAndAnArchiveThatIsNotMounted() throws Exception {
+        Path archive = Files.createDirectories(tmp.resolve("archive"));
+        HavenCli haven = new HavenCli(tmp.resolve("repo"), "tier password");
+        haven.run("init", "--kdf-memory", "8").expect(0);
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        Random rnd = new Random(11);
+        byte[] b = new byte[300_000];
+        rnd.nextBytes(b);
+        Files.write(src.resolve("old"), b);
+        haven.run("backup", "--time", "2025-01-01T00:00:00Z", src.toString()).expect(0);
+        Map<String, String> oldContents = CrashIT.contents(src);
+        rnd.nextBytes(b);
+        Files.write(src.resolve("old"), b);
+        haven.run("backup", src.toString()).expect(0);
+        Map<String, String> newContents = CrashIT.contents(src);
+        String oldId = JSON.readTree(haven.run("snapshots", "--json").expect(0).out()).get(0).get("id").asText();
+
+        // mistakes refused before anything is stored
+        assertThat(haven.run("tier", "set", "--cold", tmp.resolve("no/such/mount").toString()).expect(1).err())
+                .contains("is not a directory", "create it");
+        assertThat(tmp.resolve("no")).doesNotExist();
+        assertThat(haven.run("tier", "set", "--cold", archive.toString(), "--tag-after", "=5d").expect(1).err())
+                .contains("--tag-after", "TAG=AGE");
+        assertThat(haven.run("tier", "show").expect(0).out()).contains("no tier policy");
+
+        haven.run("tier", "set", "--cold", archive.toString(), "--after", "90d").expect(0);
+        long moved = JSON.readTree(haven.run("--json", "tier", "apply").expect(0).out()).get("packs_moved").asLong();
+        assertThat(moved).isPositive();
+
+        // another cold location while packs are cold would lose them: refused, saying how to bring them back
+        Path elsewhere = Files.createDirectories(tmp.resolve("archive2"));
+        assertThat(haven.run("tier", "set", "--cold", elsewhere.toString()).expect(1).err())
+                .contains(moved + " pack(s)", "lose track", "--after 100y", "haven tier apply");
+        assertThat(JSON.readTree(haven.run("--json", "tier", "show").expect(0).out()).get("cold_packs").asLong()).isEqualTo(moved);
+
+        // the archive volume is not mounted: the new point still restores, the old one says why it cannot
+        Path offline = tmp.resolve("archive-offline");
+        Files.move(archive, offline);
+        Files.createDirectories(archive);
+        haven.run("restore", "latest:" + src, "--target", tmp.resolve("new").toString()).expect(0);
+        assertThat(CrashIT.contents(tmp.resolve("new"))).isEqualTo(newContents);
+        assertThat(haven.run("restore", oldId + ":" + src, "--target", tmp.resolve("old").toString()).expect(1).err())
+                .contains("not in warm storage", "mounted");
+        HavenCli.Result show = haven.run("tier", "show").expect(1);
+        assertThat(show.out()).contains("old after:   90d", "cold packs:  unknown");
+        assertThat(show.err()).contains("mounted");
+        Files.delete(archive);
+        Files.move(offline, archive);
+
+        // a restore from the archive says what it copied back and for how long
+        HavenCli.Result old = haven.run("restore", oldId + ":" + src, "--target", tmp.resolve("old").toString()).expect(0);
+        assertThat(old.err()).contains("thawed " + moved + " cold pack(s)", "for 7 day(s)");
+        assertThat(CrashIT.contents(tmp.resolve("old"))).isEqualTo(oldContents);
+
+        // a policy under which the old point is new brings its data back for good; then the location may change
+        haven.run("tier", "set", "--cold", archive.toString(), "--after", "100y").expect(0);
+        HavenCli.Result back = haven.run("tier", "apply").expect(0);
+        assertThat(back.out()).contains("brought " + moved + " cold pack(s)", "newer snapshots use them");
+        assertThat(countFiles(archive.resolve("data"))).isZero();
+        haven.run("tier", "set", "--cold", elsewhere.toString(), "--after", "100y").expect(0);
+        haven.run("restore", oldId + ":" + src, "--target", tmp.resolve("old-again").toString()).expect(0);
+        assertThat(CrashIT.contents(tmp.resolve("old-again"))).isEqualTo(oldContents);
+        haven.run("check", "--read-data").expect(0);
     }
 
     @Test

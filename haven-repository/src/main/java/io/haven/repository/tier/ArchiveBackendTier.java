@@ -134,6 +134,26 @@ public final class ArchiveBackendTier implements ColdTier {
         return false;
     }
 
+    /** Copies the pack back when it has no warm copy, checks the copy, then deletes the archive's. */
+    @Override
+    public boolean unfreeze(String name, Backend warm) {
+        verify();
+        Optional<Backend.ObjectInfo> archived = archive.stat(name);
+        if (archived.isEmpty()) {
+            return warm.stat(name).isPresent();
+        }
+        if (warm.stat(name).isEmpty()) {
+            warm.write(name, archive.read(name));
+        }
+        long stored = warm.stat(name).map(Backend.ObjectInfo::size).orElse(-1L);
+        if (stored != archived.get().size()) {
+            throw new HavenException(ErrorCode.IO, "bringing " + name + " back from " + describe() + " stored " + stored
+                    + " of " + archived.get().size() + " bytes; the archive copy is kept");
+        }
+        archive.delete(name);
+        return true;
+    }
+
     @Override
     public void delete(String name) {
         verify();

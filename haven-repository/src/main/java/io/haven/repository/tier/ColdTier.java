@@ -46,6 +46,13 @@ public interface ColdTier extends AutoCloseable {
      */
     boolean refreeze(String name, Backend warm, Instant now);
 
+    /**
+     * Makes a cold object warm for good (a policy that now counts its snapshots as new): once it
+     * is readable, the warm copy stays and the cold one goes. Returns false when it is not
+     * readable yet; the caller asks for a thaw ({@link #requestThaw}) and tries again later.
+     */
+    boolean unfreeze(String name, Backend warm);
+
     /** Deletes a cold object (prune). */
     void delete(String name);
 

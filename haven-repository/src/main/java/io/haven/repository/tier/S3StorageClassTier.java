@@ -239,6 +239,31 @@ public final class S3StorageClassTier implements ColdTier {
         // ACCEPTED, ALREADY_IN_PROGRESS (409) and NOT_ARCHIVED (readable in place) all need nothing more
     }
 
+    /**
+     * Once the object is readable (restored, or a class read in place), copies it onto itself in
+     * {@code STANDARD}, as AWS documents for making a restore permanent; checked with HeadObject.
+     */
+    @Override
+    public boolean unfreeze(String name, Backend warm) {
+        if (status(name, warm).state() != State.READY) {
+            return false;
+        }
+        String hint = "the pack stays in " + storageClass + "; run 'haven tier apply' again";
+        call(() -> {
+            s3.changeStorageClass(name, S3Backend.STANDARD);
+            return null;
+        }, "moving " + name + " back to " + S3Backend.STANDARD, hint);
+        String now = call(() -> s3.head(name), "looking at " + name, hint)
+                .orElseThrow(() -> new HavenException(ErrorCode.NOT_FOUND, "pack " + name + " disappeared from "
+                        + s3.location() + " while it moved back to " + S3Backend.STANDARD + "; run 'haven check'"))
+                .storageClass();
+        if (now.equalsIgnoreCase(storageClass)) {
+            throw new HavenException(ErrorCode.IO, "the S3 service at " + s3.location() + " accepted the copy of " + name
+                    + " to " + S3Backend.STANDARD + " but keeps it in " + now + "; " + hint);
+        }
+        return true;
+    }
+
     @Override
     public boolean refreeze(String name, Backend warm, Instant now) {
         return false; // S3 deletes a restored copy itself after its days

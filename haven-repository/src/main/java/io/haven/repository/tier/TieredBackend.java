@@ -75,6 +75,18 @@ public final class TieredBackend implements Backend {
         coldNames().add(name);
     }
 
+    /**
+     * Makes a cold pack warm for good once it is readable; false while it is not (ask for a thaw
+     * and try again). See {@link ColdTier#unfreeze}.
+     */
+    public boolean unfreeze(String name) {
+        if (!cold.unfreeze(name, warm)) {
+            return false;
+        }
+        coldNames().remove(name);
+        return true;
+    }
+
     @Override
     public String location() {
         return warm.location();

@@ -36,13 +36,22 @@ public final class Tiering {
     }
 
     /** What {@link #apply} did (or, dry, would do). */
+    /**
+     * @param packsReturned cold packs that newer snapshots use (the policy changed), made warm
+     *     again (dry: that would be)
+     * @param packsReturning such packs that wait for their thaw before they can be made warm
+     *     (a thaw was asked for; the next apply finishes them)
+     */
     public record ApplyResult(int snapshotsOld, int snapshotsWarm, long packsMoved, long bytesMoved, long packsCold,
-            long bytesCold, long thawedCopiesRemoved, boolean dryRun) {}
+            long bytesCold, long thawedCopiesRemoved, long packsReturned, long bytesReturned, long packsReturning,
+            boolean dryRun) {}
 
     /**
-     * Moves to the cold tier every data pack that only old snapshots use, and removes thawed
-     * copies whose time is up. A pack used by any snapshot that is not old stays warm; packs no
-     * snapshot uses are left to prune.
+     * Makes the tiers match the policy now, both ways: moves to the cold tier every data pack
+     * that only old snapshots use, brings back for good the cold packs that a snapshot that is not
+     * old uses (after a policy change; a tier that must thaw first is asked to, and the next
+     * apply finishes), and removes thawed copies whose time is up, except those newer snapshots
+     * use. Packs no snapshot uses are left to prune.
      */
     public ApplyResult apply(boolean dryRun) {
         Instant now = repo.clock().instant();
@@ -78,16 +87,50 @@ public final class Tiering {
         long coldPacks = 0;
         long coldBytes = 0;
         for (int p = oldPacks.nextSetBit(0); p >= 0; p = oldPacks.nextSetBit(p + 1)) {
-            if (index.packType(p) != BlobType.DATA || index.isCondemned(p)) {
+            if (index.packType(p) != BlobType.DATA || index.isCondemned(p) || warmPacks.get(p)) {
                 continue;
             }
             if (tiered.isCold(index.packName(p))) {
                 coldPacks++;
                 coldBytes += bytes[p];
-            } else if (!warmPacks.get(p)) {
+            } else {
                 move.add(p);
                 moveBytes += bytes[p];
             }
+        }
+        // cold packs that snapshots the policy counts as new use: warm again, for good
+        java.util.Set<String> keepWarm = new java.util.HashSet<>();
+        long returned = 0;
+        long returnedBytes = 0;
+        long returning = 0;
+        for (int p = warmPacks.nextSetBit(0); p >= 0; p = warmPacks.nextSetBit(p + 1)) {
+            String name = index.packName(p);
+            if (index.packType(p) != BlobType.DATA || index.isCondemned(p) || !tiered.isCold(name)) {
+                continue;
+            }
+            keepWarm.add(name);
+            if (dryRun) {
+                returned++;
+                returnedBytes += bytes[p];
+            } else if (tiered.unfreeze(name)) {
+                returned++;
+                returnedBytes += bytes[p];
+            } else {
+                if (tiered.cold().status(name, tiered.warm()).state() == ColdTier.State.COLD) {
+                    tiered.cold().requestThaw(name, tiered.warm());
+                }
+                if (tiered.unfreeze(name)) { // a tier that thaws at once
+                    returned++;
+                    returnedBytes += bytes[p];
+                } else {
+                    returning++;
+                }
+            }
+        }
+        if (returned + returning > 0) {
+            progress.accept((dryRun ? "would bring " : "brought ") + returned + " cold pack(s) that newer snapshots use back to"
+                    + " warm storage" + (returning > 0 ? "; " + returning + " wait for their thaw (run 'haven tier apply'"
+                    + " again when it is done)" : ""));
         }
         long refrozen = 0;
         if (!dryRun) {
@@ -99,14 +142,14 @@ public final class Tiering {
                     progress.accept("moved " + done + " of " + move.size() + " pack(s) to " + tiered.cold().describe());
                 }
             }
-            for (String name : tiered.coldNames()) {
-                if (tiered.cold().refreeze(name, tiered.warm(), now)) {
+            for (String name : List.copyOf(tiered.coldNames())) {
+                if (!keepWarm.contains(name) && tiered.cold().refreeze(name, tiered.warm(), now)) {
                     refrozen++;
                 }
             }
         }
         return new ApplyResult(nOld, nYoung, move.size(), moveBytes, coldPacks + (dryRun ? 0 : move.size()),
-                coldBytes + (dryRun ? 0 : moveBytes), refrozen, dryRun);
+                coldBytes + (dryRun ? 0 : moveBytes), refrozen, returned, returnedBytes, returning, dryRun);
     }
 
     private static long[] packBytes(Index index) {
@@ -157,6 +200,24 @@ public final class Tiering {
 
     private ThawPlan thawPacks(BitSet packs, boolean request) {
         Index index = repo.index();
+        try {
+            tiered.coldNames();
+        } catch (HavenException e) {
+            // the cold tier cannot be listed (an archive volume that is not mounted): a restore that
+            // needs only warm packs goes on without it; one that needs another pack says why it cannot
+            java.util.Set<String> warm = new java.util.HashSet<>(tiered.warm().list(TieredBackend.COLD_DIRECTORY));
+            long missing = 0;
+            for (int p = packs.nextSetBit(0); p >= 0; p = packs.nextSetBit(p + 1)) {
+                if (index.packType(p) == BlobType.DATA && !warm.contains(index.packName(p))) {
+                    missing++;
+                }
+            }
+            if (missing > 0) {
+                throw new HavenException(e.code(), missing + " pack(s) this needs are not in warm storage, and the cold tier"
+                        + " cannot be reached: " + e.getMessage(), e);
+            }
+            return new ThawPlan(packs.cardinality(), 0, 0, 0, 0, 0, Duration.ZERO, List.of());
+        }
         long[] bytes = packBytes(index);
         long cold = 0;
         long coldBytes = 0;

@@ -141,6 +141,37 @@ class S3StorageClassTierTest {
     }
 
     @Test
+    void unfreezeOfARestoredObjectCopiesItOntoItselfInStandardAndChecksTheClass() {
+        http.answer(head("x-amz-storage-class", "GLACIER", "x-amz-restore",
+                        "ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2040 00:00:00 GMT\""),
+                xml(200, "<CopyObjectResult><ETag>\"x\"</ETag></CopyObjectResult>"), head());
+        assertThat(glacier().unfreeze(PACK, s3)).isTrue();
+        assertThat(http.requests()).hasSize(3);
+        Request copy = http.requests().get(1);
+        assertThat(copy.method()).isEqualTo("PUT");
+        assertThat(copy.header("x-amz-storage-class")).isEqualTo("STANDARD");
+        assertThat(URLDecoder.decode(copy.header("x-amz-copy-source"), StandardCharsets.UTF_8)).isEqualTo("bucket/" + KEY);
+        assertThat(http.requests().get(2).method()).isEqualTo("HEAD");
+    }
+
+    @Test
+    void unfreezeOfAnObjectThatIsNotRestoredYetDoesNothing() {
+        http.answer(head("x-amz-storage-class", "GLACIER"));
+        assertThat(glacier().unfreeze(PACK, s3)).isFalse();
+        assertThat(only().method()).isEqualTo("HEAD");
+    }
+
+    @Test
+    void aServerThatKeepsTheArchiveClassFailsTheUnfreezeSayingSo() {
+        http.answer(head("x-amz-storage-class", "GLACIER", "x-amz-restore", "ongoing-request=\"false\""),
+                xml(200, "<CopyObjectResult><ETag>\"x\"</ETag></CopyObjectResult>"), head("x-amz-storage-class", "GLACIER"));
+        assertThatThrownBy(() -> glacier().unfreeze(PACK, s3)).isInstanceOfSatisfying(HavenException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.IO);
+            assertThat(e.getMessage()).contains(PACK, "keeps it in GLACIER", "haven tier apply");
+        });
+    }
+
+    @Test
     void aServerThatKeepsTheOldClassFailsTheFreezeSayingSo() {
         http.answer(xml(200, "<CopyObjectResult><ETag>\"x\"</ETag></CopyObjectResult>"), head());
         assertThatThrownBy(() -> glacier().freeze(PACK, s3)).isInstanceOfSatisfying(HavenException.class, e -> {

@@ -250,6 +250,92 @@ class TieringTest {
         });
     }
 
+    private static final TierPolicy LONGER = new TierPolicy(1, "2026-02-01T00:00:00Z", "archive", "1y", Map.of(),
+            Map.of(), 7, null);
+
+    @Test
+    void aPolicyThatCountsColdSnapshotsAsNewBringsTheirPacksBackForGood() {
+        try (Repository repo = openTiered(archive())) {
+            Tiering.ApplyResult frozen = new Tiering(repo, POLICY, m -> { }).apply(false);
+            assertThat(frozen.packsMoved()).isPositive();
+            Repository.SnapshotEntry old = oldest(repo);
+
+            // the snapshot is 200 days old: under a one-year policy it is new, so its data belongs warm
+            Tiering.ApplyResult dry = new Tiering(repo, LONGER, m -> { }).apply(true);
+            assertThat(dry.packsReturned()).isEqualTo(frozen.packsMoved());
+            assertThat(new LocalBackend(archiveDir).list("data")).hasSize((int) frozen.packsMoved());
+
+            Tiering.ApplyResult back = new Tiering(repo, LONGER, m -> { }).apply(false);
+            assertThat(back.snapshotsOld()).isZero();
+            assertThat(back.packsReturned()).isEqualTo(frozen.packsMoved());
+            assertThat(back.bytesReturned()).isEqualTo(frozen.bytesMoved());
+            assertThat(back.packsReturning()).isZero();
+            assertThat(new LocalBackend(archiveDir).list("data")).isEmpty();
+            assertThat(((TieredBackend) repo.backend()).coldNames()).isEmpty();
+            assertThat(restore(repo, old, tmp, src)).isEqualTo(oldContents);
+
+            // weeks later, nothing goes cold again and no copy is removed: they are not thawed copies
+            now.set(now.get().plus(Duration.ofDays(30)));
+            Tiering.ApplyResult later = new Tiering(repo, LONGER, m -> { }).apply(false);
+            assertThat(later.thawedCopiesRemoved()).isZero();
+            assertThat(later.packsMoved()).isZero();
+            assertThat(restore(repo, old, tmp, src)).isEqualTo(oldContents);
+            assertThat(new Checker(repo, true, 2).run().errors()).isEmpty();
+        }
+    }
+
+    @Test
+    void coldPacksThatMustThawFirstAreAskedForAndBroughtBackByTheNextApply() {
+        SlowArchive slow = new SlowArchive(archive());
+        try (Repository repo = openTiered(slow)) {
+            long moved = new Tiering(repo, POLICY, m -> { }).apply(false).packsMoved();
+            Tiering.ApplyResult first = new Tiering(repo, LONGER, m -> { }).apply(false);
+            assertThat(first.packsReturned()).isZero();
+            assertThat(first.packsReturning()).isEqualTo(moved);
+            assertThat(slow.requests).isEqualTo((int) moved);
+            // a second apply before the archive answers asks for nothing more
+            assertThat(new Tiering(repo, LONGER, m -> { }).apply(false).packsReturning()).isEqualTo(moved);
+            assertThat(slow.requests).isEqualTo((int) moved);
+
+            slow.finish(((TieredBackend) repo.backend()).warm());
+            // the thawed copies are past their days, yet stay: newer snapshots use them
+            now.set(now.get().plus(Duration.ofDays(8)));
+            Tiering.ApplyResult done = new Tiering(repo, LONGER, m -> { }).apply(false);
+            assertThat(done.packsReturned()).isEqualTo(moved);
+            assertThat(done.thawedCopiesRemoved()).isZero();
+            assertThat(new LocalBackend(archiveDir).list("data")).isEmpty();
+            assertThat(restore(repo, oldest(repo), tmp, src)).isEqualTo(oldContents);
+        }
+    }
+
+    @Test
+    void withTheArchiveUnmountedTheWarmSnapshotStillRestoresAndTheColdOneSaysWhy() throws IOException {
+        String id;
+        try (Repository repo = fixture.open()) {
+            id = repo.config().id();
+        }
+        ArchiveBackendTier marked = new ArchiveBackendTier(new LocalBackend(archiveDir), Duration.ofDays(7), id);
+        marked.claim();
+        try (Repository repo = openTiered(marked)) {
+            new Tiering(repo, POLICY, m -> { }).apply(false);
+        }
+        Files.move(archiveDir, tmp.resolve("archive-offline"));
+        Files.createDirectories(archiveDir); // the empty mount point
+        ArchiveBackendTier unmounted = new ArchiveBackendTier(new LocalBackend(archiveDir), Duration.ofDays(7), id);
+        try (Repository repo = openTiered(unmounted)) {
+            Tiering tiering = new Tiering(repo, POLICY, m -> { });
+            Repository.SnapshotEntry latest = repo.resolve("latest");
+            Tiering.ThawPlan warm = tiering.thaw(latest, null, true);
+            assertThat(warm.packsCold()).isZero();
+            assertThat(warm.done()).isTrue();
+            assertThat(restore(repo, latest, tmp, src)).isEqualTo(newContents);
+
+            assertThatThrownBy(() -> tiering.thaw(oldest(repo), null, true))
+                    .hasMessageContaining("not in warm storage, and the cold tier cannot be reached")
+                    .hasMessageContaining("mounted");
+        }
+    }
+
     /** An archive that thaws only when told to, or fails to: S3 Glacier's behaviour, on local disk. */
     static final class SlowArchive implements ColdTier {
         final ArchiveBackendTier inner;
@@ -284,6 +370,9 @@ class TieringTest {
             requests++;
         }
         @Override public boolean refreeze(String n, Backend w, Instant t) { return inner.refreeze(n, w, t); }
+        @Override public boolean unfreeze(String n, Backend w) {
+            return status(n, w).state() == State.READY && inner.unfreeze(n, w);
+        }
         @Override public void delete(String n) { inner.delete(n); }
         @Override public Duration minimumStorage() { return Duration.ofDays(90); }
         @Override public Duration typicalThaw() { return Duration.ofHours(4); }
