@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.repository.Repository;
+import io.haven.repository.archiver.Archiver;
+import io.haven.repository.archiver.BackupOptions;
 import io.haven.repository.backend.Backend;
 import io.haven.repository.backend.FaultyBackend;
 import io.haven.repository.backend.LocalBackend;
@@ -241,6 +243,208 @@ class SiteCacheTest {
             backup(cache, src, null);   // the same files: their blobs are only in evicted packs
             assertThat(dataPacks(cacheDir)).hasSize(1);
         }
+    }
+
+    /** Files a, b and c: 1.5 MB of data, in one data pack, in a cache limited to {@link #SMALL}. */
+    private static final long SMALL = 700_000;
+
+    private Repository smallCache(SmallDisk disk) {
+        return RepoFixture.open(new CacheBackend(disk, cacheDir, () -> new LocalBackend(main.repoDir), new SyncState(cacheDir), SMALL));
+    }
+
+    /** A backup of src as the command makes it: with the newest snapshot as its parent. */
+    private Archiver.Result backupOnLatest(Repository repo) {
+        List<Repository.SnapshotEntry> snaps = repo.snapshots();
+        BackupOptions o = new BackupOptions(List.of(src), "h", "u", 0, 0, List.of(), List.of(), false, null, 2, false, "test");
+        return new Archiver(repo, o).run(snaps.isEmpty() ? null : snaps.get(snaps.size() - 1));
+    }
+
+    /** Every snapshot of the cache (opened afresh) and of the main repository restores as {@code expected}. */
+    private void everySnapshotRestoresFromBoth(Map<String, String> expected, int snapshots) {
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            assertThat(cache.snapshots()).hasSize(snapshots);
+            for (Repository.SnapshotEntry s : cache.snapshots()) {
+                assertThat(restore(cache, s, tmp, src)).as("cache snapshot %s", s.id().shortHex()).isEqualTo(expected);
+            }
+        }
+        try (Repository m = main.open()) {
+            assertThat(RepoFixture.check(m).errors()).isEmpty();
+            assertThat(m.snapshots()).hasSize(snapshots);
+            for (Repository.SnapshotEntry s : m.snapshots()) {
+                assertThat(restore(m, s, tmp, src)).as("main snapshot %s", s.id().shortHex()).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void aCacheSmallerThanItsDataGetsBackUnderItsLimitOnceSyncedAndBackupsGoOn() throws IOException {
+        write(src.resolve("c"), 600_000, 3);
+        Map<String, String> expected = contents(src);
+        SmallDisk disk = new SmallDisk(new LocalBackend(cacheDir), Long.MAX_VALUE);
+        // each step opens the cache afresh, as each command does
+        try (Repository cache = smallCache(disk)) {
+            backupOnLatest(cache);
+        }
+        try (Repository cache = smallCache(disk)) {
+            sync(cache, new LocalBackend(main.repoDir));
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);   // the data pack went
+        }
+        try (Repository cache = smallCache(disk)) {
+            // nothing changed: the blobs are only in the evicted pack, so they are read and stored again
+            backupOnLatest(cache);
+            assertThat(dataPacks(cacheDir)).hasSize(1);
+        }
+        try (Repository cache = smallCache(disk)) {
+            CacheSync.Result second = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(second.snapshotsSynced()).isEqualTo(1);
+            assertThat(second.packsUploadedForRoom()).isEqualTo(1);   // the main repository held its blobs under the old name
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+            assertThat(dataPacks(cacheDir)).isEmpty();
+        }
+        // a disk with room for the limit and one copy of the data: the next backup fits
+        disk.quota = SMALL + 1_600_000;
+        try (Repository cache = smallCache(disk)) {
+            backupOnLatest(cache);
+            assertThat(cache.snapshots()).hasSize(3);
+        }
+        try (Repository cache = smallCache(disk)) {
+            sync(cache, new LocalBackend(main.repoDir));
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+            assertThat(new SyncState(cacheDir).packs()).containsAll(new LocalBackend(main.repoDir).list("data"));
+        }
+        everySnapshotRestoresFromBoth(expected, 3);
+    }
+
+    @Test
+    void aPackAnEarlierSyncLeftUnevictableIsUploadedByTheNextSyncThatNeedsRoom() throws IOException {
+        // a cache as a sync without a limit (or before this fix) leaves it: all synced, a pack main holds under another name
+        write(src.resolve("c"), 600_000, 3);
+        Map<String, String> expected = contents(src);
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);
+            sync(cache, new LocalBackend(main.repoDir));
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), 0)) {
+            backupOnLatest(cache);
+            sync(cache, new LocalBackend(main.repoDir));   // no limit: nothing needs room, nothing goes again
+            assertThat(dataPacks(cacheDir)).hasSize(1);
+            assertThat(new LocalBackend(main.repoDir).list("data")).hasSize(1);
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(r.snapshotsSynced()).isZero();
+            assertThat(r.packsUploadedForRoom()).isEqualTo(1);
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+        }
+        everySnapshotRestoresFromBoth(expected, 2);
+    }
+
+    @Test
+    void aSyncThatFailsAtAnyWriteWhileMakingRoomLeavesTheMainRepositoryValid() throws IOException {
+        write(src.resolve("c"), 600_000, 3);
+        Map<String, String> expected = contents(src);
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);
+            sync(cache, new LocalBackend(main.repoDir));
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);   // unchanged: stored again, not synced yet
+        }
+        int failAt = 1;
+        for (;; failAt++) {
+            assertThat(failAt).isLessThan(20);
+            Path mainCopy = tmp.resolve("main-" + failAt);
+            Path cacheCopy = tmp.resolve("cache-" + failAt);
+            copyTree(main.repoDir, mainCopy);
+            copyTree(cacheDir, cacheCopy);
+            FaultyBackend.Fault[] plan = new FaultyBackend.Fault[failAt];
+            for (int i = 0; i < failAt - 1; i++) {
+                plan[i] = FaultyBackend.pass();
+            }
+            plan[failAt - 1] = FaultyBackend.permanent(ErrorCode.IO);
+            FaultyBackend failing = new FaultyBackend(new LocalBackend(mainCopy));
+            failing.plan(FaultyBackend.Op.WRITE, plan);
+            Backend dataOnly = new OnlyObjectWrites(failing, new LocalBackend(mainCopy));
+            CacheBackend cb = new CacheBackend(new LocalBackend(cacheCopy), cacheCopy, () -> new LocalBackend(mainCopy),
+                    new SyncState(cacheCopy), SMALL);
+            boolean failed;
+            try (Repository cache = RepoFixture.open(cb)) {
+                try {
+                    CacheSync.Result r = new CacheSync(cache, dataOnly, null, "site-a", m -> { }).run();
+                    assertThat(r.packsUploadedForRoom()).isEqualTo(1);
+                    failed = false;
+                } catch (HavenException e) {
+                    failed = true;
+                }
+            }
+            if (!failed) {
+                assertThat(failing.injected()).isZero();
+                break;
+            }
+            try (Repository m = RepoFixture.open(new LocalBackend(mainCopy))) {
+                assertThat(RepoFixture.check(m).errors()).as("main after a sync failed at write %d", failAt).isEmpty();
+                for (Repository.SnapshotEntry s : m.snapshots()) {
+                    assertThat(restore(m, s, tmp, src)).isEqualTo(expected);
+                }
+            }
+            // the cache relies on nothing the failed sync did not finish
+            try (Repository cache = RepoFixture.open(new CacheBackend(new LocalBackend(cacheCopy), cacheCopy,
+                    () -> new LocalBackend(mainCopy), new SyncState(cacheCopy), SMALL))) {
+                for (Repository.SnapshotEntry s : cache.snapshots()) {
+                    assertThat(restore(cache, s, tmp, src)).isEqualTo(expected);
+                }
+                new CacheSync(cache, new LocalBackend(mainCopy), null, "site-a", m -> { }).run();
+                assertThat(((CacheBackend) cache.backend()).usedBytes()).as("after failing at write %d", failAt)
+                        .isLessThanOrEqualTo(SMALL);
+            }
+            try (Repository m = RepoFixture.open(new LocalBackend(mainCopy))) {
+                assertThat(RepoFixture.check(m).errors()).isEmpty();
+                assertThat(m.snapshots()).hasSize(2);
+                for (Repository.SnapshotEntry s : m.snapshots()) {
+                    assertThat(restore(m, s, tmp, src)).isEqualTo(expected);
+                }
+            }
+            try (Repository cache = RepoFixture.open(new CacheBackend(new LocalBackend(cacheCopy), cacheCopy,
+                    () -> new LocalBackend(mainCopy), new SyncState(cacheCopy), SMALL))) {
+                for (Repository.SnapshotEntry s : cache.snapshots()) {
+                    assertThat(restore(cache, s, tmp, src)).isEqualTo(expected);
+                }
+            }
+        }
+        // the snapshot, then the pack uploaded to make room and its index (and before them a tree pack
+        // and its index when the trees of src's ancestors changed)
+        assertThat(failAt - 1).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void aSyncDoesNotRelyOnAPackUploadedToMakeRoomThatAPruneCondemnedAsAnOrphan() throws IOException {
+        write(src.resolve("c"), 600_000, 3);
+        Map<String, String> expected = contents(src);
+        String again;
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);
+            sync(cache, new LocalBackend(main.repoDir));
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);
+            again = dataPacks(cacheDir).get(0);
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), 0)) {
+            sync(cache, new LocalBackend(main.repoDir));   // no limit: the stored-again pack stays here only
+        }
+        // an interrupted sync left it in main, unindexed, and a prune there condemned it as an orphan
+        new LocalBackend(main.repoDir).write(again, new LocalBackend(cacheDir).read(again));
+        try (Repository m = main.open()) {
+            m.saveCondemnedSet(new io.haven.repository.maintenance.CondemnedSet(1, Instant.now().toString(), "hq", List.of(),
+                    List.of(again)));
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(r.packsUploadedForRoom()).isZero();
+            assertThat(dataPacks(cacheDir)).containsExactly(again);   // kept: still over the limit, nothing lost
+            assertThat(new SyncState(cacheDir).packSafe(again)).isFalse();
+        }
+        everySnapshotRestoresFromBoth(expected, 2);
     }
 
     @Test
