@@ -291,8 +291,13 @@ class SiteCacheTest {
         }
         try (Repository cache = smallCache(disk)) {
             // nothing changed: the blobs are only in the evicted pack, so they are read and stored again
-            backupOnLatest(cache);
+            io.haven.repository.snapshot.Snapshot.Summary again = backupOnLatest(cache).snapshot().summary();
             assertThat(dataPacks(cacheDir)).hasSize(1);
+            assertThat(again.bytesProcessed()).isEqualTo(1_500_000);
+            // ... but they are not "changed": metadata and chunks came out as in the parent
+            assertThat(again.filesUnmodified()).isEqualTo(3);
+            assertThat(again.filesChanged()).isZero();
+            assertThat(again.filesNew()).isZero();
         }
         try (Repository cache = smallCache(disk)) {
             CacheSync.Result second = sync(cache, new LocalBackend(main.repoDir));
