@@ -52,9 +52,11 @@ public final class CacheSync {
      * @param packsUploaded every pack uploaded, including {@code packsUploadedForRoom}
      * @param packsUploadedForRoom packs whose blobs the main repository held under other names, uploaded only so that
      *     the cache could evict them ({@code makeRoom})
+     * @param bytesEvicted bytes freed in the cache, including the unindexed packs removed
+     * @param unindexedPacksRemoved packs no index file named, left by failed backups, removed to make room
      */
     public record Result(int snapshotsSynced, int snapshotsAlreadyThere, long packsUploaded, long bytesUploaded,
-            int indexFiles, long bytesEvicted, double seconds, long packsUploadedForRoom) {
+            int indexFiles, long bytesEvicted, double seconds, long packsUploadedForRoom, long unindexedPacksRemoved) {
         public double bytesPerSecond() {
             return seconds > 0 ? bytesUploaded / seconds : 0;
         }
@@ -70,6 +72,7 @@ public final class CacheSync {
     private long bytesUploaded;
     private int indexFiles;
     private long packsUploadedForRoom;
+    private long unindexedPacksRemoved;
     private long bytesEvicted;
     /** Packs uploaded to make room are indexed in the main repository in groups of this many, each group then evicted. */
     static final int ROOM_GROUP = 32;
@@ -137,7 +140,7 @@ public final class CacheSync {
         }
         bytesEvicted += cacheBackend.evictOverLimit();
         return new Result(synced, there, packsUploaded, bytesUploaded, indexFiles, bytesEvicted, (System.nanoTime() - started) / 1e9,
-                packsUploadedForRoom);
+                packsUploadedForRoom, unindexedPacksRemoved);
     }
 
     /** The main repository must be the one the cache was made for (same id): never upload elsewhere. */
@@ -242,6 +245,10 @@ public final class CacheSync {
             return;
         }
         bytesEvicted += cacheBackend.evictOverLimit();
+        if (cacheBackend.usedBytes() <= limit) {
+            return;
+        }
+        bytesEvicted += removeUnindexedPacks(cacheIndex, state);
         long excess = cacheBackend.usedBytes() - limit;
         if (excess <= 0) {
             return;
@@ -312,6 +319,68 @@ public final class CacheSync {
         if (skippedCondemned > 0) {
             progress.accept(skippedCondemned + " pack(s) stay in the cache: a prune of the main repository is removing their copies"
                     + " there; a sync after that prune uploads them again");
+        }
+    }
+
+    /**
+     * Deletes the cache's packs that no index file names: left by backups that failed (a full
+     * disk, a kill) before they indexed them. No snapshot can need them, and nothing else removes
+     * them (prune refuses to run on a cache), so without this a backup that failed on a full
+     * disk would leave the cache full. Only while no backup writes to the cache: the packs are
+     * listed first, then the writer markers are read (a backup registers before it writes a
+     * pack), then the index files. So a backup that wrote a listed pack is either still live
+     * (nothing is deleted) or over, and then it indexed its packs or never will. A backup stalled
+     * for longer than the stale interval is taken for dead, as a prune takes it; it then refuses
+     * to save its snapshot. Returns the bytes freed.
+     */
+    private long removeUnindexedPacks(Index cacheIndex, SyncState state) {
+        Backend local = cacheBackend.localBackend();
+        List<String> listed = new ArrayList<>();
+        for (String dir : List.of("data", "tree")) {
+            for (String name : local.list(dir)) {
+                if (!state.packSafe(name) && !indexes(cacheIndex, name)) {
+                    listed.add(name);
+                }
+            }
+        }
+        if (listed.isEmpty()) {
+            return 0;
+        }
+        java.time.Instant now = cache.clock().instant();
+        for (Repository.WriterEntry w : cache.writers()) {
+            if (w.liveAt(now, cache.staleAfter())) {
+                progress.accept(listed.size() + " unindexed pack(s) stay in the cache while a " + w.marker().kind() + " on "
+                        + w.marker().host() + " writes to it; the next sync removes those it leaves");
+                return 0;
+            }
+        }
+        Index fresh = cache.loadIndexFiles(local.list("index"), Set.of());
+        long freed = 0;
+        int removed = 0;
+        for (String name : listed) {
+            if (indexes(fresh, name)) {
+                continue;
+            }
+            Optional<Backend.ObjectInfo> info = local.stat(name);
+            if (info.isPresent()) {
+                local.delete(name);
+                freed += info.get().size();
+                removed++;
+            }
+        }
+        unindexedPacksRemoved += removed;
+        if (removed > 0) {
+            progress.accept("removed " + removed + " unindexed pack(s), " + io.haven.core.DataSize.format(freed)
+                    + ", that failed backups left in the cache");
+        }
+        return freed;
+    }
+
+    private static boolean indexes(Index idx, String name) {
+        try {
+            return idx.packNumber(BlobId.parse(name.substring(name.lastIndexOf('/') + 1))) >= 0;
+        } catch (RuntimeException e) {
+            return true;   // not a pack name: leave it alone
         }
     }
 

@@ -453,6 +453,65 @@ class SiteCacheTest {
     }
 
     @Test
+    void packsABackupLeftUnindexedOnAFullDiskAreRemovedByASyncWhenNoBackupIsWriting() throws IOException {
+        write(src.resolve("c"), 600_000, 3);
+        SmallDisk disk = new SmallDisk(new LocalBackend(cacheDir), Long.MAX_VALUE);
+        try (Repository cache = smallCache(disk)) {
+            backupOnLatest(cache);
+        }
+        try (Repository cache = smallCache(disk)) {
+            sync(cache, new LocalBackend(main.repoDir));
+        }
+        Map<String, String> first = contents(src);
+        write(src.resolve("d"), 300_000, 4);
+        disk.fullFor = "index/";   // the packs fit, their index does not
+        try (Repository cache = smallCache(disk)) {
+            assertThatThrownBy(() -> backupOnLatest(cache)).isInstanceOfSatisfying(HavenException.class,
+                    e -> assertThat(e.getMessage()).contains("full"));
+        }
+        disk.fullFor = "\0";
+        List<String> left = dataPacks(cacheDir);
+        assertThat(left).hasSize(1);   // written, never indexed: no snapshot needs it
+
+        // while a backup writes to the cache, the pack may be one of its own: it stays
+        try (Repository writing = smallCache(disk)) {
+            writing.register("backup", "h2");
+            try (Repository cache = smallCache(disk)) {
+                CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+                assertThat(r.unindexedPacksRemoved()).isZero();
+                assertThat(dataPacks(cacheDir)).isEqualTo(left);
+            }
+        }
+        try (Repository cache = smallCache(disk)) {
+            CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(r.unindexedPacksRemoved()).isEqualTo(2);   // the data pack and the tree pack
+            assertThat(r.bytesUploaded()).isZero();
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+            assertThat(RepoFixture.check(cache).errors()).isEmpty();
+        }
+        try (Repository cache = smallCache(disk)) {
+            backupOnLatest(cache);
+        }
+        try (Repository cache = smallCache(disk)) {
+            sync(cache, new LocalBackend(main.repoDir));
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+        }
+        Map<String, String> second = contents(src);
+        try (Repository m = main.open()) {
+            assertThat(RepoFixture.check(m).errors()).isEmpty();
+            List<Repository.SnapshotEntry> snaps = m.snapshots();
+            assertThat(snaps).hasSize(2);
+            assertThat(restore(m, snaps.get(0), tmp, src)).isEqualTo(first);
+            assertThat(restore(m, snaps.get(1), tmp, src)).isEqualTo(second);
+        }
+        try (Repository cache = smallCache(disk)) {
+            List<Repository.SnapshotEntry> snaps = cache.snapshots();
+            assertThat(restore(cache, snaps.get(0), tmp, src)).isEqualTo(first);
+            assertThat(restore(cache, snaps.get(1), tmp, src)).isEqualTo(second);
+        }
+    }
+
+    @Test
     void aSyncRefusesAMainRepositoryThatIsNotTheOneTheCacheWasMadeFor() throws IOException {
         RepoFixture other = new RepoFixture(tmp.resolve("other"));
         try (Repository cache = openCache()) {
@@ -489,6 +548,8 @@ class SiteCacheTest {
     private static final class SmallDisk implements Backend {
         private final LocalBackend disk;
         long quota;
+        /** Writes of objects whose names start with this find the disk full too. */
+        String fullFor = "\0";
 
         SmallDisk(LocalBackend disk, long quota) {
             this.disk = disk;
@@ -510,7 +571,7 @@ class SiteCacheTest {
         @Override public byte[] read(String n) { return disk.read(n); }
         @Override public byte[] read(String n, long o, int l) { return disk.read(n, o, l); }
         @Override public void write(String n, byte[] d, int l) {
-            if (used() + l > quota) {
+            if (used() + l > quota || n.startsWith(fullFor)) {
                 throw new HavenException(ErrorCode.IO, "cannot write " + n + ": No space left on device");
             }
             disk.write(n, d, l);
