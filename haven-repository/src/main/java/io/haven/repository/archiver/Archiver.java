@@ -528,8 +528,9 @@ public final class Archiver {
             FileRead read = readFile(path, st.size(), at);
             if (prev == null) {
                 counters.filesNew.incrementAndGet();
-            } else if (options.force() && sameMetadata(prev, st) && read.content().equals(prev.content())) {
-                // read again only because of --force, and found as it was
+            } else if (sameMetadata(prev, st) && read.content().equals(prev.content())) {
+                // read again although its metadata is as in the parent (--force, or the parent's chunks
+                // cannot be reused: cold, evicted from a site cache, condemned), and found as it was
                 counters.filesUnmodified.incrementAndGet();
             } else {
                 counters.filesChanged.incrementAndGet();

@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
 import io.haven.repository.Repository;
+import io.haven.repository.archiver.Archiver;
+import io.haven.repository.archiver.BackupOptions;
 import io.haven.repository.backend.Backend;
 import io.haven.repository.backend.FaultyBackend;
 import io.haven.repository.backend.LocalBackend;
@@ -243,6 +245,272 @@ class SiteCacheTest {
         }
     }
 
+    /** Files a, b and c: 1.5 MB of data, in one data pack, in a cache limited to {@link #SMALL}. */
+    private static final long SMALL = 700_000;
+
+    private Repository smallCache(SmallDisk disk) {
+        return RepoFixture.open(new CacheBackend(disk, cacheDir, () -> new LocalBackend(main.repoDir), new SyncState(cacheDir), SMALL));
+    }
+
+    /** A backup of src as the command makes it: with the newest snapshot as its parent. */
+    private Archiver.Result backupOnLatest(Repository repo) {
+        List<Repository.SnapshotEntry> snaps = repo.snapshots();
+        BackupOptions o = new BackupOptions(List.of(src), "h", "u", 0, 0, List.of(), List.of(), false, null, 2, false, "test");
+        return new Archiver(repo, o).run(snaps.isEmpty() ? null : snaps.get(snaps.size() - 1));
+    }
+
+    /** Every snapshot of the cache (opened afresh) and of the main repository restores as {@code expected}. */
+    private void everySnapshotRestoresFromBoth(Map<String, String> expected, int snapshots) {
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            assertThat(cache.snapshots()).hasSize(snapshots);
+            for (Repository.SnapshotEntry s : cache.snapshots()) {
+                assertThat(restore(cache, s, tmp, src)).as("cache snapshot %s", s.id().shortHex()).isEqualTo(expected);
+            }
+        }
+        try (Repository m = main.open()) {
+            assertThat(RepoFixture.check(m).errors()).isEmpty();
+            assertThat(m.snapshots()).hasSize(snapshots);
+            for (Repository.SnapshotEntry s : m.snapshots()) {
+                assertThat(restore(m, s, tmp, src)).as("main snapshot %s", s.id().shortHex()).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void aCacheSmallerThanItsDataGetsBackUnderItsLimitOnceSyncedAndBackupsGoOn() throws IOException {
+        write(src.resolve("c"), 600_000, 3);
+        Map<String, String> expected = contents(src);
+        SmallDisk disk = new SmallDisk(new LocalBackend(cacheDir), Long.MAX_VALUE);
+        // each step opens the cache afresh, as each command does
+        try (Repository cache = smallCache(disk)) {
+            backupOnLatest(cache);
+        }
+        try (Repository cache = smallCache(disk)) {
+            sync(cache, new LocalBackend(main.repoDir));
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);   // the data pack went
+        }
+        try (Repository cache = smallCache(disk)) {
+            // nothing changed: the blobs are only in the evicted pack, so they are read and stored again
+            io.haven.repository.snapshot.Snapshot.Summary again = backupOnLatest(cache).snapshot().summary();
+            assertThat(dataPacks(cacheDir)).hasSize(1);
+            assertThat(again.bytesProcessed()).isEqualTo(1_500_000);
+            // ... but they are not "changed": metadata and chunks came out as in the parent
+            assertThat(again.filesUnmodified()).isEqualTo(3);
+            assertThat(again.filesChanged()).isZero();
+            assertThat(again.filesNew()).isZero();
+        }
+        try (Repository cache = smallCache(disk)) {
+            CacheSync.Result second = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(second.snapshotsSynced()).isEqualTo(1);
+            assertThat(second.packsUploadedForRoom()).isEqualTo(1);   // the main repository held its blobs under the old name
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+            assertThat(dataPacks(cacheDir)).isEmpty();
+        }
+        // a disk with room for the limit and one copy of the data: the next backup fits
+        disk.quota = SMALL + 1_600_000;
+        try (Repository cache = smallCache(disk)) {
+            backupOnLatest(cache);
+            assertThat(cache.snapshots()).hasSize(3);
+        }
+        try (Repository cache = smallCache(disk)) {
+            sync(cache, new LocalBackend(main.repoDir));
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+            assertThat(new SyncState(cacheDir).packs()).containsAll(new LocalBackend(main.repoDir).list("data"));
+        }
+        everySnapshotRestoresFromBoth(expected, 3);
+    }
+
+    @Test
+    void aPackAnEarlierSyncLeftUnevictableIsUploadedByTheNextSyncThatNeedsRoom() throws IOException {
+        // a cache as a sync without a limit (or before this fix) leaves it: all synced, a pack main holds under another name
+        write(src.resolve("c"), 600_000, 3);
+        Map<String, String> expected = contents(src);
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);
+            sync(cache, new LocalBackend(main.repoDir));
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), 0)) {
+            backupOnLatest(cache);
+            sync(cache, new LocalBackend(main.repoDir));   // no limit: nothing needs room, nothing goes again
+            assertThat(dataPacks(cacheDir)).hasSize(1);
+            assertThat(new LocalBackend(main.repoDir).list("data")).hasSize(1);
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(r.snapshotsSynced()).isZero();
+            assertThat(r.packsUploadedForRoom()).isEqualTo(1);
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+        }
+        everySnapshotRestoresFromBoth(expected, 2);
+    }
+
+    @Test
+    void aSyncThatFailsAtAnyWriteWhileMakingRoomLeavesTheMainRepositoryValid() throws IOException {
+        write(src.resolve("c"), 600_000, 3);
+        Map<String, String> expected = contents(src);
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);
+            sync(cache, new LocalBackend(main.repoDir));
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);   // unchanged: stored again, not synced yet
+        }
+        int failAt = 1;
+        for (;; failAt++) {
+            assertThat(failAt).isLessThan(20);
+            Path mainCopy = tmp.resolve("main-" + failAt);
+            Path cacheCopy = tmp.resolve("cache-" + failAt);
+            copyTree(main.repoDir, mainCopy);
+            copyTree(cacheDir, cacheCopy);
+            FaultyBackend.Fault[] plan = new FaultyBackend.Fault[failAt];
+            for (int i = 0; i < failAt - 1; i++) {
+                plan[i] = FaultyBackend.pass();
+            }
+            plan[failAt - 1] = FaultyBackend.permanent(ErrorCode.IO);
+            FaultyBackend failing = new FaultyBackend(new LocalBackend(mainCopy));
+            failing.plan(FaultyBackend.Op.WRITE, plan);
+            Backend dataOnly = new OnlyObjectWrites(failing, new LocalBackend(mainCopy));
+            CacheBackend cb = new CacheBackend(new LocalBackend(cacheCopy), cacheCopy, () -> new LocalBackend(mainCopy),
+                    new SyncState(cacheCopy), SMALL);
+            boolean failed;
+            try (Repository cache = RepoFixture.open(cb)) {
+                try {
+                    CacheSync.Result r = new CacheSync(cache, dataOnly, null, "site-a", m -> { }).run();
+                    assertThat(r.packsUploadedForRoom()).isEqualTo(1);
+                    failed = false;
+                } catch (HavenException e) {
+                    failed = true;
+                }
+            }
+            if (!failed) {
+                assertThat(failing.injected()).isZero();
+                break;
+            }
+            try (Repository m = RepoFixture.open(new LocalBackend(mainCopy))) {
+                assertThat(RepoFixture.check(m).errors()).as("main after a sync failed at write %d", failAt).isEmpty();
+                for (Repository.SnapshotEntry s : m.snapshots()) {
+                    assertThat(restore(m, s, tmp, src)).isEqualTo(expected);
+                }
+            }
+            // the cache relies on nothing the failed sync did not finish
+            try (Repository cache = RepoFixture.open(new CacheBackend(new LocalBackend(cacheCopy), cacheCopy,
+                    () -> new LocalBackend(mainCopy), new SyncState(cacheCopy), SMALL))) {
+                for (Repository.SnapshotEntry s : cache.snapshots()) {
+                    assertThat(restore(cache, s, tmp, src)).isEqualTo(expected);
+                }
+                new CacheSync(cache, new LocalBackend(mainCopy), null, "site-a", m -> { }).run();
+                assertThat(((CacheBackend) cache.backend()).usedBytes()).as("after failing at write %d", failAt)
+                        .isLessThanOrEqualTo(SMALL);
+            }
+            try (Repository m = RepoFixture.open(new LocalBackend(mainCopy))) {
+                assertThat(RepoFixture.check(m).errors()).isEmpty();
+                assertThat(m.snapshots()).hasSize(2);
+                for (Repository.SnapshotEntry s : m.snapshots()) {
+                    assertThat(restore(m, s, tmp, src)).isEqualTo(expected);
+                }
+            }
+            try (Repository cache = RepoFixture.open(new CacheBackend(new LocalBackend(cacheCopy), cacheCopy,
+                    () -> new LocalBackend(mainCopy), new SyncState(cacheCopy), SMALL))) {
+                for (Repository.SnapshotEntry s : cache.snapshots()) {
+                    assertThat(restore(cache, s, tmp, src)).isEqualTo(expected);
+                }
+            }
+        }
+        // the snapshot, then the pack uploaded to make room and its index (and before them a tree pack
+        // and its index when the trees of src's ancestors changed)
+        assertThat(failAt - 1).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void aSyncDoesNotRelyOnAPackUploadedToMakeRoomThatAPruneCondemnedAsAnOrphan() throws IOException {
+        write(src.resolve("c"), 600_000, 3);
+        Map<String, String> expected = contents(src);
+        String again;
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);
+            sync(cache, new LocalBackend(main.repoDir));
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            backupOnLatest(cache);
+            again = dataPacks(cacheDir).get(0);
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), 0)) {
+            sync(cache, new LocalBackend(main.repoDir));   // no limit: the stored-again pack stays here only
+        }
+        // an interrupted sync left it in main, unindexed, and a prune there condemned it as an orphan
+        new LocalBackend(main.repoDir).write(again, new LocalBackend(cacheDir).read(again));
+        try (Repository m = main.open()) {
+            m.saveCondemnedSet(new io.haven.repository.maintenance.CondemnedSet(1, Instant.now().toString(), "hq", List.of(),
+                    List.of(again)));
+        }
+        try (Repository cache = openCache(() -> new LocalBackend(main.repoDir), SMALL)) {
+            CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(r.packsUploadedForRoom()).isZero();
+            assertThat(dataPacks(cacheDir)).containsExactly(again);   // kept: still over the limit, nothing lost
+            assertThat(new SyncState(cacheDir).packSafe(again)).isFalse();
+        }
+        everySnapshotRestoresFromBoth(expected, 2);
+    }
+
+    @Test
+    void packsABackupLeftUnindexedOnAFullDiskAreRemovedByASyncWhenNoBackupIsWriting() throws IOException {
+        write(src.resolve("c"), 600_000, 3);
+        SmallDisk disk = new SmallDisk(new LocalBackend(cacheDir), Long.MAX_VALUE);
+        try (Repository cache = smallCache(disk)) {
+            backupOnLatest(cache);
+        }
+        try (Repository cache = smallCache(disk)) {
+            sync(cache, new LocalBackend(main.repoDir));
+        }
+        Map<String, String> first = contents(src);
+        write(src.resolve("d"), 300_000, 4);
+        disk.fullFor = "index/";   // the packs fit, their index does not
+        try (Repository cache = smallCache(disk)) {
+            assertThatThrownBy(() -> backupOnLatest(cache)).isInstanceOfSatisfying(HavenException.class,
+                    e -> assertThat(e.getMessage()).contains("full"));
+        }
+        disk.fullFor = "\0";
+        List<String> left = dataPacks(cacheDir);
+        assertThat(left).hasSize(1);   // written, never indexed: no snapshot needs it
+
+        // while a backup writes to the cache, the pack may be one of its own: it stays
+        try (Repository writing = smallCache(disk)) {
+            writing.register("backup", "h2");
+            try (Repository cache = smallCache(disk)) {
+                CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+                assertThat(r.unindexedPacksRemoved()).isZero();
+                assertThat(dataPacks(cacheDir)).isEqualTo(left);
+            }
+        }
+        try (Repository cache = smallCache(disk)) {
+            CacheSync.Result r = sync(cache, new LocalBackend(main.repoDir));
+            assertThat(r.unindexedPacksRemoved()).isEqualTo(2);   // the data pack and the tree pack
+            assertThat(r.bytesUploaded()).isZero();
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+            assertThat(RepoFixture.check(cache).errors()).isEmpty();
+        }
+        try (Repository cache = smallCache(disk)) {
+            backupOnLatest(cache);
+        }
+        try (Repository cache = smallCache(disk)) {
+            sync(cache, new LocalBackend(main.repoDir));
+            assertThat(((CacheBackend) cache.backend()).usedBytes()).isLessThanOrEqualTo(SMALL);
+        }
+        Map<String, String> second = contents(src);
+        try (Repository m = main.open()) {
+            assertThat(RepoFixture.check(m).errors()).isEmpty();
+            List<Repository.SnapshotEntry> snaps = m.snapshots();
+            assertThat(snaps).hasSize(2);
+            assertThat(restore(m, snaps.get(0), tmp, src)).isEqualTo(first);
+            assertThat(restore(m, snaps.get(1), tmp, src)).isEqualTo(second);
+        }
+        try (Repository cache = smallCache(disk)) {
+            List<Repository.SnapshotEntry> snaps = cache.snapshots();
+            assertThat(restore(cache, snaps.get(0), tmp, src)).isEqualTo(first);
+            assertThat(restore(cache, snaps.get(1), tmp, src)).isEqualTo(second);
+        }
+    }
+
     @Test
     void aSyncRefusesAMainRepositoryThatIsNotTheOneTheCacheWasMadeFor() throws IOException {
         RepoFixture other = new RepoFixture(tmp.resolve("other"));
@@ -280,6 +548,8 @@ class SiteCacheTest {
     private static final class SmallDisk implements Backend {
         private final LocalBackend disk;
         long quota;
+        /** Writes of objects whose names start with this find the disk full too. */
+        String fullFor = "\0";
 
         SmallDisk(LocalBackend disk, long quota) {
             this.disk = disk;
@@ -301,7 +571,7 @@ class SiteCacheTest {
         @Override public byte[] read(String n) { return disk.read(n); }
         @Override public byte[] read(String n, long o, int l) { return disk.read(n, o, l); }
         @Override public void write(String n, byte[] d, int l) {
-            if (used() + l > quota) {
+            if (used() + l > quota || n.startsWith(fullFor)) {
                 throw new HavenException(ErrorCode.IO, "cannot write " + n + ": No space left on device");
             }
             disk.write(n, d, l);
