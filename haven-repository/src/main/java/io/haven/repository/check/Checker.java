@@ -172,7 +172,9 @@ public final class Checker {
             if (indexedNow == null || !indexedNow.contains(name)) { // else a prune or backup indexed it after the index was read
                 warnings.add("pack " + name + " is not in any index " + (writing
                         ? "(yet: a backup is running or was interrupted; harmless)"
-                        : "(left by an interrupted backup; harmless, 'haven prune' removes it)"));
+                        : repo.backend().find(io.haven.repository.cache.CacheBackend.class).isPresent()
+                                ? "(left by an interrupted backup; harmless, a 'haven cache sync' that needs the room removes it)"
+                                : "(left by an interrupted backup; harmless, 'haven prune' removes it)"));
             }
         }
         try {
