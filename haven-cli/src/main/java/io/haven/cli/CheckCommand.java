@@ -16,11 +16,15 @@ final class CheckCommand extends RepoCommand {
     boolean readData;
 
     @Option(names = "--read-data-subset", paramLabel = "N%|K/M",
-            description = "Read only part of the packs: N%% chosen at random, or part K of M (run 1/M … M/M to cover all).")
+            description = "Read only part of the packs: N%% of them chosen at random (at least one), or part K of M (run 1/M … M/M to cover all; M at most 256).")
     String subset;
 
     @Override
     public Integer call() {
+        if (readData && subset != null) {
+            throw new HavenException(ErrorCode.USAGE, "--read-data reads every pack and --read-data-subset only part of them:"
+                    + " give one of the two");
+        }
         if (readData || subset != null) {
             // read the repository itself, not the local copy of its metadata
             main().noCache = true;

@@ -108,7 +108,8 @@ final class ForgetCommand extends RepoCommand {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("dry_run", dryRun);
                 out.put("groups", groupsOut);
-                out.put("removed", remove.stream().map(e -> e.id().hex()).toList());
+                // a dry run removes nothing: what it would remove is in each group's "remove"
+                out.put("removed", dryRun ? List.of() : remove.stream().map(e -> e.id().hex()).toList());
                 out.put("prune", pruneOut);
                 println(Output.toJson(out));
             } else {

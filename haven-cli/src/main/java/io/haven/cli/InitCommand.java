@@ -32,6 +32,8 @@ final class InitCommand extends RepoCommand {
         try (b) {
             if (b instanceof LocalBackend local) {
                 refuseNonEmpty(local.root());
+            } else {
+                refuseNonEmpty(b);
             }
             char[] pw = password(true);
             try (Repository repo = Repository.init(b, pw, kdfMemoryMib * 1024, compressionLevel, actor(), InstantSource.system(), new SecureRandom())) {
@@ -48,6 +50,25 @@ final class InitCommand extends RepoCommand {
             }
         }
         return Main.EXIT_OK;
+    }
+
+    /**
+     * A remote location (an S3 prefix) must hold no object: a repository inside another one's
+     * prefix ({@code …/repo/data}) would have its objects deleted by the other's prune.
+     */
+    private static void refuseNonEmpty(Backend b) {
+        java.util.List<String> there = b.list("");
+        if (there.isEmpty()) {
+            return;
+        }
+        java.util.Collections.sort(there);
+        throw new HavenException(ErrorCode.REPOSITORY_EXISTS, there.contains("config")
+                ? "a repository already exists at " + b.location()
+                : there.stream().allMatch(n -> n.startsWith("keys/"))
+                        ? b.location() + " holds keys but no config, as an interrupted 'haven init' leaves it;"
+                                + " if it holds nothing else you need, delete them and run 'haven init' again"
+                        : b.location() + " is not empty (" + there.size() + " object(s), such as " + there.get(0)
+                                + "); choose an empty or new prefix");
     }
 
     private static void refuseNonEmpty(Path dir) {

@@ -48,6 +48,11 @@ class S3IT {
         haven.run("init", "--kdf-memory", "8").expect(0);
         assertThat(haven.run("init", "--kdf-memory", "8").exit()).isEqualTo(1);
         haven.run("backup", src.toString()).expect(0);
+        // a prefix that holds objects is refused, as a directory that is not empty is: a repository
+        // inside another one's data/ would lose its objects to the other's prune
+        String nested = s3.location("team/repo/data").toString();
+        assertThat(haven.run("--repo", nested, "init", "--kdf-memory", "8").expect(1).err())
+                .contains("is not empty", "object(s), such as ", "choose an empty or new prefix");
         Files.delete(src.resolve("f0"));
         Files.write(src.resolve("f1"), new byte[] {1, 2, 3});
         haven.run("backup", src.toString()).expect(0);

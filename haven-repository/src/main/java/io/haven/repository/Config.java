@@ -36,6 +36,11 @@ public record Config(String format, int version, String id, String created, Chun
         if (chunker == null || packSize < (1 << 20)) {
             throw new HavenException(ErrorCode.CORRUPT, "repository config is incomplete");
         }
+        if (compression != null && !"zstd".equals(compression.algorithm())) {
+            // readers follow each blob's own flag, but writers would silently store everything uncompressed
+            throw new HavenException(ErrorCode.CORRUPT, "repository config names compression '" + compression.algorithm()
+                    + "', which this Haven does not know (it writes zstd)");
+        }
         return this;
     }
 }

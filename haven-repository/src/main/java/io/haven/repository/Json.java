@@ -29,7 +29,24 @@ public final class Json {
         try {
             return MAPPER.readValue(data, type);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new HavenException(ErrorCode.CORRUPT, what + " is not valid: " + e.getOriginalMessage(), e);
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof HavenException h) { // a record's own check, such as the chunker parameters
+                    throw new HavenException(ErrorCode.CORRUPT, what + " is not valid: " + h.getMessage(), e);
+                }
+            }
+            String where = "";
+            if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()) {
+                StringBuilder b = new StringBuilder();
+                for (var ref : m.getPath()) {
+                    b.append(ref.getFieldName() != null ? (b.isEmpty() ? "" : ".") + ref.getFieldName() : "[" + ref.getIndex() + "]");
+                }
+                where = " at '" + b + "'";
+            }
+            String msg = e.getOriginalMessage();
+            if (msg.contains("`io.haven.") || msg.contains("`java.")) {
+                msg = "a value is missing or has the wrong type"; // not Jackson's class names
+            }
+            throw new HavenException(ErrorCode.CORRUPT, what + " is not valid" + where + ": " + msg, e);
         } catch (IOException e) {
             throw new HavenException(ErrorCode.CORRUPT, what + " cannot be read: " + e.getMessage(), e);
         }

@@ -118,12 +118,31 @@ public final class Repository implements AutoCloseable {
         if (keys.isEmpty()) {
             throw new HavenException(ErrorCode.CORRUPT, "the repository at " + backend.location() + " has no keys");
         }
+        List<String> damaged = new ArrayList<>();
         for (String name : keys) {
-            KeyFile kf = Json.read(backend.read(name), KeyFile.class, "key " + name);
+            byte[] bytes = backend.read(name);
+            if (!ObjectHash.of(bytes).hex().equals(name.substring(name.lastIndexOf('/') + 1))) {
+                damaged.add(name); // a key file is named by the hash of its content
+            }
+            KeyFile kf;
+            try {
+                kf = Json.read(bytes, KeyFile.class, "key " + name);
+            } catch (HavenException e) {
+                if (!damaged.contains(name)) {
+                    damaged.add(name);
+                }
+                continue;
+            }
             byte[] material = kf.unwrap(password);
             if (material != null) {
                 return new Repository(backend, config, new MasterKey(material), name, clock, random);
             }
+        }
+        if (!damaged.isEmpty()) {
+            throw new HavenException(ErrorCode.WRONG_PASSWORD, "no key of the repository at " + backend.location()
+                    + " opens with this password, and " + damaged.size() + " of its " + keys.size() + " key file(s) are damaged"
+                    + " (content does not match the name: " + String.join(", ", damaged) + "): the password is wrong, or its"
+                    + " key file is damaged; another password still opens the repository (then 'haven key add' a new one)");
         }
         throw new HavenException(ErrorCode.WRONG_PASSWORD, "wrong password: no key of the repository at "
                 + backend.location() + " opens with it");
@@ -636,7 +655,8 @@ public final class Repository implements AutoCloseable {
     private static void verifyName(String name, byte[] stored) {
         String expected = name.substring(name.lastIndexOf('/') + 1);
         if (!ObjectHash.of(stored).hex().equals(expected)) {
-            throw new HavenException(ErrorCode.CORRUPT, name + " does not match its hash: it was modified or damaged");
+            throw new HavenException(ErrorCode.CORRUPT, name + " does not match its hash: it was modified or damaged"
+                    + (name.startsWith("index/") ? "; 'haven repair index' rebuilds the index from the packs" : ""));
         }
     }
 

@@ -78,6 +78,39 @@ class RepositoryTest {
     }
 
     @Test
+    void aDamagedKeyFileIsNamedWhenNoKeyOpens() throws IOException {
+        Repository created = init();
+        Path key = dir.resolve(created.keyName());
+        byte[] b = Files.readAllBytes(key);
+        int at = new String(b, StandardCharsets.UTF_8).indexOf("\"master_key\"") + 20;
+        b[at] = (byte) (b[at] == 'A' ? 'B' : 'A');
+        key.toFile().setWritable(true);
+        Files.write(key, b);
+        assertThatThrownBy(() -> open(PASSWORD.clone())).isInstanceOfSatisfying(HavenException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.WRONG_PASSWORD);
+            assertThat(e.getMessage()).contains("1 of its 1 key file(s) are damaged", created.keyName(), "key file is damaged");
+        });
+    }
+
+    @Test
+    void aConfigWithBadValuesSaysWhatIsWrongWithoutClassNames() throws IOException {
+        init();
+        Path config = dir.resolve("config");
+        String good = Files.readString(config);
+        config.toFile().setWritable(true);
+        Files.writeString(config, good.replace("\"zstd\"", "\"zstc\""));
+        assertThatThrownBy(() -> open(PASSWORD.clone())).hasMessageContaining("compression 'zstc'");
+        Files.writeString(config, good.replaceAll("\"min_size\"\\s*:\\s*262144", "\"min_size\":0"));
+        assertThatThrownBy(() -> open(PASSWORD.clone())).isInstanceOfSatisfying(HavenException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.CORRUPT);
+            assertThat(e.getMessage()).contains("repository config is not valid", "invalid chunker parameters 0/")
+                    .doesNotContain("io.haven", "Cannot construct");
+        });
+        Files.writeString(config, good.replaceAll("\"pack_size\"\\s*:\\s*16777216", "\"pack_size\":\"big\""));
+        assertThatThrownBy(() -> open(PASSWORD.clone())).hasMessageContaining("at 'pack_size'").hasMessageNotContaining("io.haven");
+    }
+
+    @Test
     void openOfAnEmptyDirectoryFindsNoRepository() {
         assertCode(ErrorCode.REPOSITORY_NOT_FOUND, () -> open(PASSWORD));
         assertCode(ErrorCode.REPOSITORY_NOT_FOUND,

@@ -95,12 +95,26 @@ public final class Checker {
                     + "': use N% (e.g. 10%) or K/M with 1 <= K <= M <= 256 (e.g. 2/7)");
         }
 
-        boolean includes(String packName) {
+        /** Whether the pack is in part {@code part} of {@code parts} (by its name's first byte). */
+        boolean inPart(String packName) {
             String hex = packName.substring(packName.lastIndexOf('/') + 1);
-            if (parts > 1 && Integer.parseInt(hex.substring(0, 2), 16) % parts != part - 1) {
-                return false;
+            return parts <= 1 || Integer.parseInt(hex.substring(0, 2), 16) % parts == part - 1;
+        }
+
+        /**
+         * The packs to read among {@code candidates}: all of them, or for N% that share of them
+         * (rounded, at least one), chosen at random, so that a small share of a small repository
+         * still reads something.
+         */
+        List<String> pick(List<String> candidates) {
+            if (share >= 1.0 || candidates.isEmpty()) {
+                return candidates;
             }
-            return share >= 1.0 || random.nextDouble() < share;
+            List<String> sorted = new ArrayList<>(candidates);
+            java.util.Collections.sort(sorted);
+            java.util.Collections.shuffle(sorted, random);
+            int k = (int) Math.max(1, Math.round(share * sorted.size()));
+            return sorted.subList(0, Math.min(k, sorted.size()));
         }
     }
 
@@ -321,14 +335,18 @@ public final class Checker {
         List<String> names = new ArrayList<>();
         var tiered = repo.backend() instanceof io.haven.repository.tier.TieredBackend t ? t : null;
         int cold = 0;
+        List<String> inPart = new ArrayList<>();
         for (String n : stored) {
-            if (subset.includes(n)) {
-                if (tiered != null && tiered.needsThaw(n)) {
-                    cold++;   // reading it would need a thaw: its presence and size were checked above
-                    continue;
-                }
-                names.add(n);
+            if (subset.inPart(n)) {
+                inPart.add(n);
             }
+        }
+        for (String n : subset.pick(inPart)) {
+            if (tiered != null && tiered.needsThaw(n)) {
+                cold++;   // reading it would need a thaw: its presence and size were checked above
+                continue;
+            }
+            names.add(n);
         }
         if (cold > 0) {
             warnings.add(cold + " pack(s) are in the cold tier (" + tiered.cold().describe()

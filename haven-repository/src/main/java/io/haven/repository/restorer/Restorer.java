@@ -1183,8 +1183,8 @@ public final class Restorer {
         } catch (IOException ex) {
             throw fail(e, ex);
         } catch (HavenException ex) {
-            if (ex.code() == ErrorCode.CORRUPT) {
-                throw new HavenException(ErrorCode.CORRUPT, "restore of " + e.snapshotPath() + " failed: " + ex.getMessage(), ex);
+            if (ex.code() == ErrorCode.CORRUPT || ex.code() == ErrorCode.NOT_FOUND) { // name the file (a missing pack, say)
+                throw new HavenException(ex.code(), "restore of " + e.snapshotPath() + " failed: " + ex.getMessage(), ex);
             }
             throw ex;
         } finally {
