@@ -184,6 +184,21 @@ public final class Repository implements AutoCloseable {
         return staleAfter;
     }
 
+    private volatile java.util.function.LongSupplier monotonicNanos = System::nanoTime;
+
+    /**
+     * The monotonic clock (nanoseconds, as {@link System#nanoTime()}) by which this process's
+     * writer registration measures how long it went without announcing itself. Tests set a fake
+     * one; call before {@link #register}.
+     */
+    public void monotonicNanos(java.util.function.LongSupplier nanos) {
+        monotonicNanos = java.util.Objects.requireNonNull(nanos);
+    }
+
+    public java.util.function.LongSupplier monotonicNanos() {
+        return monotonicNanos;
+    }
+
     /**
      * Announces this process as a writer of {@code kind} (see {@link WriterRegistration}); later
      * calls return the same registration. An index loaded before is dropped, so the next
@@ -276,6 +291,7 @@ public final class Repository implements AutoCloseable {
     public Repository withBackend(Backend other) {
         Repository r = new Repository(other, config, key, keyName, clock, random);
         r.staleAfter = staleAfter;
+        r.monotonicNanos = monotonicNanos;
         return r;
     }
 

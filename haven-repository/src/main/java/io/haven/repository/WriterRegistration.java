@@ -30,6 +30,7 @@ public final class WriterRegistration implements AutoCloseable {
     private final long pid;
     private final String started;
     private final Duration staleAfter;
+    private final java.util.function.LongSupplier nanos;
     private final Thread heartbeat;
     private volatile List<String> condemnedSeen = List.of();
     private volatile long lastRefreshNanos;
@@ -46,6 +47,7 @@ public final class WriterRegistration implements AutoCloseable {
         this.pid = ProcessHandle.current().pid();
         this.started = repo.clock().instant().toString();
         this.staleAfter = staleAfter;
+        this.nanos = repo.monotonicNanos();
         refresh();
         long interval = Math.max(100, staleAfter.toMillis() / 6);
         this.heartbeat = Thread.ofPlatform().daemon().name("haven-heartbeat").start(() -> beat(interval));
@@ -76,13 +78,13 @@ public final class WriterRegistration implements AutoCloseable {
             return;
         }
         WriterMarker m = new WriterMarker(1, kind, host, pid, started, repo.clock().instant().toString(), condemnedSeen);
-        long before = System.nanoTime();
+        long before = nanos.getAsLong();
         repo.backend().write(name, repo.key().seal(Json.write(m)));
         long last = lastRefreshNanos;
         if (last != 0) {
             longestGapNanos = Math.max(longestGapNanos, before - last);
         }
-        lastRefreshNanos = System.nanoTime();
+        lastRefreshNanos = nanos.getAsLong();
     }
 
     /** Declares the condemned sets this writer's index knows (and so will not rely on). */
@@ -116,7 +118,7 @@ public final class WriterRegistration implements AutoCloseable {
      * @throws HavenException IO naming the gap
      */
     public void checkNotStalled() {
-        long sinceLast = System.nanoTime() - lastRefreshNanos;
+        long sinceLast = nanos.getAsLong() - lastRefreshNanos;
         long gap = Math.max(longestGapNanos, sinceLast);
         if (gap > staleAfter.toNanos() / 5 * 4) {
             throw new HavenException(ErrorCode.IO, "this process could not announce itself to the repository for "
