@@ -634,12 +634,47 @@ public final class Repository implements AutoCloseable {
         }
     }
 
-    /** Stores an index file naming {@code packs} (all of them already stored); returns its object name. */
+    /**
+     * Stores an index file naming {@code packs} (all of them already stored); returns its object
+     * name. A registered writer checks that it can rely on its marker before and after the write
+     * (see {@link #writeRelied}): a prune that took it for dead may have deleted those packs as
+     * unindexed, and an index file naming missing packs would let other backups reuse lost data.
+     */
     public String saveIndexFile(List<PackRecord> packs) {
         byte[] sealed = key.seal(IndexCodec.encode(packs));
         String name = "index/" + ObjectHash.of(sealed).hex();
-        backend.write(name, sealed);
+        writeRelied(name, sealed);
         return name;
+    }
+
+    /**
+     * Writes an object that other processes will rely on (an index file, a snapshot). When this
+     * process is a registered writer, refuses unless its registration covers the time up to the
+     * write's start, and again up to its end: a write that returns after the limit may have
+     * landed after a prune took this process for dead and deleted what the object references
+     * (the prune lists snapshots and index files only after it judged the writers). Such an
+     * object is deleted again (best effort) before the refusal.
+     *
+     * @throws HavenException IO when the registration lapsed
+     */
+    private void writeRelied(String name, byte[] sealed) {
+        WriterRegistration r = registration;
+        if (r != null) {
+            r.checkNotStalled();
+        }
+        backend.write(name, sealed);
+        if (r != null) {
+            try {
+                r.checkNotStalled();
+            } catch (HavenException e) {
+                try {
+                    backend.delete(name);
+                } catch (RuntimeException ignored) {
+                    e.addSuppressed(ignored);
+                }
+                throw e;
+            }
+        }
     }
 
     /** Reads and verifies one index file. */
@@ -900,13 +935,9 @@ public final class Repository implements AutoCloseable {
 
     /** Stores a snapshot; call only after everything it references is stored and indexed. */
     public BlobId saveSnapshot(Snapshot s) {
-        WriterRegistration r = registration;
-        if (r != null) {
-            r.checkNotStalled();
-        }
         byte[] sealed = key.seal(Json.write(s));
         BlobId id = ObjectHash.of(sealed);
-        backend.write("snapshots/" + id.hex(), sealed);
+        writeRelied("snapshots/" + id.hex(), sealed);
         return id;
     }
 

@@ -362,6 +362,8 @@ public final class Pruner {
                 }
             }
             if (!ready.isEmpty()) {
+                // the decision relies on this prune's marker (no second prune runs beside it): a prune that stalled stops
+                reg.checkNotStalled();
                 execute(ready);
                 continue;
             }
@@ -430,6 +432,10 @@ public final class Pruner {
             if (!indexedNow.contains(o)) {
                 delete.add(o);
             }
+        }
+        WriterRegistration reg = repo.registration();
+        if (reg != null) {
+            reg.checkNotStalled();
         }
         deleteAll(delete, doomed);
         for (Repository.CondemnedEntry c : sets) {
