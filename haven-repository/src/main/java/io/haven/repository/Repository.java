@@ -295,11 +295,37 @@ public final class Repository implements AutoCloseable {
         return r;
     }
 
+    /** The age at which a writer marker is stale beyond doubt: max(4 × {@code staleAfter}, 1 hour). */
+    public static final Duration MARKER_REMOVAL_MINIMUM = Duration.ofHours(1);
+
+    /**
+     * How old a writer marker must be before prune removes it (and check warns about it):
+     * max(4 × {@code staleAfter}, 1 hour). A live writer rewrites its marker every
+     * {@code staleAfter / 6}, and a writer whose marker is this old has gone past its own limit
+     * (80 % of {@code staleAfter} from the start of its last good marker write) and saves nothing
+     * any more; see docs/maintenance.md.
+     */
+    public static Duration markerRemovalAge(Duration staleAfter) {
+        Duration four = staleAfter.multipliedBy(4);
+        return four.compareTo(MARKER_REMOVAL_MINIMUM) > 0 ? four : MARKER_REMOVAL_MINIMUM;
+    }
+
     /** A writer marker as found, with its last-modified time on the backend's clock. */
     public record WriterEntry(String name, WriterMarker marker, Instant modified) {
         /** Whether the writer refreshed its marker within {@code staleAfter} before {@code backendNow}. */
         public boolean liveAt(Instant backendNow, Duration staleAfter) {
             return modified.plus(staleAfter).isAfter(backendNow);
+        }
+
+        /** Whether the marker is older than {@link #markerRemovalAge(Duration)} at {@code now}. */
+        public boolean staleBeyondDoubt(Instant now, Duration staleAfter) {
+            return !modified.plus(markerRemovalAge(staleAfter)).isAfter(now);
+        }
+
+        /** How long ago the marker was last written, at {@code now} (never negative). */
+        public Duration age(Instant now) {
+            Duration d = Duration.between(modified, now);
+            return d.isNegative() ? Duration.ZERO : d;
         }
     }
 
