@@ -91,6 +91,7 @@ final class PruneCommand extends RepoCommand {
         out.put("blobs_rescued", r.blobsRescued());
         out.put("pending_sets", r.pendingSets());
         out.put("cold_packs_kept", r.coldPacksKept());
+        out.put("stale_writer_markers_removed", r.staleWriterMarkersRemoved());
         out.put("waiting_for", r.waitingFor().stream().map(Object::toString).toList());
         return out;
     }
@@ -108,6 +109,9 @@ final class PruneCommand extends RepoCommand {
                 DataSize.format(r.bytesDeleted())));
         if (r.coldPacksKept() > 0) {
             cmd.println("left " + r.coldPacksKept() + " cold pack(s) as they are (partly used, or within the class's minimum storage time)");
+        }
+        if (r.staleWriterMarkersRemoved() > 0) {
+            cmd.println("removed " + r.staleWriterMarkersRemoved() + " writer marker(s) of killed processes");
         }
         if (r.blobsRescued() > 0) {
             cmd.println("kept " + r.blobsRescued() + " blob(s) that snapshots saved meanwhile still need");

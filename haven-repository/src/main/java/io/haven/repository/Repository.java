@@ -203,6 +203,21 @@ public final class Repository implements AutoCloseable {
         return staleAfter;
     }
 
+    private volatile java.util.function.LongSupplier monotonicNanos = System::nanoTime;
+
+    /**
+     * The monotonic clock (nanoseconds, as {@link System#nanoTime()}) by which this process's
+     * writer registration measures how long it went without announcing itself. Tests set a fake
+     * one; call before {@link #register}.
+     */
+    public void monotonicNanos(java.util.function.LongSupplier nanos) {
+        monotonicNanos = java.util.Objects.requireNonNull(nanos);
+    }
+
+    public java.util.function.LongSupplier monotonicNanos() {
+        return monotonicNanos;
+    }
+
     /**
      * Announces this process as a writer of {@code kind} (see {@link WriterRegistration}); later
      * calls return the same registration. An index loaded before is dropped, so the next
@@ -295,7 +310,23 @@ public final class Repository implements AutoCloseable {
     public Repository withBackend(Backend other) {
         Repository r = new Repository(other, config, key, keyName, clock, random);
         r.staleAfter = staleAfter;
+        r.monotonicNanos = monotonicNanos;
         return r;
+    }
+
+    /** The age at which a writer marker is stale beyond doubt: max(4 × {@code staleAfter}, 1 hour). */
+    public static final Duration MARKER_REMOVAL_MINIMUM = Duration.ofHours(1);
+
+    /**
+     * How old a writer marker must be before prune removes it (and check warns about it):
+     * max(4 × {@code staleAfter}, 1 hour). A live writer rewrites its marker every
+     * {@code staleAfter / 6}, and a writer whose marker is this old has gone past its own limit
+     * (80 % of {@code staleAfter} from the start of its last good marker write) and saves nothing
+     * any more; see docs/maintenance.md.
+     */
+    public static Duration markerRemovalAge(Duration staleAfter) {
+        Duration four = staleAfter.multipliedBy(4);
+        return four.compareTo(MARKER_REMOVAL_MINIMUM) > 0 ? four : MARKER_REMOVAL_MINIMUM;
     }
 
     /** A writer marker as found, with its last-modified time on the backend's clock. */
@@ -303,6 +334,17 @@ public final class Repository implements AutoCloseable {
         /** Whether the writer refreshed its marker within {@code staleAfter} before {@code backendNow}. */
         public boolean liveAt(Instant backendNow, Duration staleAfter) {
             return modified.plus(staleAfter).isAfter(backendNow);
+        }
+
+        /** Whether the marker is older than {@link #markerRemovalAge(Duration)} at {@code now}. */
+        public boolean staleBeyondDoubt(Instant now, Duration staleAfter) {
+            return !modified.plus(markerRemovalAge(staleAfter)).isAfter(now);
+        }
+
+        /** How long ago the marker was last written, at {@code now} (never negative). */
+        public Duration age(Instant now) {
+            Duration d = Duration.between(modified, now);
+            return d.isNegative() ? Duration.ZERO : d;
         }
     }
 
@@ -637,12 +679,47 @@ public final class Repository implements AutoCloseable {
         }
     }
 
-    /** Stores an index file naming {@code packs} (all of them already stored); returns its object name. */
+    /**
+     * Stores an index file naming {@code packs} (all of them already stored); returns its object
+     * name. A registered writer checks that it can rely on its marker before and after the write
+     * (see {@link #writeRelied}): a prune that took it for dead may have deleted those packs as
+     * unindexed, and an index file naming missing packs would let other backups reuse lost data.
+     */
     public String saveIndexFile(List<PackRecord> packs) {
         byte[] sealed = key.seal(IndexCodec.encode(packs));
         String name = "index/" + ObjectHash.of(sealed).hex();
-        backend.write(name, sealed);
+        writeRelied(name, sealed);
         return name;
+    }
+
+    /**
+     * Writes an object that other processes will rely on (an index file, a snapshot). When this
+     * process is a registered writer, refuses unless its registration covers the time up to the
+     * write's start, and again up to its end: a write that returns after the limit may have
+     * landed after a prune took this process for dead and deleted what the object references
+     * (the prune lists snapshots and index files only after it judged the writers). Such an
+     * object is deleted again (best effort) before the refusal.
+     *
+     * @throws HavenException IO when the registration lapsed
+     */
+    private void writeRelied(String name, byte[] sealed) {
+        WriterRegistration r = registration;
+        if (r != null) {
+            r.checkNotStalled();
+        }
+        backend.write(name, sealed);
+        if (r != null) {
+            try {
+                r.checkNotStalled();
+            } catch (HavenException e) {
+                try {
+                    backend.delete(name);
+                } catch (RuntimeException ignored) {
+                    e.addSuppressed(ignored);
+                }
+                throw e;
+            }
+        }
     }
 
     /** Reads and verifies one index file. */
@@ -904,13 +981,9 @@ public final class Repository implements AutoCloseable {
 
     /** Stores a snapshot; call only after everything it references is stored and indexed. */
     public BlobId saveSnapshot(Snapshot s) {
-        WriterRegistration r = registration;
-        if (r != null) {
-            r.checkNotStalled();
-        }
         byte[] sealed = key.seal(Json.write(s));
         BlobId id = ObjectHash.of(sealed);
-        backend.write("snapshots/" + id.hex(), sealed);
+        writeRelied("snapshots/" + id.hex(), sealed);
         return id;
     }
 

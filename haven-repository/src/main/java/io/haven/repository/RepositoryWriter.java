@@ -64,7 +64,23 @@ public final class RepositoryWriter implements AutoCloseable {
      * condemned by a pending prune: only then may a new snapshot reference it without storing it.
      */
     public boolean has(BlobId id) {
-        return index.containsUsable(id) || claimed.contains(id);
+        return reusable(id) || claimed.contains(id);
+    }
+
+    /**
+     * Whether the index has a usable copy of the blob. Relying on it is safe only while this
+     * process's writer marker is fresh, so a process whose registration lapsed stops here rather
+     * than at the snapshot (which it would refuse to save anyway).
+     */
+    private boolean reusable(BlobId id) {
+        if (!index.containsUsable(id)) {
+            return false;
+        }
+        WriterRegistration r = repo.registration();
+        if (r != null) {
+            r.checkNotStalled();
+        }
+        return true;
     }
 
     /**
@@ -75,7 +91,7 @@ public final class RepositoryWriter implements AutoCloseable {
      */
     public long save(BlobType type, BlobId id, byte[] payload, int offset, int length) {
         checkUsable();
-        if (index.containsUsable(id) || !claimed.add(id)) {
+        if (reusable(id) || !claimed.add(id)) {
             return 0;
         }
         byte[] out = sealBuffer.get();
@@ -96,7 +112,7 @@ public final class RepositoryWriter implements AutoCloseable {
      */
     public long saveSealed(BlobType type, BlobId id, byte[] sealed, int rawLength) {
         checkUsable();
-        if (index.containsUsable(id) || !claimed.add(id)) {
+        if (reusable(id) || !claimed.add(id)) {
             return 0;
         }
         (type == BlobType.DATA ? dataPacker : treePacker).add(id, sealed, rawLength);

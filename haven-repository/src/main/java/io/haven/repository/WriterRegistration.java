@@ -17,8 +17,15 @@ import java.util.List;
  * backend's clock) it no longer holds anything back.
  *
  * <p>A writer that itself stalls for longer than that (a suspended VM, SIGSTOP, an unreachable
- * store) could be taken for dead while it still means to save a snapshot; {@link #checkNotStalled()}
- * refuses then, and the caller must not save.
+ * store, a marker write that hangs) could be taken for dead while it still means to save a
+ * snapshot; {@link #checkNotStalled()} refuses then, and the caller must not save.
+ *
+ * <p>The rule: the marker on the backend can be no newer than the <em>start</em> of the last
+ * marker write that succeeded, so the writer may rely on its registration only for the time
+ * since that start. A write in flight counts for nothing until it returns, and its duration is
+ * part of the gap. The longest such gap is remembered: once it exceeded the limit (80 % of
+ * {@code staleAfter}), a prune may already have deleted what this process relies on, and no later
+ * heartbeat makes the registration trustworthy again.
  *
  * <p>Thread safe.
  */
@@ -30,9 +37,12 @@ public final class WriterRegistration implements AutoCloseable {
     private final long pid;
     private final String started;
     private final Duration staleAfter;
+    private final java.util.function.LongSupplier nanos;
     private final Thread heartbeat;
     private volatile List<String> condemnedSeen = List.of();
-    private volatile long lastRefreshNanos;
+    /** Start of the last marker write that succeeded (on {@link #nanos}); 0 before the first. */
+    private volatile long lastGoodStartNanos;
+    /** The longest time from the start of a successful marker write to the end of the next successful one. */
     private volatile long longestGapNanos;
     private volatile boolean closed;
 
@@ -46,6 +56,7 @@ public final class WriterRegistration implements AutoCloseable {
         this.pid = ProcessHandle.current().pid();
         this.started = repo.clock().instant().toString();
         this.staleAfter = staleAfter;
+        this.nanos = repo.monotonicNanos();
         refresh();
         long interval = Math.max(100, staleAfter.toMillis() / 6);
         this.heartbeat = Thread.ofPlatform().daemon().name("haven-heartbeat").start(() -> beat(interval));
@@ -70,19 +81,25 @@ public final class WriterRegistration implements AutoCloseable {
         }
     }
 
-    /** Rewrites the marker now. */
+    /**
+     * Rewrites the marker now. The gap covered by the previous successful write is measured from
+     * that write's start to the end of this one: while this write was in flight the marker on the
+     * backend was still the previous one.
+     */
     public synchronized void refresh() {
         if (closed) {
             return;
         }
         WriterMarker m = new WriterMarker(1, kind, host, pid, started, repo.clock().instant().toString(), condemnedSeen);
-        long before = System.nanoTime();
-        repo.backend().write(name, repo.key().seal(Json.write(m)));
-        long last = lastRefreshNanos;
+        byte[] sealed = repo.key().seal(Json.write(m));
+        long start = nanos.getAsLong();
+        repo.backend().write(name, sealed);
+        long end = nanos.getAsLong();
+        long last = lastGoodStartNanos;
         if (last != 0) {
-            longestGapNanos = Math.max(longestGapNanos, before - last);
+            longestGapNanos = Math.max(longestGapNanos, end - last);
         }
-        lastRefreshNanos = System.nanoTime();
+        lastGoodStartNanos = start == 0 ? 1 : start;
     }
 
     /** Declares the condemned sets this writer's index knows (and so will not rely on). */
@@ -108,21 +125,39 @@ public final class WriterRegistration implements AutoCloseable {
         return staleAfter;
     }
 
+    /** The limit on the gap: 80 % of {@code staleAfter}, leaving room for clocks that run at slightly different rates. */
+    public Duration limit() {
+        return Duration.ofNanos(staleAfter.toNanos() / 5 * 4);
+    }
+
     /**
-     * Fails when this process went longer than 80 % of {@code staleAfter} without refreshing its
-     * marker (normally it refreshes every sixth): a prune may have taken it for dead and deleted
-     * data it relies on.
+     * The longest time this process could not rely on its marker: the longest gap between the
+     * start of a successful marker write and the end of the next successful one, or the time
+     * since the start of the last successful one, whichever is longer. A marker write in flight
+     * (hanging, retried, or suspended with the process) does not shorten it.
+     */
+    public Duration uncovered() {
+        long sinceLast = nanos.getAsLong() - lastGoodStartNanos;
+        return Duration.ofNanos(Math.max(longestGapNanos, sinceLast));
+    }
+
+    /**
+     * Fails when this process ever went longer than 80 % of {@code staleAfter} without a marker
+     * it could rely on, counted from the start of its last marker write that succeeded (normally
+     * it rewrites the marker every sixth): a prune may have taken it for dead and deleted data it
+     * relies on. Call it right before, and again right after, every write that makes other
+     * processes rely on what this one did (a snapshot, an index file): a write that returns after
+     * the limit may have landed after such a prune.
      *
      * @throws HavenException IO naming the gap
      */
     public void checkNotStalled() {
-        long sinceLast = System.nanoTime() - lastRefreshNanos;
-        long gap = Math.max(longestGapNanos, sinceLast);
-        if (gap > staleAfter.toNanos() / 5 * 4) {
+        Duration gap = uncovered();
+        if (gap.compareTo(limit()) > 0) {
             throw new HavenException(ErrorCode.IO, "this process could not announce itself to the repository for "
-                    + Duration.ofNanos(gap).toSeconds() + " s (limit " + staleAfter.toSeconds() * 4 / 5
-                    + " s: the process was suspended or the store was unreachable); a concurrent prune may have taken it for dead,"
-                    + " so its snapshot is not saved. Run it again: data already stored is not uploaded twice.");
+                    + gap.toSeconds() + " s (limit " + limit().toSeconds()
+                    + " s: the process was suspended or the store was unreachable or slow); a concurrent prune may have taken it for dead,"
+                    + " so it stops and its snapshot is not saved. Run it again: data already stored is not uploaded twice.");
         }
     }
 

@@ -217,6 +217,17 @@ public final class CacheSync {
         reg.checkNotStalled();
         String name = "snapshots/" + s.id().hex();
         upload(name, cacheBackend.localBackend().read(name));
+        try {
+            // an upload that returned after the limit may have landed after a prune there took this sync for dead
+            reg.checkNotStalled();
+        } catch (HavenException e) {
+            try {
+                main.backend().delete(name);
+            } catch (RuntimeException x) {
+                e.addSuppressed(x);
+            }
+            throw e;
+        }
         cacheBackend.state().snapshot(s.id().hex());
         progress.accept("snapshot " + sid + " is in the main repository");
     }

@@ -199,6 +199,7 @@ public final class Checker {
         } catch (HavenException e) {
             errors.add("a condemned set cannot be read: " + e.getMessage());
         }
+        staleWriterMarkers();
         // snapshots and trees
         long snapshots = 0;
         Set<BlobId> seenTrees = new HashSet<>();
@@ -229,6 +230,38 @@ public final class Checker {
         }
         return new Result(List.copyOf(errors), List.copyOf(warnings), snapshots, seenTrees.size(), indexed.size(),
                 index.blobCount(), bytesRead.get());
+    }
+
+    /**
+     * Warns about writer markers that prune would remove: older than max(4 × stale-after, 1 hour),
+     * left by killed processes. Check writes nothing, so the age is taken with this machine's
+     * clock against the marker's last-modified time on the backend; the hour's floor keeps a
+     * clock that is a few minutes off from showing a running backup.
+     */
+    private void staleWriterMarkers() {
+        try {
+            java.time.Instant now = repo.clock().instant();
+            for (Repository.WriterEntry w : repo.writers()) {
+                if (w.staleBeyondDoubt(now, repo.staleAfter())) {
+                    warnings.add("writer marker " + w.name() + " (" + w.marker().kind() + " on host " + w.marker().host()
+                            + ", pid " + w.marker().pid() + ", started " + w.marker().started() + ") was last refreshed "
+                            + ageText(w.age(now)) + " ago: its process was killed or died; harmless, 'haven prune' removes it");
+                }
+            }
+        } catch (HavenException e) {
+            warnings.add("the writer markers cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static String ageText(java.time.Duration d) {
+        long s = d.toSeconds();
+        if (s >= 2 * 86400) {
+            return s / 86400 + " days";
+        }
+        if (s >= 2 * 3600) {
+            return s / 3600 + " hours";
+        }
+        return s / 60 + " minutes";
     }
 
     /** Every index file read into one index, and a message for each file that could not be read. */

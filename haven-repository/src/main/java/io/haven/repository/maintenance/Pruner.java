@@ -61,7 +61,8 @@ public final class Pruner {
     /** What a prune did (or, dry, would do). */
     public record Result(int snapshots, long blobsUsed, long packsTotal, long bytesTotal, long packsUnused, long packsRepacked,
             long bytesUnused, long bytesRepackWritten, long packsDeleted, long bytesDeleted, long orphansDeleted,
-            long blobsRescued, List<String> pendingSets, List<Blocker> waitingFor, long coldPacksKept) {}
+            long blobsRescued, List<String> pendingSets, List<Blocker> waitingFor, long coldPacksKept,
+            long staleWriterMarkersRemoved) {}
 
     private final Repository repo;
     private final Options options;
@@ -76,6 +77,7 @@ public final class Pruner {
     private long bytesDeleted;
     private long orphansDeleted;
     private long blobsRescued;
+    private long staleWriterMarkersRemoved;
     /** Cold packs prune left alone: partly used ones (never read cold) and unused ones within the class's minimum storage. */
     private long coldPacksKept;
     private long blobsUsed;
@@ -100,6 +102,7 @@ public final class Pruner {
         WriterRegistration reg = repo.register("prune", options.host());
         refuseConcurrentMaintenance(reg);
         if (!options.dryRun()) {
+            removeStaleWriterMarkers(reg);
             complete(reg, Duration.ZERO);
         }
         plan();
@@ -110,7 +113,33 @@ public final class Pruner {
         }
         return new Result(snapshotCount, blobsUsed, packsTotal, bytesTotal, packsUnused, packsRepacked, bytesUnused,
                 bytesRepackWritten, packsDeleted, bytesDeleted, orphansDeleted, blobsRescued, List.copyOf(pending),
-                List.copyOf(blockers), coldPacksKept);
+                List.copyOf(blockers), coldPacksKept, staleWriterMarkersRemoved);
+    }
+
+    /**
+     * Deletes the writer markers that are stale beyond doubt ({@link Repository#markerRemovalAge}
+     * on the backend's clock): left by processes that were killed. They count for nothing in any
+     * decision already (a marker older than the stale interval is dead), so removing them changes
+     * none; it only spares every writer and prune reading them. The marker's time is read again
+     * right before the deletion, so one that its writer rewrote meanwhile stays (and that writer,
+     * had its marker been so old, relies on nothing any more: {@link WriterRegistration#checkNotStalled()}).
+     */
+    private void removeStaleWriterMarkers(WriterRegistration reg) {
+        Instant now = reg.backendNow();
+        for (Repository.WriterEntry w : repo.writers()) {
+            if (w.name().equals(reg.name()) || !w.staleBeyondDoubt(now, reg.staleAfter())) {
+                continue;
+            }
+            var info = repo.backend().stat(w.name());
+            if (info.isEmpty() || !info.get().modified().equals(w.modified())) {
+                continue;
+            }
+            repo.backend().delete(w.name());
+            staleWriterMarkersRemoved++;
+            progress.accept("removed the marker of a " + w.marker().kind() + " on " + w.marker().host() + " (pid "
+                    + w.marker().pid() + ", started " + w.marker().started() + ") last refreshed "
+                    + w.age(now).toMinutes() + " min ago: its process was killed");
+        }
     }
 
     /** Fails when another live writer of a maintenance kind is registered. */
@@ -362,6 +391,8 @@ public final class Pruner {
                 }
             }
             if (!ready.isEmpty()) {
+                // the decision relies on this prune's marker (no second prune runs beside it): a prune that stalled stops
+                reg.checkNotStalled();
                 execute(ready);
                 continue;
             }
@@ -430,6 +461,10 @@ public final class Pruner {
             if (!indexedNow.contains(o)) {
                 delete.add(o);
             }
+        }
+        WriterRegistration reg = repo.registration();
+        if (reg != null) {
+            reg.checkNotStalled();
         }
         deleteAll(delete, doomed);
         for (Repository.CondemnedEntry c : sets) {

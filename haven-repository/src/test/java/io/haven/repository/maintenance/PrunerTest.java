@@ -184,6 +184,51 @@ class PrunerTest {
         }
     }
 
+    private String deadMarker(Repository repo, String host, Duration age) throws Exception {
+        WriterMarker dead = new WriterMarker(1, "backup", host, 4242, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", List.of());
+        byte[] id = new byte[16];
+        new java.util.Random(host.hashCode()).nextBytes(id);
+        String name = "writers/" + java.util.HexFormat.of().formatHex(id);
+        repo.backend().write(name, repo.key().seal(Json.write(dead)));
+        Files.setLastModifiedTime(fx.repoDir.resolve(name), java.nio.file.attribute.FileTime.from(Instant.now().minus(age)));
+        return name;
+    }
+
+    @Test
+    void pruneRemovesTheMarkersOfKilledProcessesOnceTheyAreStaleBeyondDoubtAndCheckWarnsAboutThem() throws Exception {
+        write(src.resolve("x"), 200_000, 9);
+        backup(fx.repoDir, src, null);
+        try (Repository repo = fx.open()) {
+            // stale-after is 2 s: the limit is the hour's floor, not 4 × 2 s
+            assertThat(Repository.markerRemovalAge(Duration.ofSeconds(2))).isEqualTo(Duration.ofHours(1));
+            assertThat(Repository.markerRemovalAge(Duration.ofMinutes(30))).isEqualTo(Duration.ofHours(2));
+            String old1 = deadMarker(repo, "killed-1", Duration.ofHours(3));
+            String old2 = deadMarker(repo, "killed-2", Duration.ofMinutes(61));
+            String recent = deadMarker(repo, "killed-recently", Duration.ofMinutes(10));
+            try (Repository live = fx.open()) {
+                live.register("backup", "running-host");
+                String liveName = live.registration().name();
+
+                assertThat(check(repo).warnings().stream().filter(w -> w.startsWith("writer marker")).toList())
+                        .satisfiesExactlyInAnyOrder(
+                                w -> assertThat(w).contains(old1).contains("backup on host killed-1").contains("pid 4242")
+                                        .contains("3 hours ago").contains("'haven prune' removes it"),
+                                w -> assertThat(w).contains(old2).contains("killed-2").contains("61 minutes ago"));
+
+                Pruner.Result dry = new Pruner(repo, new Pruner.Options(0.2, true, Duration.ZERO, 2, "pruner"), m -> {}).run();
+                assertThat(dry.staleWriterMarkersRemoved()).isZero();
+                assertThat(repo.backend().list("writers")).contains(old1, old2);
+
+                Pruner.Result r = prune(repo, Duration.ZERO);
+                assertThat(r.staleWriterMarkersRemoved()).isEqualTo(2);
+                List<String> left = repo.backend().list("writers");
+                assertThat(left).doesNotContain(old1, old2).contains(recent, liveName);
+            }
+            assertThat(check(repo).warnings()).noneSatisfy(w -> assertThat(w).startsWith("writer marker"));
+            assertThat(prune(repo, Duration.ZERO).staleWriterMarkersRemoved()).isZero();
+        }
+    }
+
     @Test
     void aPruneRefusesWhileAnotherLivePruneRunsAndSaysWhichOne() {
         try (Repository other = fx.open(); Repository repo = fx.open()) {
