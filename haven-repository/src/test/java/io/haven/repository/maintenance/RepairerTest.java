@@ -382,4 +382,36 @@ class RepairerTest {
             assertThat(restore(repo, repo.resolve(second.snapshotId().hex()), tmp, src)).isEqualTo(expected);
         }
     }
+
+    @Test
+    void aDamagedPackThatNoIndexNamesIsLeftToPrune() throws Exception {
+        write(src.resolve("a"), 100_000, 1);
+        backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        String orphan;
+        try (Repository repo = fx.open()) {
+            List<String> indexBefore = repo.backend().list("index");
+            List<String> packsBefore = repo.backend().list("data");
+            RepositoryWriter w = repo.newWriter();
+            byte[] payload = new byte[5000];
+            new java.util.Random(5).nextBytes(payload);
+            w.save(io.haven.repository.BlobType.DATA, repo.key().blobId(payload, 0, payload.length), payload, 0, payload.length);
+            w.flush();
+            w.close();
+            for (String name : repo.backend().list("index")) {
+                if (!indexBefore.contains(name)) {
+                    repo.backend().delete(name);
+                }
+            }
+            orphan = repo.backend().list("data").stream().filter(n -> !packsBefore.contains(n)).findFirst().orElseThrow();
+        }
+        flipAt(orphan, 100);
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isNotEmpty().allSatisfy(e -> assertThat(e).contains(orphan)
+                    .contains("'haven prune' removes it"));
+            assertThat(prune(repo).orphansDeleted()).isEqualTo(1);
+        }
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isEmpty();
+        }
+    }
 }
