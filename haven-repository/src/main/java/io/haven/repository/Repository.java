@@ -148,6 +148,19 @@ public final class Repository implements AutoCloseable {
                 + backend.location() + " opens with it");
     }
 
+    private static final java.util.regex.Pattern PACK_NAME =
+            java.util.regex.Pattern.compile("(data|tree)/([0-9a-f]{2})/\\2[0-9a-f]{62}");
+
+    /**
+     * Whether {@code name} is a pack's name ({@code data/ab/ab…} or {@code tree/ab/ab…}, 64 hex
+     * digits). Anything else under {@code data/} or {@code tree/} was not written by Haven (another
+     * repository nested in this one's prefix, a stray upload): check reports it, and repair and
+     * prune leave it alone instead of taking it for a pack.
+     */
+    public static boolean isPackName(String name) {
+        return PACK_NAME.matcher(name).matches();
+    }
+
     /** The error for a location without a repository config, naming what an interrupted init leaves. */
     public static HavenException notFound(Backend backend) {
         return new HavenException(ErrorCode.REPOSITORY_NOT_FOUND, backend.list("keys").isEmpty()

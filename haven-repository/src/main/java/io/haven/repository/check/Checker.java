@@ -7,6 +7,7 @@ import io.haven.repository.Repository;
 import io.haven.repository.crypto.ObjectHash;
 import io.haven.repository.index.Index;
 import io.haven.repository.index.PackRecord;
+import io.haven.repository.maintenance.UnindexedPacks;
 import io.haven.repository.pack.PackHeader;
 import io.haven.repository.tree.Node;
 import io.haven.repository.tree.NodeType;
@@ -49,6 +50,14 @@ public final class Checker {
     private final List<String> vanished = Collections.synchronizedList(new ArrayList<>());
 
     private final Subset subset;
+    /** Trees and chunks that snapshots reference and the index lacks. */
+    private final Set<BlobId> missingBlobs = ConcurrentHashMap.newKeySet();
+
+    /** What check says about damaged data: the way out. */
+    public static final String DAMAGE_ADVICE = "run 'haven repair index --read-data', then 'haven repair snapshots'";
+    /** The same for a pack that no index names: the index does not rely on it, and prune removes it. */
+    private static final String UNINDEXED_DAMAGE_ADVICE = "the pack is in no index: 'haven prune' removes it once no snapshot"
+            + " misses data (run 'haven repair index --read-data' and 'haven repair snapshots' first if some do)";
 
     public Checker(Repository repo, boolean readData, int threads) {
         this(repo, readData ? Subset.ALL : null, threads);
@@ -153,6 +162,11 @@ public final class Checker {
         }
         Set<String> stored = new HashSet<>(repo.backend().list("data"));
         stored.addAll(repo.backend().list("tree"));
+        for (String name : stored.stream().filter(n -> !Repository.isPackName(n)).sorted().toList()) {
+            warnings.add("object " + name + " is not a pack (Haven did not write it; another repository nested in this"
+                    + " one's location?): check, repair and prune leave it alone");
+            stored.remove(name);
+        }
         List<String> missing = new ArrayList<>();
         for (int p = 0; p < byPack.length; p++) {
             String name = index.packName(p);
@@ -180,17 +194,8 @@ public final class Checker {
         for (String name : stillIndexed(missing, indexedNow)) {
             errors.add("pack " + name + " is in the index but missing from the repository");
         }
-        // a running backup's packs are not indexed until its index file is written
-        boolean writing = !unindexed.isEmpty() && !repo.backend().list("writers").isEmpty();
-        for (String name : unindexed) {
-            if (indexedNow == null || !indexedNow.contains(name)) { // else a prune or backup indexed it after the index was read
-                warnings.add("pack " + name + " is not in any index " + (writing
-                        ? "(yet: a backup is running or was interrupted; harmless)"
-                        : repo.backend().find(io.haven.repository.cache.CacheBackend.class).isPresent()
-                                ? "(left by an interrupted backup; harmless, a 'haven cache sync' that needs the room removes it)"
-                                : "(left by an interrupted backup; harmless, 'haven prune' removes it)"));
-            }
-        }
+        // else a prune or backup indexed it after the index was read
+        List<String> stillUnindexed = unindexed.stream().filter(n -> indexedNow == null || !indexedNow.contains(n)).toList();
         try {
             for (Repository.CondemnedEntry c : repo.condemnedSets()) {
                 warnings.add(c.set().packs().size() + " pack(s) are condemned by a prune (set " + c.id().substring(0, 8)
@@ -217,6 +222,7 @@ public final class Checker {
             snapshots++;
             walk(index, name, s.id().shortHex(), "", BlobId.parse(s.snapshot().tree()), seenTrees);
         }
+        reportUnindexed(stillUnindexed);
         if (readData) {
             readPacks(index, stored, indexed, byPack);
             for (String name : stillIndexed(vanished, vanished.isEmpty() ? Set.of() : packsIndexedNow())) {
@@ -262,6 +268,54 @@ public final class Checker {
             return s / 3600 + " hours";
         }
         return s / 60 + " minutes";
+    }
+
+    /**
+     * Warns about packs that no index names. Usually an interrupted backup left them and they
+     * are harmless; but when snapshots miss data, their headers are read: packs that hold
+     * missing blobs are not harmless at all (lost index files), and the way out is
+     * {@code repair index}, not {@code repair snapshots} or {@code prune}.
+     */
+    private void reportUnindexed(List<String> unindexed) {
+        if (unindexed.isEmpty()) {
+            return;
+        }
+        // a running backup's packs are not indexed until its index file is written
+        boolean writing = !repo.backend().list("writers").isEmpty();
+        String harmless = writing
+                ? "(yet: a backup is running or was interrupted; harmless)"
+                : repo.backend().find(io.haven.repository.cache.CacheBackend.class).isPresent()
+                        ? "(left by an interrupted backup; harmless, a 'haven cache sync' that needs the room removes it)"
+                        : "(left by an interrupted backup; harmless, 'haven prune' removes it)";
+        if (missingBlobs.isEmpty()) {
+            for (String name : unindexed) {
+                warnings.add("pack " + name + " is not in any index " + harmless);
+            }
+            return;
+        }
+        UnindexedPacks.Scan scan = UnindexedPacks.scan(repo, unindexed, missingBlobs, threads);
+        for (String u : scan.unreadable()) {
+            warnings.add("pack " + u + " (not in any index; its header cannot be read, so neither check nor 'haven repair index'"
+                    + " can tell what it holds)");
+        }
+        if (scan.holding().isEmpty()) {
+            // none holds a missing blob (nor, then, what lies below a missing tree)
+            for (String name : scan.unrelated()) {
+                warnings.add("pack " + name + " is not in any index " + harmless);
+            }
+            return;
+        }
+        // the others may hold what lies below a missing tree that one of these holds
+        for (String name : scan.holding()) {
+            warnings.add("pack " + name + " is not in any index, and holds data that snapshots miss");
+        }
+        for (String name : scan.unrelated()) {
+            warnings.add("pack " + name + " is not in any index, and may hold data that snapshots miss");
+        }
+        errors.add((scan.holding().size() + scan.unrelated().size()) + " unindexed pack(s) may hold the missing data ("
+                + scan.blobsFound() + " of the " + missingBlobs.size() + " missing blob(s) are in them): run 'haven repair index'"
+                + " first" + (writing ? " (or, if a backup is running, wait for it: it indexes its packs when it ends)" : "")
+                + ", then 'haven check' again; 'haven repair snapshots' and 'haven prune' would lose that data");
     }
 
     /** Every index file read into one index, and a message for each file that could not be read. */
@@ -329,6 +383,7 @@ public final class Checker {
         Tree tree;
         try {
             if (index.lookup(treeId) == null) {
+                missingBlobs.add(treeId);
                 errors.add("snapshot " + snap + ": tree of " + (path.isEmpty() ? "/" : path) + " (" + treeId.shortHex() + ") is missing");
                 return;
             }
@@ -351,6 +406,7 @@ public final class Checker {
                 for (BlobId id : n.content()) {
                     Index.Location loc = index.lookup(id);
                     if (loc == null) {
+                        missingBlobs.add(id);
                         errors.add("snapshot " + snap + ": " + p + " references chunk " + id.shortHex() + ", which is missing");
                         complete = false;
                         break;
@@ -414,26 +470,61 @@ public final class Checker {
     }
 
     private void readPack(String name, PackRecord fromIndex) {
+        String advice = fromIndex == null ? UNINDEXED_DAMAGE_ADVICE : DAMAGE_ADVICE;
         try {
             byte[] data = repo.backend().read(name);
             bytesRead.addAndGet(data.length);
             String hex = name.substring(name.lastIndexOf('/') + 1);
-            if (!ObjectHash.of(data).hex().equals(hex)) {
-                errors.add("pack " + name + " does not match its hash: it was modified or damaged");
+            boolean hashOk = ObjectHash.of(data).hex().equals(hex);
+            PackRecord header;
+            try {
+                header = PackHeader.read(repo.key(), BlobId.parse(hex), data, "pack " + name);
+            } catch (HavenException e) {
+                if (e.code() != ErrorCode.CORRUPT) {
+                    throw e;
+                }
+                errors.add("pack " + name + ": " + e.getMessage() + "; " + advice);
+                return;
             }
-            PackRecord header = PackHeader.read(repo.key(), BlobId.parse(hex), data, "pack " + name);
-            Map<BlobId, PackRecord.Entry> byId = new ConcurrentHashMap<>();
+            // blobs the index names in this pack: damage elsewhere in it was left out by 'repair index --read-data'
+            Set<PackRecord.Entry> named = fromIndex == null ? null : new HashSet<>(fromIndex.blobs());
+            List<String> damagedNamed = new ArrayList<>();
+            int damagedLeftOut = 0;
+            Map<BlobId, PackRecord.Entry> byId = new HashMap<>();
             for (PackRecord.Entry e : header.blobs()) {
                 byId.put(e.id(), e);
+                String problem = null;
                 try {
                     byte[] payload = repo.key().open(data, e.offset(), e.length(), e.rawLength(),
                             "blob " + e.id().shortHex() + " in pack " + name);
                     if (!repo.key().blobId(payload, 0, payload.length).equals(e.id())) {
-                        errors.add("blob " + e.id().shortHex() + " in pack " + name + " does not match its id");
+                        problem = "blob " + e.id().shortHex() + " in pack " + name + " does not match its id";
                     }
                 } catch (HavenException ex) {
-                    errors.add(ex.getMessage());
+                    if (ex.code() != ErrorCode.CORRUPT) {
+                        throw ex;
+                    }
+                    problem = ex.getMessage();
                 }
+                if (problem == null) {
+                    continue;
+                }
+                if (named == null || named.contains(e)) {
+                    damagedNamed.add(problem);
+                } else {
+                    damagedLeftOut++;
+                }
+            }
+            for (String p : damagedNamed) {
+                errors.add(p + "; " + advice);
+            }
+            if (!hashOk && damagedNamed.isEmpty() && damagedLeftOut > 0) {
+                warnings.add("pack " + name + " holds " + damagedLeftOut + " damaged blob(s) that no index names (left out by"
+                        + " 'haven repair index --read-data'); 'haven prune' removes the pack");
+            } else if (!hashOk) {
+                errors.add("pack " + name + " does not match its hash: it was modified or damaged; " + advice);
+            } else if (damagedLeftOut > 0) {
+                errors.add("pack " + name + " holds " + damagedLeftOut + " damaged blob(s) although it matches its hash");
             }
             if (fromIndex != null) {
                 for (PackRecord.Entry e : fromIndex.blobs()) {

@@ -7,7 +7,6 @@ import io.haven.repository.BlobType;
 import io.haven.repository.Repository;
 import io.haven.repository.RepositoryWriter;
 import io.haven.repository.WriterRegistration;
-import io.haven.repository.crypto.ObjectHash;
 import io.haven.repository.index.Index;
 import io.haven.repository.index.PackRecord;
 import io.haven.repository.pack.PackHeader;
@@ -208,7 +207,7 @@ public final class Pruner {
         BitSet used = new BitSet(index.entryCount());
         for (Repository.SnapshotEntry s : snaps) {
             String snap = s.id().shortHex();
-            Reachable.mark(repo, index, used, BlobId.parse(s.snapshot().tree()), (what, id) -> missing(snap, what, id));
+            Reachable.mark(repo, index, used, BlobId.parse(s.snapshot().tree()), (what, id) -> missing(index, snap, what, id));
         }
         blobsUsed = used.cardinality();
         return new Reach(index, used);
@@ -222,9 +221,20 @@ public final class Pruner {
         return tiered.cold().info(pack).map(i -> i.modified().plus(min).isAfter(repo.clock().instant())).orElse(false);
     }
 
-    private static HavenException missing(String snap, String what, BlobId id) {
-        return new HavenException(ErrorCode.CORRUPT, "cannot prune: snapshot " + snap + " needs " + what + " " + id.shortHex()
-                + ", which is not in the repository. Run 'haven repair index' (if the index is damaged) or 'haven repair snapshots'.");
+    /**
+     * Prune refuses, deleting nothing, when a snapshot needs a blob the index lacks: what it
+     * needs is unknown. In particular it deletes no unindexed pack then, since such packs may
+     * hold the missing data (lost index files), which {@code repair index} recovers.
+     */
+    private HavenException missing(Index index, String snap, String what, BlobId id) {
+        List<String> unindexed = UnindexedPacks.list(repo, index);
+        String base = "cannot prune: snapshot " + snap + " needs " + what + " " + id.shortHex() + ", which is not in the index.";
+        if (!unindexed.isEmpty()) {
+            return new HavenException(ErrorCode.CORRUPT, base + " " + unindexed.size() + " unindexed pack(s) may hold the missing"
+                    + " data, so prune deletes nothing: run 'haven repair index' first, then 'haven check'; 'haven repair snapshots'"
+                    + " only for what is still missing.");
+        }
+        return new HavenException(ErrorCode.CORRUPT, base + " Run 'haven repair index' (if the index is damaged) or 'haven repair snapshots'.");
     }
 
     // ------------------------------------------------------------------ phase one
@@ -276,7 +286,7 @@ public final class Pruner {
         List<String> orphans = new ArrayList<>();
         for (String dir : List.of("data", "tree")) {
             for (String name : repo.backend().list(dir)) {
-                if (!indexed.contains(name)) {
+                if (!indexed.contains(name) && Repository.isPackName(name)) { // never what Haven did not write
                     orphans.add(name);
                 }
             }
@@ -321,10 +331,8 @@ public final class Pruner {
     private void copyOut(Index index, RepositoryWriter writer, int p, int[] entries, BitSet used) {
         String name = index.packName(p);
         byte[] pack = repo.backend().read(name);
-        if (!ObjectHash.of(pack).equals(index.packId(p))) {
-            throw new HavenException(ErrorCode.CORRUPT, "cannot repack " + name + ": it does not match its hash (damaged). "
-                    + "Run 'haven check --read-data' and 'haven repair index'.");
-        }
+        // a pack that does not match its hash (damaged) is still repacked: every blob copied out
+        // is authenticated on its own, and damage in a blob that is not needed does not matter
         BlobType type = index.packType(p);
         for (int e : entries) {
             if (!used.get(e)) {
@@ -348,10 +356,19 @@ public final class Pruner {
      */
     private void authenticate(Index.Entry x, byte[] sealed, String pack) {
         String what = "blob " + x.id().shortHex() + " in " + pack;
-        byte[] payload = repo.key().open(sealed, 0, sealed.length, x.rawLength(), what);
+        String advice = "; prune stops without deleting anything. Run 'haven repair index --read-data' (it leaves damaged blobs"
+                + " out of the index), then 'haven repair snapshots'.";
+        byte[] payload;
+        try {
+            payload = repo.key().open(sealed, 0, sealed.length, x.rawLength(), what);
+        } catch (HavenException e) {
+            if (e.code() != ErrorCode.CORRUPT) {
+                throw e;
+            }
+            throw new HavenException(ErrorCode.CORRUPT, e.getMessage() + advice, e);
+        }
         if (!repo.key().blobId(payload, 0, payload.length).equals(x.id())) {
-            throw new HavenException(ErrorCode.CORRUPT, what + " does not match its id; prune stops without deleting anything."
-                    + " Run 'haven check --read-data'.");
+            throw new HavenException(ErrorCode.CORRUPT, what + " does not match its id" + advice);
         }
     }
 
