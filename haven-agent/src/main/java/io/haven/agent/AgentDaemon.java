@@ -34,7 +34,15 @@ public final class AgentDaemon implements AutoCloseable {
         }
     }
 
-    private record Running(Messages.Task task, TaskRunner runner, JobLog log, Thread thread, AtomicBoolean cancelled) {}
+    /**
+     * A job this process runs. {@code working} is true while its work runs: a cancel interrupts the
+     * thread only then, never while it reports the outcome (an interrupted thread cannot talk to the
+     * server). Both change under the record's monitor.
+     */
+    private record Running(Messages.Task task, TaskRunner runner, JobLog log, Thread thread, AtomicBoolean cancelled, AtomicBoolean working) {}
+
+    /** How many times an outcome the server refused with an error (not a verdict on the job) is sent again. */
+    static final int OUTCOME_RETRIES = 5;
 
     private volatile Identity identity;
     private final Options options;
@@ -153,13 +161,16 @@ public final class AgentDaemon implements AutoCloseable {
         JobLog log = new JobLog(t.jobId(), options.log());
         AtomicBoolean cancelled = new AtomicBoolean();
         TaskRunner runner = new TaskRunner(identity, t, log, options.threadsPerTask(), fences, cancelled::get);
-        Thread th = new Thread(() -> execute(t, runner, log, cancelled), "haven-job-" + t.jobId());
-        running.put(t.jobId(), new Running(t, runner, log, th, cancelled));
+        AtomicBoolean working = new AtomicBoolean(true);
+        Running[] self = new Running[1];
+        Thread th = new Thread(() -> execute(t, runner, log, cancelled, self[0]), "haven-job-" + t.jobId());
+        self[0] = new Running(t, runner, log, th, cancelled, working);
+        running.put(t.jobId(), self[0]);
         say("job " + t.jobId() + ": " + t.type() + " started");
         th.start();
     }
 
-    private void execute(Messages.Task t, TaskRunner runner, JobLog log, AtomicBoolean cancelled) {
+    private void execute(Messages.Task t, TaskRunner runner, JobLog log, AtomicBoolean cancelled, Running self) {
         TaskRunner.Outcome outcome;
         try {
             outcome = runner.run();
@@ -175,12 +186,30 @@ public final class AgentDaemon implements AutoCloseable {
         if (cancelled.get() && !outcome.status().equals("cancelled")) {
             outcome = new TaskRunner.Outcome("cancelled", "cancelled on request; " + outcome.message(), outcome.result());
         }
+        // the work is over: clear the interrupt a cancel used to stop it (a later cancel no longer
+        // interrupts), or every call to the server would fail at once with "interrupted" and the job
+        // would stay running on the server for ever. The thread ends after the delivery, so there is
+        // no interrupt to restore; an agent that is stopping still interrupts it (close()).
+        boolean wasInterrupted;
+        synchronized (self) {
+            self.working().set(false);
+            wasInterrupted = Thread.interrupted();
+        }
         deliver(t.jobId(), runner, log, outcome);
+        if (wasInterrupted && closed.get()) {
+            Thread.currentThread().interrupt();
+        }
     }
 
-    /** Sends a job's outcome until the server has it (or refuses it for good). */
+    /**
+     * Sends a job's outcome until the server has it. An unreachable server is retried until it is
+     * back; any other error {@link #OUTCOME_RETRIES} more times with the same back-off, so a
+     * transient one does not leave the job running on the server; a refusal of the job itself
+     * (404: not this agent's, 409: settled otherwise) is final.
+     */
     private void deliver(long jobId, TaskRunner runner, JobLog log, TaskRunner.Outcome o) {
         Duration wait = Duration.ofSeconds(1);
+        int errors = 0;
         while (true) {
             List<Messages.LogLine> lines = log.take();
             try {
@@ -204,8 +233,16 @@ public final class AgentDaemon implements AutoCloseable {
                 sleep(wait);
                 wait = wait.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : wait.multipliedBy(2);
             } catch (HavenException e) {
-                say("job " + jobId + ": the server did not take its outcome (" + o.status() + "): " + e.getMessage());
-                break;
+                boolean verdict = e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.CONFLICT || e.code() == ErrorCode.FORBIDDEN
+                        || e.code() == ErrorCode.UNAUTHENTICATED;
+                if (verdict || closed.get() || ++errors > OUTCOME_RETRIES) {
+                    say("job " + jobId + ": the server did not take its outcome (" + o.status() + "): " + e.getMessage());
+                    break;
+                }
+                log.putBack(lines);
+                problem("job " + jobId + " ended " + o.status() + "; the server did not take it (" + e.getMessage() + "), retrying");
+                sleep(wait);
+                wait = wait.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : wait.multipliedBy(2);
             }
         }
         running.remove(jobId);
@@ -238,7 +275,11 @@ public final class AgentDaemon implements AutoCloseable {
         Running r = running.get(jobId);
         if (r != null && r.cancelled().compareAndSet(false, true)) {
             r.log().warn("cancel requested: stopping");
-            r.thread().interrupt();
+            synchronized (r) {
+                if (r.working().get()) {
+                    r.thread().interrupt();
+                }
+            }
         }
     }
 

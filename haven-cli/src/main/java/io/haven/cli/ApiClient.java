@@ -23,6 +23,17 @@ import javax.net.ssl.SSLContext;
 final class ApiClient {
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * The server could not be reached (connection refused or reset, a timeout) or answered 502, 503
+     * or 504: it may be restarting, and asking again may work. Commands that follow a run or job
+     * retry it ({@link FollowReads}); others fail with it as with any IO error.
+     */
+    static final class Unreachable extends HavenException {
+        Unreachable(ErrorCode code, String message, Throwable cause) {
+            super(code, message, cause);
+        }
+    }
+
     private final URI base;
     private final String token;
     private final HttpClient http;
@@ -84,6 +95,9 @@ final class ApiClient {
                 return n;
             }
             String msg = n.path("error").path("message").asText("HTTP " + r.statusCode());
+            if (r.statusCode() == 502 || r.statusCode() == 503 || r.statusCode() == 504) {
+                throw new Unreachable(r.statusCode() == 503 ? ErrorCode.BUSY : ErrorCode.IO, msg, null);
+            }
             throw new HavenException(switch (r.statusCode()) {
                 case 400 -> ErrorCode.USAGE;
                 case 401 -> ErrorCode.UNAUTHENTICATED;
@@ -93,8 +107,14 @@ final class ApiClient {
                 case 503 -> ErrorCode.BUSY;
                 default -> ErrorCode.IO;
             }, r.statusCode() == 401 ? msg + " (haven login)" : msg);
-        } catch (IOException e) {
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // a body that is not JSON: a proxy's error page, or a server cut off mid-answer
+            throw new Unreachable(ErrorCode.IO, "the Haven server at " + base + " gave an unreadable answer: " + e.getOriginalMessage(), e);
+        } catch (javax.net.ssl.SSLHandshakeException e) {
             throw new HavenException(ErrorCode.IO, "cannot reach the Haven server at " + base + ": " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+        } catch (IOException e) {
+            throw new Unreachable(ErrorCode.IO, "cannot reach the Haven server at " + base + ": " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

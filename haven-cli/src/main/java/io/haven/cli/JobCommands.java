@@ -94,7 +94,8 @@ final class JobCommands implements Runnable {
             ApiClient api = api();
             long after = 0;
             while (true) {
-                JsonNode r = api.get("/api/v1/jobs/" + id + "/logs?after=" + after);
+                String path = "/api/v1/jobs/" + id + "/logs?after=" + after;
+                JsonNode r = follow ? FollowReads.get(this, api, path, "job " + id, "haven job show " + id) : api.get(path);
                 for (JsonNode l : r.get("lines")) {
                     after = l.get("id").asLong();
                     println(json() ? Output.toJson(l) : l.get("at").asText() + " " + l.get("level").asText() + " " + l.get("line").asText());

@@ -40,6 +40,11 @@ public final class Main implements Runnable {
     /** Data is in the cold tier: a thaw was started (or is needed); the message says how to resume. */
     public static final int EXIT_COLD = 4;
     public static final int EXIT_PARTIAL = 3;
+    /**
+     * A command that follows a run or job lost the server for longer than it retries: the run or
+     * job goes on, and its outcome is unknown (the message says how to look).
+     */
+    public static final int EXIT_UNKNOWN = 5;
 
     @Option(names = "--repo", scope = ScopeType.INHERIT, paramLabel = "LOCATION",
             description = "Repository location: a directory, local:PATH or s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]; default: $HAVEN_REPO.")
@@ -141,6 +146,9 @@ public final class Main implements Runnable {
             }
             if (debug) {
                 ex.printStackTrace(env.err());
+            }
+            if (ex instanceof FollowReads.OutcomeUnknown) {
+                return EXIT_UNKNOWN;
             }
             return ex instanceof HavenException he && he.code() == ErrorCode.COLD ? EXIT_COLD : EXIT_FAILURE;
         });

@@ -32,7 +32,8 @@ final class RunCommands {
 
     /** Follows a run: its phase and step changes as they happen, then its report. */
     static int follow(ApiCommand cmd, ApiClient api, String runId, boolean wait, Duration timeout) throws InterruptedException {
-        JsonNode run = api.get("/api/v1/runs/" + runId);
+        String look = "haven run show " + runId;
+        JsonNode run = FollowReads.get(cmd, api, "/api/v1/runs/" + runId, "run " + runId, look);
         if (!cmd.json() && wait) {
             cmd.println(run.get("kind").asText() + " run " + runId + " of plan " + run.get("plan").asText() + " v" + run.get("planVersion").asText()
                     + ": site " + run.get("sourceSite").asText() + " -> site " + run.get("targetSite").asText());
@@ -75,7 +76,7 @@ final class RunCommands {
                 return Main.EXIT_FAILURE;
             }
             Thread.sleep(1000);
-            run = api.get("/api/v1/runs/" + runId);
+            run = FollowReads.get(cmd, api, "/api/v1/runs/" + runId, "run " + runId, look);
         }
         JsonNode end = run;
         cmd.print(end, () -> cmd.println("\n" + end.get("text").asText()));

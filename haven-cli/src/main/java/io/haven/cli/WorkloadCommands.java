@@ -97,9 +97,9 @@ final class WorkloadCommands {
         long shownLog = 0;
         String last = "";
         while (true) {
-            JsonNode j = api.get("/api/v1/jobs/" + id);
+            JsonNode j = FollowReads.get(cmd, api, "/api/v1/jobs/" + id, "job " + id, "haven job show " + id);
             if (!cmd.json()) {
-                JsonNode logs = api.get("/api/v1/jobs/" + id + "/logs?after=" + shownLog);
+                JsonNode logs = FollowReads.get(cmd, api, "/api/v1/jobs/" + id + "/logs?after=" + shownLog, "job " + id, "haven job show " + id);
                 for (JsonNode l : logs.get("lines")) {
                     shownLog = l.get("id").asLong();
                     cmd.env().err().println("  " + l.get("level").asText() + ": " + l.get("line").asText());

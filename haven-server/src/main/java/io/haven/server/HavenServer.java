@@ -98,25 +98,13 @@ public final class HavenServer implements AutoCloseable {
                 config.random());
         Database db = Database.open(config.database());
         Notifier notifier = null;
+        ControlPlane control = null;
+        Server jetty = null;
         try {
             PasswordHasher hasher = new PasswordHasher(config.passwords(), config.random());
             Users users = new Users(db.jdbi(), hasher, config.clock());
             Tokens tokens = new Tokens(db.jdbi(), config.clock(), config.random());
             AuditLog audit = new AuditLog(db.jdbi(), config.clock());
-            boolean createdAdmin = false;
-            String generated = null;
-            if (users.count() == 0) {
-                String pw = config.adminPassword();
-                if (pw == null) {
-                    byte[] raw = new byte[18];
-                    config.random().nextBytes(raw);
-                    pw = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-                    generated = pw;
-                }
-                users.create(FIRST_ADMIN, pw.toCharArray(), Role.ADMIN);
-                audit.record("haven server", "create first admin", "user:" + FIRST_ADMIN, "local", 201);
-                createdAdmin = true;
-            }
             ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
             Metrics metrics = new Metrics(config.clock().millis());
             Endpoints endpoints = new Endpoints(db, users, tokens, audit, metrics, json, config.sessionTtl(), version(), config.clock());
@@ -124,7 +112,7 @@ public final class HavenServer implements AutoCloseable {
             AtomicReference<String> name = new AtomicReference<>("https://" + config.host() + ":" + config.port());
             notifier = new Notifier(db.jdbi(), config.clock(), Notifier.Settings.defaults(), name::get,
                     problem -> System.err.println("haven server: notifications: " + problem.getMessage()), version());
-            ControlPlane control = ControlPlane.create(config, db, tls, json);
+            control = ControlPlane.create(config, db, tls, json);
             control.addListener(new ControlNotifications(notifier, control));
             List<Route> routes = new ArrayList<>(endpoints.routes());
             routes.addAll(new NotificationEndpoints(notifier, json).routes());
@@ -136,7 +124,7 @@ public final class HavenServer implements AutoCloseable {
             // agents' task polls wait on the server for up to 30 s: on virtual threads, a thousand
             // waiting polls cost memory, not platform threads
             threads.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
-            Server jetty = new Server(threads);
+            jetty = new Server(threads);
             HttpConfiguration http = new HttpConfiguration();
             http.setSendServerVersion(false);
             http.setSendDateHeader(true);
@@ -160,13 +148,34 @@ public final class HavenServer implements AutoCloseable {
             jetty.addConnector(connector);
             jetty.setHandler(control.handler(router));
             jetty.setStopTimeout(5_000);
+            // the port first: a start that cannot listen must change nothing, or the first admin
+            // would be made with a generated password nobody ever sees (the next start makes none)
+            try {
+                connector.open();
+            } catch (Exception e) {
+                throw new HavenException(ErrorCode.IO, "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+            }
+            boolean createdAdmin = false;
+            String generated = null;
+            if (users.count() == 0) {
+                String pw = config.adminPassword();
+                if (pw == null) {
+                    byte[] raw = new byte[18];
+                    config.random().nextBytes(raw);
+                    pw = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+                    generated = pw;
+                }
+                users.create(FIRST_ADMIN, pw.toCharArray(), Role.ADMIN);
+                audit.record("haven server", "create first admin", "user:" + FIRST_ADMIN, "local", 201);
+                createdAdmin = true;
+            }
             try {
                 jetty.start();
             } catch (Exception e) {
-                try {
-                    jetty.stop();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
+                if (createdAdmin) {
+                    // nothing listens, so the password would be lost with this process: undo
+                    users.deleteFirstAdmin(FIRST_ADMIN);
+                    audit.record("haven server", "remove first admin (the start failed)", "user:" + FIRST_ADMIN, "local", 200);
                 }
                 throw new HavenException(ErrorCode.IO, "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
             }
@@ -175,6 +184,22 @@ public final class HavenServer implements AutoCloseable {
             name.set(server.uri().toString());
             return server;
         } catch (RuntimeException e) {
+            // a start that failed stops quietly: the listener, then what runs on the database, then the database
+            if (jetty != null) {
+                try {
+                    jetty.stop();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (control != null) {
+                try {
+                    control.stopPolls();
+                    control.close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             if (notifier != null) {
                 notifier.close();
             }

@@ -55,6 +55,35 @@ class RestartTest {
         }
     }
 
+    /**
+     * A first start on a port in use fails and changes nothing: the next start, on a free port, makes the first
+     * admin and shows its generated password (it used to be made, unseen, by the failed start). The failed start
+     * says only that it cannot listen: nothing it set up goes on running and complaining afterwards.
+     */
+    @Test
+    void aFirstStartOnABusyPortLeavesTheFirstAdminToTheNextStart() throws Exception {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream was = System.err;
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            System.setErr(new java.io.PrintStream(err, true));
+            try {
+                ServerConfig onBusy = ServerConfig.defaults(data, "127.0.0.1", busy.getLocalPort()).withPasswords(HavenServerTest.FAST);
+                assertThatThrownBy(() -> HavenServer.start(onBusy)).isInstanceOf(HavenException.class)
+                        .hasMessageContaining("cannot listen on 127.0.0.1:" + busy.getLocalPort());
+                Thread.sleep(1500); // what a failed start left running would speak up by now
+            } finally {
+                System.setErr(was);
+            }
+        }
+        assertThat(err.toString()).as("stderr of the failed start").isEmpty();
+        try (HavenServer s = HavenServer.start(HavenServerTest.config(data).withAdminPassword(null))) {
+            assertThat(s.createdFirstAdmin()).isTrue();
+            String pw = s.generatedAdminPassword().orElseThrow();
+            TestClient c = new TestClient(s.uri(), s.tls().caCertificateFile());
+            assertThat(c.login("admin", pw)).startsWith("hvs_");
+        }
+    }
+
     @Test
     void aSecondServerOnTheSameEmbeddedDatabaseIsRefused() {
         try (HavenServer s = HavenServer.start(HavenServerTest.config(data))) {

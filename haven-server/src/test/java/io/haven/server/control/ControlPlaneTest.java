@@ -475,6 +475,37 @@ class ControlPlaneTest {
         assertThat(job(j5).get("state").asText()).isEqualTo("partial");
     }
 
+    /**
+     * A real agent cancels a running backup and the server learns it: the job ends {@code cancelled} within
+     * seconds. The backup is held to 1 byte a second, so it blocks in the bandwidth limiter until the cancel
+     * interrupts it; the agent used to report the outcome with the interrupt still set, every call failed
+     * with "interrupted while talking to the server", and the job stayed running for ever.
+     */
+    @Test
+    void aRealAgentCancelsARunningBackupAndTheJobEndsCancelled() throws Exception {
+        Identity host = enroll("stopper");
+        ok(client.post("/api/v1/groups", admin, Map.of("name", "stoppergroup")), 201);
+        ok(client.post("/api/v1/groups/stoppergroup/members", admin, Map.of("agents", List.of("stopper"))), 200);
+        ok(client.post("/api/v1/policies", admin, Map.of("name", "stopper-policy", "group", "stoppergroup", "repository", "main",
+                "schedule", "every 1d", "bandwidthLimit", 1)), 201);
+        workload("stopper-files", "stopper", null, tree("stopper"));
+        try (Daemon d = new Daemon(host)) {
+            long id = backupNow("stopper-files");
+            awaitState(id, "running");
+            Thread.sleep(1000); // into the work: the first writes wait for bandwidth
+            assertThat(job(id).get("state").asText()).isEqualTo("running");
+            ok(client.post("/api/v1/jobs/" + id + "/cancel", admin, Map.of()), 200);
+            JsonNode done = await(() -> {
+                try {
+                    return job(id);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, j -> !j.get("state").asText().equals("running"), Duration.ofSeconds(15));
+            assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("cancelled");
+        }
+    }
+
     @Test
     void anAgentThatRestartsGetsItsLostJobsSettledAndCancelReachesRunningJobs() throws Exception {
         RawAgent a = new RawAgent(enroll("phoenix"), server.uri());
