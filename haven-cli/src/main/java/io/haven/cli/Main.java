@@ -11,7 +11,7 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code haven} command. Reads the environment once here and hands a typed {@link Env} to
- * the subcommands; maps failures to exit codes (0 ok, 1 failure, 3 backup with missed files)
+ * the subcommands; maps failures to exit codes (0 ok, 1 failure, 3 partial: snapshot saved or restore done with entries missed, 4 data in the cold tier, 5 outcome unknown: the server stayed unreachable)
  * and one-line messages (stack traces only with {@code --debug}).
  */
 @Command(name = "haven", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
