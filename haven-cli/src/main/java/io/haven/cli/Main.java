@@ -11,8 +11,9 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code haven} command. Reads the environment once here and hands a typed {@link Env} to
- * the subcommands; maps failures to exit codes (0 ok, 1 failure, 3 partial: snapshot saved or restore done with entries missed, 4 data in the cold tier, 5 outcome unknown: the server stayed unreachable)
- * and one-line messages (stack traces only with {@code --debug}).
+ * the subcommands; maps failures to exit codes (0 ok, 1 failure, 3 partial: a snapshot saved or a
+ * restore done with entries missed, 4 data in the cold tier, 5 outcome unknown: the server stayed
+ * unreachable) and one-line messages (stack traces only with {@code --debug}).
  */
 @Command(name = "haven", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Haven: backup and disaster recovery.")
