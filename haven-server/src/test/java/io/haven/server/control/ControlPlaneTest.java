@@ -582,9 +582,9 @@ class ControlPlaneTest {
         }
         String sub = data.resolve("sub").toString();
         for (Map<String, Object> req : List.<Map<String, Object>>of(
+                Map.of("workload", "rooted-files", "sync", true, "targetPath", "//"),
                 Map.of("workload", "rooted-files", "sync", true),
                 Map.of("workload", "rooted-files", "sync", true, "targetPath", "/"),
-                Map.of("workload", "rooted-files", "sync", true, "targetPath", "//"),
                 Map.of("workload", "rooted-files", "sync", true, "targetPath", "/var/.."),
                 Map.of("workload", "rooted-files", "sync", true, "targetPath", "/./"),
                 Map.of("workload", "rooted-files", "sync", true, "targetPath", "/", "path", sub),
