@@ -180,6 +180,11 @@ final class TaskRunner {
      */
     private Outcome restore(Messages.RestoreSpec s) {
         Path target = Path.of(s.targetPath()).toAbsolutePath().normalize();
+        if (s.sync() && target.getParent() == null) {
+            // defence in depth: the server refuses this too, but a sync into / would delete everything the snapshot lacks
+            throw new HavenException(ErrorCode.USAGE, "refusing a sync restore into " + target + " (target '" + s.targetPath()
+                    + "'): it would delete everything on this host that the snapshot lacks; sync one directory instead");
+        }
         boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         Set<Path> before = new HashSet<>();
         if (existed && Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {

@@ -290,7 +290,8 @@ final class InventoryCommands {
             b.put("timezone", timezone);
             b.put("excludes", excludes);
             b.put("bandwidthLimit", bwlimit == null ? 0 : DataSize.parse(bwlimit.replace("/s", "")).bytes());
-            if (last + hourly + daily + weekly + monthly + yearly > 0 || within != null) {
+            if (last != 0 || hourly != 0 || daily != 0 || weekly != 0 || monthly != 0 || yearly != 0 || within != null) {
+                // sent as given (a negative count too), so that the server refuses what it cannot apply
                 Map<String, Object> keep = new LinkedHashMap<>();
                 keep.put("keepLast", last);
                 keep.put("keepHourly", hourly);

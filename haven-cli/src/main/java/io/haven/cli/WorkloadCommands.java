@@ -169,13 +169,15 @@ final class WorkloadCommands {
         String at;
         @Option(names = "--agent", paramLabel = "AGENT", description = "Restore on this host (default: the workload's).")
         String agent;
-        @Option(names = "--target", paramLabel = "DIR", description = "Restore under this directory (default: / — the original paths).")
+        @Option(names = "--target", paramLabel = "DIR", description = {"Restore under this directory (default: / — the original paths;",
+            "with --sync and --path: that path itself, synced in place)."})
         String target;
         @Option(names = "--path", paramLabel = "PATH", description = "Only this path of the snapshot.")
         String path;
         @Option(names = "--include", paramLabel = "PATTERN", description = "Only matching entries (repeatable).")
         List<String> include = new ArrayList<>();
-        @Option(names = "--sync", description = "Make the target equal to the snapshot: write only what differs, delete what it lacks.")
+        @Option(names = "--sync", description = {"Make the target equal to the snapshot: write only what differs, delete what it lacks.",
+            "Never for / (in any spelling): sync one directory, --path DIR in place or --target DIR."})
         boolean sync;
         @Option(names = "--wait", description = "Wait for the job to end; the exit code is the job's.")
         boolean await;

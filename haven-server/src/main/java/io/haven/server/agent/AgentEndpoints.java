@@ -155,6 +155,10 @@ public final class AgentEndpoints {
             throw new HavenException(ErrorCode.CONFLICT, "agent '" + a.name() + "' is revoked for good; enrol the host again");
         }
         agents.setState(a.id(), to);
+        if (to != Agents.State.ACTIVE) {
+            // its queued jobs fail at once, its running ones are settled, and a poll it has open ends empty
+            jobs.settleForInactiveAgents(a.id());
+        }
         return api.ok(view(agents.get(a.name())));
     }
 
@@ -204,18 +208,29 @@ public final class AgentEndpoints {
                     waiter.reset();
                     started = jobs.claimFor(id, instance, free, agents.offlineAfter());
                     long left = deadline - System.nanoTime();
-                    if (!started.isEmpty() || left <= 0 || jobs.signal().isShutdown()) {
+                    if (!started.isEmpty() || left <= 0 || jobs.signal().isShutdown() || !active(id)) {
                         break;
                     }
                     waiter.await(Duration.ofNanos(Math.min(left, Duration.ofSeconds(10).toNanos())));
                 }
             }
         }
+        if (!started.isEmpty() && !active(id)) {
+            // disabled or revoked after the poll was authenticated: the claim refuses such an agent, and a
+            // claim that committed just before the change gets no answer (its jobs are settled, not handed out)
+            jobs.settleForInactiveAgents(id);
+            started = List.of();
+        }
         List<Messages.Task> tasks = new ArrayList<>();
         for (Jobs.Job j : started) {
             tasks.add(task(j));
         }
         return api.ok(new Messages.TaskBatch(tasks, fences.fencedFor(id)));
+    }
+
+    /** Whether the agent is still active now (its state may have changed since its request was authenticated). */
+    private boolean active(long id) {
+        return agents.find(id).map(a -> a.state() == Agents.State.ACTIVE).orElse(false);
     }
 
     private Messages.Task task(Jobs.Job j) {

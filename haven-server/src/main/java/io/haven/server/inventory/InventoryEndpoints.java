@@ -141,6 +141,9 @@ public final class InventoryEndpoints {
         Api.required(r.repository(), "repository");
         PolicySpec spec = new PolicySpec(Api.required(r.schedule(), "schedule"), r.timezone(), r.retention(), r.excludes(),
                 r.bandwidthLimit() == null ? 0 : r.bandwidthLimit(), r.maintenanceSchedule());
+        if (spec.retention() != null) {
+            spec.retention().rules(); // refused now, not at every maintenance run
+        }
         Instant now = clock.instant();
         Instant nextBackup = ticks.next(spec.schedule(), spec.timezone(), now);
         Instant nextMaint = spec.retention() == null || spec.retention().isEmpty() ? null
@@ -161,6 +164,9 @@ public final class InventoryEndpoints {
                 u.retention() != null ? u.retention() : old.retention(), u.excludes() != null ? u.excludes() : old.excludes(),
                 u.bandwidthLimit() != null ? u.bandwidthLimit() : old.bandwidthLimit(),
                 u.maintenanceSchedule() != null ? u.maintenanceSchedule() : old.maintenanceSchedule());
+        if (u.retention() != null) {
+            u.retention().rules(); // refused now, not at every maintenance run
+        }
         Instant now = clock.instant();
         boolean timing = u.schedule() != null || u.timezone() != null;
         Instant nextBackup = timing ? ticks.next(spec.schedule(), spec.timezone(), now) : p.nextBackupAt();

@@ -1,5 +1,8 @@
 package io.haven.server.inventory;
 
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.maintenance.RetentionPolicy;
 import java.util.List;
 
 /**
@@ -21,6 +24,36 @@ public record PolicySpec(String schedule, String timezone, Retention retention, 
             return keepLast == 0 && keepHourly == 0 && keepDaily == 0 && keepWeekly == 0 && keepMonthly == 0 && keepYearly == 0
                     && (keepWithin == null || keepWithin.isBlank());
         }
+
+        /**
+         * These rules as {@code forget} (and so maintenance) applies them, read by the same parser.
+         *
+         * @throws HavenException USAGE naming the option, for a negative count or a duration it cannot read
+         */
+        public RetentionPolicy rules() {
+            count("keepLast", "--keep-last", keepLast);
+            count("keepHourly", "--keep-hourly", keepHourly);
+            count("keepDaily", "--keep-daily", keepDaily);
+            count("keepWeekly", "--keep-weekly", keepWeekly);
+            count("keepMonthly", "--keep-monthly", keepMonthly);
+            count("keepYearly", "--keep-yearly", keepYearly);
+            RetentionPolicy.Within within = null;
+            if (keepWithin != null && !keepWithin.isBlank()) {
+                try {
+                    within = RetentionPolicy.Within.parse(keepWithin);
+                } catch (HavenException e) {
+                    throw new HavenException(ErrorCode.USAGE, "retention keepWithin (--keep-within): " + e.getMessage());
+                }
+            }
+            return new RetentionPolicy(keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly, within, List.of());
+        }
+
+        private static void count(String field, String option, int n) {
+            if (n < 0) {
+                throw new HavenException(ErrorCode.USAGE, "retention " + field + " (" + option + ") is a count of snapshots to keep, "
+                        + "0 or more, not " + n);
+            }
+        }
     }
 
     public PolicySpec {
@@ -28,7 +61,7 @@ public record PolicySpec(String schedule, String timezone, Retention retention, 
         excludes = excludes == null ? List.of() : List.copyOf(excludes);
         maintenanceSchedule = maintenanceSchedule == null || maintenanceSchedule.isBlank() ? "0 4 * * *" : maintenanceSchedule;
         if (bandwidthLimit < 0) {
-            throw new io.haven.core.HavenException(io.haven.core.ErrorCode.USAGE, "bandwidthLimit must not be negative");
+            throw new HavenException(ErrorCode.USAGE, "bandwidthLimit must not be negative");
         }
     }
 }

@@ -39,6 +39,15 @@ public final class Backups {
     public Jobs.Job now(String workloadName, String policyName, boolean force, String requestedBy) {
         Inventory.Workload w = inventory.workload(workloadName);
         Inventory.Policy p = policyFor(w, policyName);
+        if (w.agentId() != null) {
+            // an offline agent's job waits for it; a disabled or revoked one would never take it (and must not get the password)
+            Agents.Agent a = agents.find(w.agentId()).orElseThrow();
+            if (a.state() != Agents.State.ACTIVE) {
+                throw new HavenException(ErrorCode.CONFLICT, "workload '" + w.name() + "' runs on agent '" + a.name() + "', which is "
+                        + a.state().label() + (a.state() == Agents.State.DISABLED ? "; enable it first (haven agent enable " + a.name() + ")"
+                        : "; enrol the host again and move the workload to it"));
+            }
+        }
         return jobs.create(newJob(w, p, "manual", requestedBy, force, Jobs.State.QUEUED, null));
     }
 

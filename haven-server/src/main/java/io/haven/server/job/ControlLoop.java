@@ -95,6 +95,7 @@ public final class ControlLoop implements AutoCloseable {
             jobs.settleLost(lostAfter);
         }
         jobs.settleExpiredLeases();
+        jobs.settleForInactiveAgents(null);
         for (Agents.Agent a : agents.takeNewlyOffline()) {
             onOffline.accept(a);
         }

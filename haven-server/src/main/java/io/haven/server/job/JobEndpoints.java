@@ -117,7 +117,8 @@ public final class JobEndpoints {
         if (target.state() != Agents.State.ACTIVE) {
             throw new HavenException(ErrorCode.CONFLICT, "agent '" + target.name() + "' is " + target.state().label());
         }
-        String targetPath = r.targetPath() == null || r.targetPath().isBlank() ? "/" : r.targetPath();
+        boolean inPlace = r.targetPath() == null || r.targetPath().isBlank();
+        String targetPath = inPlace ? "/" : r.targetPath();
         if (!targetPath.startsWith("/")) {
             throw new HavenException(ErrorCode.USAGE, "targetPath must be an absolute path on the target host, not '" + targetPath + "'");
         }
@@ -128,9 +129,15 @@ public final class JobEndpoints {
         if (sync && (r.include() != null && !r.include().isEmpty())) {
             throw new HavenException(ErrorCode.USAGE, "a sync restore makes the target equal to the snapshot: it takes no 'include'");
         }
-        if (sync && targetPath.equals("/") && r.path() == null) {
-            throw new HavenException(ErrorCode.USAGE, "a sync restore deletes what the snapshot lacks under its target: give a targetPath "
-                    + "or a path, not the whole root");
+        if (sync && inPlace && r.path() != null) {
+            // in place, a sync of one path is a sync of that directory where it was, never of the root it sits under
+            targetPath = normalize(r.path());
+        }
+        if (sync && normalize(targetPath).equals("/")) {
+            throw new HavenException(ErrorCode.USAGE, "a sync restore deletes everything under its target that the snapshot lacks, so it "
+                    + "is refused for the whole root / (" + (inPlace ? "the default target" : "targetPath '" + targetPath + "'")
+                    + (r.path() == null ? "" : ", path '" + r.path() + "'") + "): sync one directory in place with --path DIR and no "
+                    + "--target, or give --target DIR, a directory other than /");
         }
         Messages.RestoreSpec spec = new Messages.RestoreSpec(snap.id().hex(), r.path(), targetPath, r.include() == null ? List.of() : r.include(),
                 sync);
@@ -138,6 +145,22 @@ public final class JobEndpoints {
                 repo.id(), target.id(), new JobSpec(null, spec, null, null), "snapshot " + snap.id().shortHex() + " of "
                 + snap.snapshot().time() + " to " + target.name() + ":" + targetPath));
         return api.reply(202, view(j));
+    }
+
+    /** An absolute path with {@code .}, {@code ..} and repeated slashes resolved, as the agent reads it ({@code /a/..} is {@code /}). */
+    static String normalize(String absolute) {
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (String p : absolute.split("/")) {
+            if (p.isEmpty() || p.equals(".")) {
+                continue;
+            }
+            if (p.equals("..")) {
+                parts.pollLast();
+            } else {
+                parts.addLast(p);
+            }
+        }
+        return "/" + String.join("/", parts);
     }
 
     private Repository.SnapshotEntry pick(String repo, Inventory.Workload w, String snapshot, String at) {

@@ -258,7 +258,7 @@ public final class Jobs {
             }
             int n = jdbi.withHandle(h -> h.createUpdate("UPDATE jobs SET state = 'running', agent_id = :a, agent_instance = :i, "
                             + "started_at = :now, updated_at = :now WHERE id = :id AND state = 'queued' AND (agent_id IS NULL OR agent_id = :a) "
-                            + "AND EXISTS (SELECT 1 FROM agents WHERE id = :a AND instance = :i)")
+                            + "AND EXISTS (SELECT 1 FROM agents WHERE id = :a AND instance = :i AND state = 'active')")
                     .bind("a", agentId).bind("i", instance).bind("now", now).bind("id", j.id()).execute());
             if (n == 1) {
                 started.add(get(j.id()));
@@ -421,6 +421,42 @@ public final class Jobs {
                 .bind("c", cutoff).map((rs, c) -> row(rs)).list());
         return settle(lost, "its agent has not been heard from for " + (lostAfter.toSeconds() < 120 ? lostAfter.toSeconds() + " s"
                 : lostAfter.toMinutes() + " min"));
+    }
+
+    /**
+     * Ends the jobs of agents that are disabled or revoked ({@code agentId}: of that agent only; null:
+     * of every agent): queued ones assigned to such an agent fail at once, running ones are settled
+     * failed (the agent can no longer report, nor reach the repository). Pooled jobs that wait
+     * unassigned stay queued for the pool's other members. Called when an agent is disabled or
+     * revoked, and by the control loop (for a job another server queued in the same instant).
+     * Returns the jobs it ended.
+     */
+    public List<Job> settleForInactiveAgents(Long agentId) {
+        record Mine(long job, String state, String agent, String agentState) {}
+        List<Mine> mine = jdbi.withHandle(h -> h.createQuery("SELECT j.id, j.state, a.name, a.state AS agent_state FROM jobs j "
+                        + "JOIN agents a ON a.id = j.agent_id WHERE j.state IN ('queued', 'running') AND a.state <> 'active' "
+                        + "AND (:all OR a.id = :a)")
+                .bind("all", agentId == null).bind("a", agentId == null ? -1 : agentId)
+                .map((rs, c) -> new Mine(rs.getLong("id"), rs.getString("state"), rs.getString("name"), rs.getString("agent_state"))).list());
+        List<Job> out = new ArrayList<>();
+        for (Mine m : mine) {
+            String why = "agent " + m.agent() + " is " + m.agentState() + (m.agentState().equals("disabled")
+                    ? "; enable it (haven agent enable " + m.agent() + ") and run the job again" : "; enrol the host again and run the job again");
+            String message = m.state().equals("queued") ? "not started: " + why : SETTLED + why;
+            int n = jdbi.withHandle(h -> h.createUpdate("UPDATE jobs SET state = 'failed', finished_at = :now, updated_at = :now, "
+                            + "message = :m WHERE id = :id AND state = :s")
+                    .bind("now", clock.millis()).bind("m", message).bind("id", m.job()).bind("s", m.state()).execute());
+            if (n == 1) {
+                log(m.job(), "error", message);
+                Job done = get(m.job());
+                onEnded.accept(done);
+                out.add(done);
+            }
+        }
+        if (agentId != null) {
+            signal.signalAgent(agentId);
+        }
+        return out;
     }
 
     /** Settles server-side jobs whose lease ran out (the server running them stopped). */

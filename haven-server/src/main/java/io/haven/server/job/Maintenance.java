@@ -33,9 +33,7 @@ final class Maintenance {
     /** Runs one maintenance job; returns its result object. Lines go to {@code log}. */
     Map<String, Object> run(String repository, JobSpec.Maintenance m, ZoneId zone, Consumer<String> log) {
         PolicySpec.Retention r = m.retention();
-        RetentionPolicy policy = new RetentionPolicy(r.keepLast(), r.keepHourly(), r.keepDaily(), r.keepWeekly(), r.keepMonthly(),
-                r.keepYearly(), r.keepWithin() == null || r.keepWithin().isBlank() ? null : RetentionPolicy.Within.parse(r.keepWithin()),
-                List.of());
+        RetentionPolicy policy = r.rules();
         Map<String, Object> out = new LinkedHashMap<>();
         try (Repository repo = repositories.open(repository)) {
             List<Repository.SnapshotEntry> all = repo.snapshots();

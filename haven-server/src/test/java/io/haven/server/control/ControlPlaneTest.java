@@ -594,6 +594,155 @@ class ControlPlaneTest {
         a.finish(next, "succeeded");
     }
 
+    // --- audit fixes: sync into /, disabled agents, retention values
+
+    /**
+     * A sync restore deletes what the snapshot lacks under its target, so no spelling of the root is
+     * accepted, with or without a path; in place, a sync of a path syncs that directory where it was.
+     * The refusals are asserted while no agent of this workload runs, so a server that accepted one
+     * would only queue it.
+     */
+    @Test
+    void aSyncRestoreNeverTargetsTheRootAndSyncsAPathInPlace() throws Exception {
+        Identity host = enroll("rooted");
+        group("rootedgroup", "rooted");
+        Path data = tree("rooted");
+        workload("rooted-files", "rooted", null, data);
+        try (Daemon d = new Daemon(host)) {
+            awaitState(backupNow("rooted-files"), "succeeded");
+        }
+        String sub = data.resolve("sub").toString();
+        for (Map<String, Object> req : List.<Map<String, Object>>of(
+                Map.of("workload", "rooted-files", "sync", true, "targetPath", "//"),
+                Map.of("workload", "rooted-files", "sync", true),
+                Map.of("workload", "rooted-files", "sync", true, "targetPath", "/"),
+                Map.of("workload", "rooted-files", "sync", true, "targetPath", "/var/.."),
+                Map.of("workload", "rooted-files", "sync", true, "targetPath", "/./"),
+                Map.of("workload", "rooted-files", "sync", true, "targetPath", "/", "path", sub),
+                Map.of("workload", "rooted-files", "sync", true, "targetPath", "//", "path", sub),
+                Map.of("workload", "rooted-files", "sync", true, "targetPath", "/tmp/../", "path", sub),
+                Map.of("workload", "rooted-files", "sync", true, "path", "/"))) {
+            TestClient.Res r = client.post("/api/v1/restores", admin, req);
+            assertThat(r.status()).as(req + ": " + r.body()).isEqualTo(400);
+            assertThat(r.body()).contains("refused for the whole root /").contains("--path DIR");
+        }
+        assertThat(jobsOf("rooted-files")).hasSize(1); // the backup only: nothing was queued
+        // in place: --path DIR --sync (no --target) makes DIR equal to the snapshot's DIR, and touches nothing beside it
+        Files.writeString(data.resolve("sub/stray.txt"), "not in the snapshot");
+        Files.writeString(data.resolve("beside.txt"), "next to the synced directory");
+        JsonNode queued = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "sync", true, "path", sub)), 202);
+        assertThat(queued.get("message").asText()).endsWith(" to rooted:" + sub);
+        try (Daemon d = new Daemon(host)) {
+            JsonNode synced = awaitState(queued.get("id").asLong(), "succeeded");
+            assertThat(synced.get("result").get("target").asText()).isEqualTo(sub);
+            assertThat(synced.get("result").get("deleted").asInt()).isEqualTo(1);
+        }
+        assertThat(data.resolve("sub/stray.txt")).doesNotExist();
+        assertThat(data.resolve("sub/b.bin")).hasSize(100_000);
+        assertThat(Files.readString(data.resolve("beside.txt"))).isEqualTo("next to the synced directory");
+    }
+
+    /**
+     * A poll that a disabled agent left open hands out no task queued after the disable (nor the
+     * repository password): the claim checks the agent's state in its own statement, and the poll
+     * ends at once, empty.
+     */
+    @Test
+    void aPollLeftOpenByAnAgentThatIsThenDisabledHandsOutNoTask() throws Exception {
+        RawAgent a = new RawAgent(enroll("turncoat"), server.uri());
+        RawAgent mate = new RawAgent(enroll("turnmate"), server.uri());
+        a.heartbeat(2, List.of());
+        group("turnpool", "turncoat", "turnmate");
+        workload("turn-pooled", null, "turnpool", tree("turn-pooled"));
+        workload("turn-own", "turncoat", null, tree("turn-own"));
+        var poll = java.util.concurrent.CompletableFuture.supplyAsync(() -> a.poll(2, 25));
+        await(() -> JSON.valueToTree(instanceOf("turncoat")), n -> n.asText().equals(a.instance), Duration.ofSeconds(10));
+        Thread.sleep(300); // the poll waits on the server
+        long t0 = System.nanoTime();
+        ok(client.post("/api/v1/agents/turncoat/disable", admin, Map.of()), 200);
+        long pooled = backupNow("turn-pooled");
+        // a job for the agent itself that another server queued in the same instant, before it saw the disable
+        var jobs = server.control().jobs();
+        var w = server.control().inventory().workload("turn-own");
+        var p = server.control().backups().policyFor(w, null);
+        long raced = jobs.create(new io.haven.server.job.Jobs.NewJob("backup", io.haven.server.job.Jobs.State.QUEUED, "manual", "other-server",
+                w.id(), p.id(), p.repositoryId(), w.agentId(), new io.haven.server.job.JobSpec(new Messages.BackupSpec(w.name(), w.name(),
+                w.spec().paths(), List.of(), List.of(), 0, false), null, null, null), null)).id();
+        // a claim by the disabled agent's live process takes neither, whatever poll makes it
+        long turncoat = server.control().agents().get("turncoat").id();
+        assertThat(jobs.claimFor(turncoat, a.instance, 2, Duration.ofSeconds(45))).isEmpty();
+        assertThat(poll.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEmpty();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
+        assertThat(job(pooled).get("state").asText()).isEqualTo("queued"); // for the pool's active member
+        // the job queued in the race fails at the next control-loop round, without ever being handed out
+        JsonNode failed = awaitState(raced, "failed");
+        assertThat(failed.get("startedAt").isNull()).isTrue();
+        assertThat(failed.get("message").asText()).contains("agent turncoat is disabled");
+        mate.heartbeat(1, List.of());
+        assertThat(mate.poll(1, 5)).extracting(Messages.Task::jobId).containsExactly(pooled);
+        mate.finish(pooled, "succeeded");
+    }
+
+    /**
+     * Disabling or revoking an agent ends its jobs: running ones are settled failed, queued ones fail
+     * at once; a backup of a workload on such an agent is refused when asked for.
+     */
+    @Test
+    void jobsOfADisabledOrRevokedAgentEndAtOnceAndNewOnesAreRefused() throws Exception {
+        RawAgent a = new RawAgent(enroll("quitter"), server.uri());
+        a.heartbeat(1, List.of());
+        group("quitgroup", "quitter");
+        workload("quit-files", "quitter", null, tree("quit-files"));
+        long running = backupNow("quit-files");
+        assertThat(a.poll(1, 5)).extracting(Messages.Task::jobId).containsExactly(running);
+        long queued = backupNow("quit-files");
+        assertThat(job(queued).get("state").asText()).isEqualTo("queued");
+        ok(client.post("/api/v1/agents/quitter/disable", admin, Map.of()), 200);
+        JsonNode r = job(running);
+        assertThat(r.get("state").asText()).isEqualTo("failed");
+        assertThat(r.get("message").asText()).contains("agent quitter is disabled");
+        JsonNode q = job(queued);
+        assertThat(q.get("state").asText()).isEqualTo("failed");
+        assertThat(q.get("message").asText()).contains("agent quitter is disabled").contains("haven agent enable quitter");
+        TestClient.Res refused = client.post("/api/v1/workloads/quit-files/backup", admin, Map.of());
+        assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+        assertThat(refused.body()).contains("disabled").contains("haven agent enable quitter");
+        ok(client.post("/api/v1/agents/quitter/enable", admin, Map.of()), 200);
+        long again = backupNow("quit-files");
+        ok(client.post("/api/v1/agents/quitter/revoke", admin, Map.of()), 200);
+        assertThat(job(again).get("state").asText()).isEqualTo("failed");
+        assertThat(job(again).get("message").asText()).contains("agent quitter is revoked");
+        refused = client.post("/api/v1/workloads/quit-files/backup", admin, Map.of());
+        assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+        assertThat(refused.body()).contains("revoked");
+    }
+
+    /** Retention values maintenance could not apply are refused when a policy is created or changed, naming the option. */
+    @Test
+    void invalidRetentionIsRefusedWhenAPolicyIsCreatedOrChanged() throws Exception {
+        ok(client.post("/api/v1/groups", admin, Map.of("name", "rq")), 201);
+        Map<String, Object> base = Map.of("name", "pq", "group", "rq", "repository", "main", "schedule", "0 3 * * *");
+        for (Map<String, Object> keep : List.<Map<String, Object>>of(Map.of("keepWithin", "3x"), Map.of("keepWithin", "5"),
+                Map.of("keepWithin", "7d "), Map.of("keepDaily", -3), Map.of("keepLast", -1, "keepWithin", "7d"))) {
+            Map<String, Object> req = new LinkedHashMap<>(base);
+            req.put("retention", keep);
+            TestClient.Res r = client.post("/api/v1/policies", admin, req);
+            assertThat(r.status()).as(keep + ": " + r.body()).isEqualTo(400);
+            assertThat(r.body()).containsAnyOf("--keep-within", "--keep-daily", "--keep-last");
+        }
+        assertThat(client.get("/api/v1/policies/pq", admin).status()).isEqualTo(404);
+        Map<String, Object> good = new LinkedHashMap<>(base);
+        good.put("retention", Map.of("keepDaily", 7, "keepWithin", "1y6m"));
+        ok(client.post("/api/v1/policies", admin, good), 201);
+        TestClient.Res set = client.post("/api/v1/policies/pq", admin, Map.of("retention", Map.of("keepWithin", "3x")));
+        assertThat(set.status()).as(set.body()).isEqualTo(400);
+        assertThat(set.body()).contains("--keep-within").contains("3x");
+        set = client.post("/api/v1/policies/pq", admin, Map.of("retention", Map.of("keepWeekly", -2)));
+        assertThat(set.status()).as(set.body()).isEqualTo(400);
+        assertThat(set.body()).contains("--keep-weekly").contains("-2");
+        assertThat(ok(client.get("/api/v1/policies/pq", admin), 200).get("retention").get("keepWithin").asText()).isEqualTo("1y6m");
+    }
+
     static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** The agent process the server takes as the live one. */
