@@ -185,6 +185,16 @@ final class TaskRunner {
             throw new HavenException(ErrorCode.USAGE, "refusing a sync restore into " + target + " (target '" + s.targetPath()
                     + "'): it would delete everything on this host that the snapshot lacks; sync one directory instead");
         }
+        if (!s.sync() && s.sourcePath() != null && target.getParent() != null
+                && target.equals(Path.of(s.sourcePath()).toAbsolutePath().normalize())) {
+            // in place, one path: a directory is restored onto itself, a file into its directory
+            // (never into the root the path sits under, which would put its contents at /)
+            try (Repository repo = open(0)) {
+                if (!Restorer.isDirectoryAt(repo, repo.resolve(s.snapshot()), s.sourcePath())) {
+                    target = target.getParent();
+                }
+            }
+        }
         boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         Set<Path> before = new HashSet<>();
         if (existed && Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {

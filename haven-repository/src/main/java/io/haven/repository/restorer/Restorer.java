@@ -265,6 +265,27 @@ public final class Restorer {
         return Math.round((System.nanoTime() - started) / 1e6) / 1000.0;
     }
 
+    /**
+     * Whether {@code subpath} names a directory in the snapshot (the root does); false for any
+     * other entry. NOT_FOUND when it is not in the snapshot. For callers that pick a target: a
+     * file restored "in place" goes into its directory, a directory onto itself.
+     */
+    public static boolean isDirectoryAt(Repository repo, Repository.SnapshotEntry snapshot, String subpath) {
+        Tree tree = repo.loadTree(BlobId.parse(snapshot.snapshot().tree()));
+        Node node = null;
+        for (String s : subpath.split("/")) {
+            if (s.isEmpty()) {
+                continue;
+            }
+            node = tree == null ? null : tree.findTyped(FileNames.bytes(s));
+            if (node == null) {
+                throw new HavenException(ErrorCode.NOT_FOUND, "path " + subpath + " is not in snapshot " + snapshot.id().shortHex());
+            }
+            tree = node.type() == NodeType.DIR ? repo.loadTree(node.subtree()) : null;
+        }
+        return node == null || node.type() == NodeType.DIR;
+    }
+
     // ------------------------------------------------------------------ plan
 
     private List<Entry> plan(Repository.SnapshotEntry snapshot) {

@@ -129,8 +129,10 @@ public final class JobEndpoints {
         if (sync && (r.include() != null && !r.include().isEmpty())) {
             throw new HavenException(ErrorCode.USAGE, "a sync restore makes the target equal to the snapshot: it takes no 'include'");
         }
-        if (sync && inPlace && r.path() != null) {
-            // in place, a sync of one path is a sync of that directory where it was, never of the root it sits under
+        if (inPlace && r.path() != null && !normalize(r.path()).equals("/")) {
+            // in place, one path goes back where it was, never into the root it sits under (the
+            // restorer puts a path's contents into the target): a sync of that directory, or a
+            // restore onto it; the agent puts a file into its directory
             targetPath = normalize(r.path());
         }
         if (sync && normalize(targetPath).equals("/")) {

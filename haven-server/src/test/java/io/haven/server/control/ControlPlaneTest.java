@@ -640,6 +640,20 @@ class ControlPlaneTest {
         assertThat(data.resolve("sub/stray.txt")).doesNotExist();
         assertThat(data.resolve("sub/b.bin")).hasSize(100_000);
         assertThat(Files.readString(data.resolve("beside.txt"))).isEqualTo("next to the synced directory");
+
+        // in place without --sync: a file goes back into its directory, a directory onto itself,
+        // never into the root the path sits under (before, /b.bin would have been written)
+        Files.delete(data.resolve("sub/b.bin"));
+        String file = data.resolve("sub/b.bin").toString();
+        JsonNode one = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", file)), 202);
+        JsonNode dir = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", sub)), 202);
+        try (Daemon d = new Daemon(host)) {
+            assertThat(awaitState(one.get("id").asLong(), "succeeded").get("result").get("target").asText()).isEqualTo(sub);
+            assertThat(awaitState(dir.get("id").asLong(), "succeeded").get("result").get("target").asText()).isEqualTo(sub);
+        }
+        assertThat(data.resolve("sub/b.bin")).hasSize(100_000);
+        assertThat(data.resolve("sub/sub")).doesNotExist();
+        assertThat(Path.of("/b.bin")).doesNotExist();
     }
 
     /**
