@@ -103,12 +103,72 @@ class PlanApiTest {
                 .status()).isEqualTo(201);
         assertThat(client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "remove-step", "step", "database")).status())
                 .isEqualTo(201);
+        // warm-caches is first already (database, before it, is gone): an edit that changes nothing stores nothing
         var moved = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "move-step", "step", "warm-caches", "position", 0));
         assertThat(moved.json().get("steps").get(0).asText()).isEqualTo("delay warm-caches 5s");
+        assertThat(moved.status()).isEqualTo(200);
+        assertThat(moved.json().get("changed").asBoolean()).isFalse();
+        var movedBack = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "move-step", "step", "warm-caches", "position", 1));
+        assertThat(movedBack.status()).isEqualTo(201);
+        assertThat(movedBack.json().get("version").asInt()).isEqualTo(6);
         assertThat(client.post("/api/v1/plans/shop/edits", viewer, Map.of("edit", "remove-step", "step", "warm-caches")).status())
                 .isEqualTo(403);
         assertThat(client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "explode")).status()).isEqualTo(400);
         assertThat(client.get("/api/v1/plans/shop/versions", viewer).json().get("versions")).hasSize(6);
+    }
+
+    @Test
+    void editsAdvanceTheVersionThatExportStatusAndRunsShow() throws Exception {
+        client.post("/api/v1/sites", admin, Map.of("name", "va"));
+        client.post("/api/v1/sites", admin, Map.of("name", "vb"));
+        enrol("va-1", "va");
+        enrol("vb-1", "vb");
+        String site = """
+                # a plan whose versions are counted
+                name: site
+                protectedSite: va
+                recoverySite: vb
+                mode: as-needed
+                rpo: 1h
+                workloads:
+                  - name: w
+                    driver: process
+                    protected: {host: va-1, volumes: [/srv/va/w]}
+                    recovery: {host: vb-1, volumes: [/srv/vb/w]}
+                    probe: {command: "true"}
+                    options:
+                      command: /bin/sleep 1000
+                """;
+        assertThat(client.post("/api/v1/plans", admin, Map.of("yaml", site)).json().get("version").asInt()).isEqualTo(1);
+        var added = client.post("/api/v1/plans/site/edits", admin, Map.of("edit", "add-step", "position", 1,
+                "definition", Map.of("delay", "settle", "duration", "40s")));
+        assertThat(added.json().get("version").asInt()).as(added.body()).isEqualTo(2);
+        var renamed = client.post("/api/v1/plans/site/edits", admin, Map.of("edit", "rename-step", "step", "settle", "name", "wait"));
+        assertThat(renamed.json().get("version").asInt()).as(renamed.body()).isEqualTo(3);
+
+        // export (the stored document), the plan's status, and a run made of it all say 3
+        String exported = client.get("/api/v1/plans/site", viewer).json().get("yaml").asText();
+        assertThat(exported).contains("\nversion: 3\n");
+        assertThat(io.haven.runbook.PlanYaml.parse(exported, "site.yaml").version()).isEqualTo(3);
+        assertThat(client.get("/api/v1/plans/site?version=2", viewer).json().get("yaml").asText()).contains("\nversion: 2\n");
+        assertThat(client.get("/api/v1/plans/site?version=1", viewer).json().get("yaml").asText()).isEqualTo(site);
+        assertThat(client.get("/api/v1/plans/site/status", viewer).json().get("version").asInt()).isEqualTo(3);
+        var run = client.post("/api/v1/plans/site/runs", admin, Map.of("kind", "planned"));
+        assertThat(run.status()).as(run.body()).isEqualTo(201);
+        assertThat(run.json().get("planVersion").asInt()).isEqualTo(3);
+        assertThat(run.json().get("text").asText()).contains("of plan site v3,");
+        assertThat(client.get("/api/v1/runs?plan=site", viewer).json().get("runs").get(0).get("planVersion").asInt()).isEqualTo(3);
+        client.post("/api/v1/runs/" + run.json().get("id").asText() + "/abort", admin, Map.of());
+
+        // the exported text applied again changes nothing; changed, it is version 4 and says so,
+        // with the author's comment kept
+        var same = client.post("/api/v1/plans", admin, Map.of("yaml", exported));
+        assertThat(same.status()).as(same.body()).isEqualTo(200);
+        assertThat(same.json().get("version").asInt()).isEqualTo(3);
+        assertThat(client.post("/api/v1/plans", admin, Map.of("yaml", site.replace("rpo: 1h", "rpo: 2h"))).json().get("version").asInt())
+                .isEqualTo(4);
+        String v4 = client.get("/api/v1/plans/site", viewer).json().get("yaml").asText();
+        assertThat(v4).startsWith("# a plan whose versions are counted\nname: site\nversion: 4\n").contains("rpo: 2h");
     }
 
     @Test
