@@ -240,7 +240,8 @@ final class PlanCommands implements Runnable {
             b.put("name", name);
             JsonNode r = api().post("/api/v1/plans/" + ApiClient.q(plan) + "/edits", b);
             print(r, () -> {
-                println("plan " + r.get("name").asText() + " is now version " + r.get("version").asText() + ":");
+                println("plan " + r.get("name").asText() + (r.path("changed").asBoolean(true) ? " is now version "
+                        : " unchanged (the edit changes nothing) at version ") + r.get("version").asText() + ":");
                 int i = 1;
                 for (JsonNode s : r.get("steps")) {
                     println("  " + i++ + ". " + s.asText());

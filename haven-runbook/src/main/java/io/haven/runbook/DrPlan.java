@@ -33,19 +33,7 @@ public record DrPlan(String name, String protectedSite, String recoverySite, Mod
 
     public DrPlan {
         Checks c = new Checks();
-        c.name("name", name);
-        boolean sites = c.name("protectedSite", protectedSite) & c.name("recoverySite", recoverySite);
-        if (sites && protectedSite.equals(recoverySite)) {
-            c.add("recoverySite", "must differ from the protected site (" + protectedSite + ")");
-        }
-        c.present("mode", mode);
-        c.range("rpo", rpo, MIN_RPO, MAX_RPO);
-        if (autoRollbackAfter != null) {
-            c.range("autoRollbackAfter", autoRollbackAfter, MIN_AUTO_ROLLBACK, MAX_AUTO_ROLLBACK);
-        }
-        if (version < 1) {
-            c.add("version", "must be 1 or more, not " + version);
-        }
+        checkFields(c, false, name, protectedSite, recoverySite, mode, rpo, autoRollbackAfter, version, repository);
         boolean listed = c.list("workloads", workloads);
         if (listed && workloads.isEmpty()) {
             c.add("workloads", "a plan protects at least one workload");
@@ -54,11 +42,41 @@ public record DrPlan(String name, String protectedSite, String recoverySite, Mod
             checkMembership(c, workloads.stream().map(Workload::name).toList(),
                     runbook.steps().stream().map(StepShape::of).toList());
         }
+        c.done();
+        workloads = List.copyOf(workloads);
+    }
+
+    /**
+     * The checks of the plan's own fields (not its workloads, runbook or cross rules). With
+     * {@code onlyGiven}, fields that are null are skipped rather than reported as missing: the
+     * reader uses that for a plan it cannot build because of problems elsewhere, so that the plan's
+     * own problems are reported beside them (its missing fields it reports itself).
+     */
+    static void checkFields(Checks c, boolean onlyGiven, String name, String protectedSite, String recoverySite, Mode mode,
+            Duration rpo, Duration autoRollbackAfter, Integer version, String repository) {
+        if (!onlyGiven || name != null) {
+            c.name("name", name);
+        }
+        boolean sites = (!onlyGiven || protectedSite != null ? c.name("protectedSite", protectedSite) : false)
+                & (!onlyGiven || recoverySite != null ? c.name("recoverySite", recoverySite) : false);
+        if (sites && protectedSite.equals(recoverySite)) {
+            c.add("recoverySite", "must differ from the protected site (" + protectedSite + ")");
+        }
+        if (!onlyGiven) {
+            c.present("mode", mode);
+        }
+        if (!onlyGiven || rpo != null) {
+            c.range("rpo", rpo, MIN_RPO, MAX_RPO);
+        }
+        if (autoRollbackAfter != null) {
+            c.range("autoRollbackAfter", autoRollbackAfter, MIN_AUTO_ROLLBACK, MAX_AUTO_ROLLBACK);
+        }
+        if (version != null && version < 1) {
+            c.add("version", "must be 1 or more, not " + version);
+        }
         if (repository != null) {
             c.name("repository", repository);
         }
-        c.done();
-        workloads = List.copyOf(workloads);
     }
 
     /** A plan that leaves the repository to the server (its only one) and schedules no drills. */

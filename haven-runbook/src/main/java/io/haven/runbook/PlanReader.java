@@ -99,6 +99,11 @@ final class PlanReader {
         relocate("", cross.problems());
 
         if (problems.size() > before || wl == null) {
+            // the plan is not built, so its constructor does not check its own fields: check them here,
+            // so that their problems are reported beside the others (docs/runbooks.md: every problem)
+            Checks own = new Checks();
+            DrPlan.checkFields(own, true, name, protectedSite, recoverySite, mode, rpo, autoRollback, version, repository);
+            relocate("", own.problems());
             return null;
         }
         Runbook runbook = rl == null ? Runbook.defaultFor(workloadNames) : build("runbook", () -> new Runbook(steps));

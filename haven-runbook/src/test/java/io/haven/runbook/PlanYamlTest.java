@@ -206,6 +206,24 @@ class PlanYamlTest {
     }
 
     @Test
+    void planLevelProblemsAreReportedBesideProblemsAtOtherLevels() {
+        // a plan field (rpo), a workload's probe and a step's timeout, each out of range
+        String yaml = shopWith("rpo: 15s", "rpo: 5s").replace("status: 200", "status: 999")
+                .replace("    timeout: 30s\n    abortOnFailure: false", "    timeout: 48h\n    abortOnFailure: false");
+        assertThat(problems(yaml)).containsExactly(
+                "plan.yaml:6:6: rpo: must be from 10s to 7d, not 5s",
+                "plan.yaml:31:15: workloads[1].probe.status: must be 100..599, not 999",
+                "plan.yaml:85:14: runbook[7].timeout: must be from 1s to 1d, not 2d");
+        // the same for autoRollbackAfter and a recovery site equal to the protected one, beside a bad step
+        String more = shopWith("autoRollbackAfter: 4h", "autoRollbackAfter: 10s").replace("recoverySite: dr", "recoverySite: hq")
+                .replace("duration: 10s", "duration: 0s");
+        assertThat(problems(more)).containsExactly(
+                "plan.yaml:4:15: recoverySite: must differ from the protected site (hq)",
+                "plan.yaml:7:20: autoRollbackAfter: must be from 1m to 30d, not 10s",
+                "plan.yaml:54:15: runbook[1].duration: must be from 1s to 1d, not 0s");
+    }
+
+    @Test
     void duplicateNamesAreReportedAtTheSecondOne() {
         assertThat(problems(shopWith("  - name: web", "  - name: app").replace("workloads: [web]", "workloads: []")))
                 .containsExactly("plan.yaml:40:11: workloads[2].name: workload name 'app' is taken by workloads[1]; workload names are unique");

@@ -11,6 +11,8 @@ import io.haven.server.inventory.Inventory;
 import io.haven.server.job.Jobs;
 import io.haven.server.plan.Plans;
 import io.haven.repository.Repository;
+import io.haven.repository.maintenance.Retention;
+import io.haven.repository.maintenance.RetentionPolicy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +40,9 @@ import org.jdbi.v3.core.Jdbi;
  *       exists and streams (op {@code hydrate}, which seeds it the first time), and records the
  *       time of its newest replayed transaction as its point.
  * </ul>
+ *
+ * Replication snapshots are forgotten by the copies' own retention ({@link #DEFAULT_RETENTION},
+ * see {@link #forgetOld}), so a short RPO does not fill the repository with points.
  *
  * Replication pauses while a run of the plan is open (a failover in progress owns the sites), and
  * follows the plan's active site: after a committed failover it runs from the recovery site back
@@ -83,7 +88,24 @@ public final class DrCopies {
         this.log = log;
     }
 
-    /** One pass over every plan: finished replications recorded, due ones started, breaches reported. */
+    /**
+     * What a plan's replication snapshots keep (docs/runbooks.md, "Retention of DR copies"): the
+     * newest 10 points (the last minutes at any RPO), the newest of each of the last 48 hours that
+     * have one, and of each of the last 30 days, in UTC. So a failover to a chosen point finds one
+     * within an hour of it for two days back and within a day of it for a month, and a plan with a
+     * 15 s RPO keeps about 90 points instead of 5,760 more a day. Points a copy holds or the
+     * repository's newest are kept whatever the rules say, and nothing is forgotten while a run of
+     * the plan is open (a failover under way or failed over, waiting for commit or rollback).
+     */
+    public static final RetentionPolicy DEFAULT_RETENTION = new RetentionPolicy(10, 48, 30, 0, 0, 0, null, List.of());
+
+    /** How often each plan's replication snapshots are looked at for forgetting. */
+    static final Duration RETENTION_EVERY = Duration.ofMinutes(10);
+
+    private final Map<String, Long> retentionDue = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Set<String> forgetting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** One pass over every plan: finished replications recorded, due ones started, breaches reported, old points forgotten. */
     public void tick() {
         for (Plans.Current current : plans.current()) {
             DrPlan plan = current.plan();
@@ -95,7 +117,89 @@ public final class DrCopies {
                     note(plan.name(), w.name(), e.getMessage());
                 }
             }
+            if (!paused) {
+                retentionIfDue(plan);
+            }
         }
+    }
+
+    private void retentionIfDue(DrPlan plan) {
+        long now = clock.millis();
+        Long due = retentionDue.get(plan.name());
+        if ((due != null && now < due) || !forgetting.add(plan.name())) {
+            return;
+        }
+        retentionDue.put(plan.name(), now + RETENTION_EVERY.toMillis());
+        Thread.ofVirtual().name("haven-dr-retention-" + plan.name()).start(() -> {
+            try {
+                List<String> gone = forgetOld(plan);
+                if (!gone.isEmpty()) {
+                    log.accept("plan " + plan.name() + ": forgot " + gone.size() + " old replication snapshot(s)");
+                }
+            } catch (RuntimeException e) {
+                log.accept("plan " + plan.name() + ": cannot forget old replication snapshots: " + e.getMessage());
+            } finally {
+                forgetting.remove(plan.name());
+            }
+        });
+    }
+
+    /**
+     * Forgets the plan's replication snapshots (tags {@code haven-dr} and {@code plan:P}) that
+     * {@link #DEFAULT_RETENTION} does not keep, per workload, host and paths; never while a run of
+     * the plan is open, and never a point a copy holds. Deletes only snapshot files: the data they
+     * alone held is freed by the repository's next prune. Returns the ids forgotten.
+     */
+    public List<String> forgetOld(DrPlan plan) {
+        if (runs.openRunOf(plan.name()).isPresent()) {
+            return List.of();
+        }
+        java.util.Set<String> inUse = new java.util.HashSet<>();
+        jdbi.useHandle(h -> h.createQuery("SELECT snapshot, copy_snapshot FROM dr_copies WHERE plan_name = :p").bind("p", plan.name())
+                .map((rs, c) -> {
+                    if (rs.getString("snapshot") != null) {
+                        inUse.add(rs.getString("snapshot"));
+                    }
+                    if (rs.getString("copy_snapshot") != null) {
+                        inUse.add(rs.getString("copy_snapshot"));
+                    }
+                    return 0;
+                }).list());
+        List<String> removed = new ArrayList<>();
+        try (Repository repo = executor.repositories().open(executor.repository(plan))) {
+            List<Repository.SnapshotEntry> mine = repo.snapshots().stream()
+                    .filter(e -> e.snapshot().tags().contains("haven-dr") && e.snapshot().tags().contains("plan:" + plan.name())).toList();
+            for (Repository.SnapshotEntry e : toForget(mine, DEFAULT_RETENTION, inUse)) {
+                if (runs.openRunOf(plan.name()).isPresent()) {
+                    break; // a run started meanwhile: it may be choosing among these points
+                }
+                repo.backend().delete("snapshots/" + e.id().hex());
+                removed.add(e.id().hex());
+            }
+        }
+        return removed;
+    }
+
+    /**
+     * Which of a plan's replication snapshots {@code policy} lets go: grouped by workload (its
+     * {@code workload:} tag), host and paths, so each workload at each site keeps its own points;
+     * a snapshot in {@code inUse} (ids as hex) is always kept. Pure.
+     */
+    static List<Repository.SnapshotEntry> toForget(List<Repository.SnapshotEntry> snapshots, RetentionPolicy policy,
+            java.util.Set<String> inUse) {
+        Map<String, List<Repository.SnapshotEntry>> byWorkload = new LinkedHashMap<>();
+        for (Repository.SnapshotEntry e : snapshots) {
+            String w = e.snapshot().tags().stream().filter(t -> t.startsWith("workload:")).findFirst().orElse("");
+            byWorkload.computeIfAbsent(w, k -> new ArrayList<>()).add(e);
+        }
+        List<Repository.SnapshotEntry> out = new ArrayList<>();
+        for (List<Repository.SnapshotEntry> group : byWorkload.values()) {
+            for (Retention.Group g : Retention.apply(group, policy, java.util.EnumSet.of(Retention.GroupBy.HOST, Retention.GroupBy.PATHS),
+                    java.time.ZoneOffset.UTC)) {
+                g.remove().stream().filter(e -> !inUse.contains(e.id().hex())).forEach(out::add);
+            }
+        }
+        return out;
     }
 
     private void keep(DrPlan plan, Workload w, boolean paused, Instant applied) {

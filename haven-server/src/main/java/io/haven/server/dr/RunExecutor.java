@@ -834,6 +834,10 @@ public final class RunExecutor implements AutoCloseable {
         return plan.workload(name).orElseThrow(() -> new HavenException(ErrorCode.NOT_FOUND, "plan " + plan.name() + " has no workload " + name));
     }
 
+    io.haven.server.repo.Repositories repositories() {
+        return repositories;
+    }
+
     /** The repository that holds the plan's recovery points: the plan's, or the server's only one. */
     String repository(DrPlan plan) {
         if (plan.repository() != null) {

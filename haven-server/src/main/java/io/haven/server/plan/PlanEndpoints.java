@@ -110,7 +110,7 @@ public final class PlanEndpoints {
         }
         Plans.Version pv = plans.get(c.param("plan"), version);
         Map<String, Object> m = summary(pv, pv.plan());
-        m.put("yaml", pv.yaml());
+        m.put("yaml", pv.document());
         return api.ok(m);
     }
 

@@ -23,11 +23,65 @@ import org.jdbi.v3.core.Jdbi;
  * again stores nothing new. Thread-safe.
  */
 public final class Plans {
-    /** One stored version. */
+    /**
+     * One stored version. Its number is the version row's: {@link #plan()} and {@link #document()}
+     * carry it whatever the stored text says (texts stored before versions were stamped into them
+     * say 1, or what their author wrote).
+     */
     public record Version(String name, int version, String yaml, Instant createdAt, String createdBy) {
         public DrPlan plan() {
-            return PlanYaml.parse(yaml, name + ".yaml");
+            return PlanYaml.parse(yaml, name + ".yaml").withVersion(version);
         }
+
+        /** The stored text with its {@code version:} field saying this version (what export prints). */
+        public String document() {
+            return stamp(yaml, version);
+        }
+    }
+
+    private static final java.util.regex.Pattern VERSION_LINE = java.util.regex.Pattern.compile("(?m)^version[ \\t]*:.*$");
+    private static final java.util.regex.Pattern NAME_LINE = java.util.regex.Pattern.compile("(?m)^name[ \\t]*:.*$");
+
+    /**
+     * A plan text whose {@code version:} field says {@code version}: the text itself when it already
+     * does (a text without the field says 1), else the text with that one line replaced or added
+     * after {@code name:}, so the author's comments and layout stay. When the text cannot be changed
+     * that way (checked by reading it back), the plan as {@link PlanYaml#write} writes it. A text
+     * that is not a valid plan is returned as it is.
+     */
+    public static String stamp(String yaml, int version) {
+        DrPlan given;
+        try {
+            given = PlanYaml.parse(yaml, null);
+        } catch (PlanValidationException e) {
+            return yaml;
+        }
+        if (given.version() == version) {
+            return yaml;
+        }
+        String line = "version: " + version;
+        String out = null;
+        java.util.regex.Matcher m = VERSION_LINE.matcher(yaml);
+        if (m.find()) {
+            out = yaml.substring(0, m.start()) + line + yaml.substring(m.end());
+        } else {
+            java.util.regex.Matcher n = NAME_LINE.matcher(yaml);
+            if (n.find()) {
+                String nl = yaml.contains("\r\n") ? "\r\n" : "\n";
+                out = yaml.substring(0, n.end()) + nl + line + yaml.substring(n.end());
+            }
+        }
+        DrPlan wanted = given.withVersion(version);
+        if (out != null) {
+            try {
+                if (PlanYaml.parse(out, null).equals(wanted)) {
+                    return out;
+                }
+            } catch (PlanValidationException e) {
+                // written out below
+            }
+        }
+        return PlanYaml.write(wanted);
     }
 
     /** What an apply did. */
@@ -122,7 +176,9 @@ public final class Plans {
                 int current = (int) row.get()[1];
                 String old = h.createQuery("SELECT yaml FROM dr_plan_versions WHERE plan_id = :p AND version = :v").bind("p", id)
                         .bind("v", current).mapTo(String.class).one();
-                if (old.equals(yaml)) {
+                // the version field is the server's: a text that differs from the newest only there
+                // (an exported older version, say) changes nothing
+                if (old.equals(yaml) || stamp(old, current).equals(stamp(yaml, current))) {
                     return new Applied(version(plan.name(), current).orElseThrow(), false);
                 }
                 int next = current + 1;
@@ -130,13 +186,15 @@ public final class Plans {
                         .bind("next", next).bind("now", now).bind("id", id).bind("cur", current).execute() != 1) {
                     throw new HavenException(ErrorCode.CONFLICT, "plan '" + plan.name() + "' changed meanwhile; apply again");
                 }
-                insertVersion(h, id, next, yaml, now, by);
-                return new Applied(new Version(plan.name(), next, yaml, Instant.ofEpochMilli(now), by), true);
+                String stored = stamp(yaml, next);
+                insertVersion(h, id, next, stored, now, by);
+                return new Applied(new Version(plan.name(), next, stored, Instant.ofEpochMilli(now), by), true);
             }
             long id = h.createUpdate("INSERT INTO dr_plans (name, version, created_at, updated_at) VALUES (:n, 1, :now, :now)")
                     .bind("n", plan.name()).bind("now", now).executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
-            insertVersion(h, id, 1, yaml, now, by);
-            return new Applied(new Version(plan.name(), 1, yaml, Instant.ofEpochMilli(now), by), true);
+            String stored = stamp(yaml, 1);
+            insertVersion(h, id, 1, stored, now, by);
+            return new Applied(new Version(plan.name(), 1, stored, Instant.ofEpochMilli(now), by), true);
         });
     }
 

@@ -11,6 +11,13 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import io.haven.repository.Repository;
+import io.haven.repository.backend.LocalBackend;
+import io.haven.repository.snapshot.Snapshot;
+import io.haven.repository.BlobId;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,7 +90,11 @@ class PlanApiTest {
         assertThat(client.get("/api/v1/plans/shop", viewer).json().get("rpoSeconds").asInt()).isEqualTo(30);
         assertThat(client.get("/api/v1/plans/shop?version=1", viewer).json().get("yaml").asText()).isEqualTo(shop);
         assertThat(client.get("/api/v1/plans/shop/versions", viewer).json().get("versions")).hasSize(2);
-        assertThat(client.get("/api/v1/plans", viewer).json().get("plans").get(0).get("steps").toString()).contains("boot database [db]");
+        JsonNode listed = null;
+        for (JsonNode p : client.get("/api/v1/plans", viewer).json().get("plans")) {
+            listed = p.get("name").asText().equals("shop") ? p : listed;
+        }
+        assertThat(listed.get("steps").toString()).contains("boot database [db]");
         assertThat(client.get("/api/v1/audit?limit=20", admin).body()).contains("plan:shop v2");
 
         // edits: each validated and stored as the next version
@@ -103,12 +114,130 @@ class PlanApiTest {
                 .status()).isEqualTo(201);
         assertThat(client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "remove-step", "step", "database")).status())
                 .isEqualTo(201);
+        // warm-caches is first already (database, before it, is gone): an edit that changes nothing stores nothing
         var moved = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "move-step", "step", "warm-caches", "position", 0));
         assertThat(moved.json().get("steps").get(0).asText()).isEqualTo("delay warm-caches 5s");
+        assertThat(moved.status()).isEqualTo(200);
+        assertThat(moved.json().get("changed").asBoolean()).isFalse();
+        var movedBack = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "move-step", "step", "warm-caches", "position", 1));
+        assertThat(movedBack.status()).isEqualTo(201);
+        assertThat(movedBack.json().get("version").asInt()).isEqualTo(6);
         assertThat(client.post("/api/v1/plans/shop/edits", viewer, Map.of("edit", "remove-step", "step", "warm-caches")).status())
                 .isEqualTo(403);
         assertThat(client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "explode")).status()).isEqualTo(400);
         assertThat(client.get("/api/v1/plans/shop/versions", viewer).json().get("versions")).hasSize(6);
+    }
+
+    @Test
+    void editsAdvanceTheVersionThatExportStatusAndRunsShow() throws Exception {
+        client.post("/api/v1/sites", admin, Map.of("name", "va"));
+        client.post("/api/v1/sites", admin, Map.of("name", "vb"));
+        enrol("va-1", "va");
+        enrol("vb-1", "vb");
+        String site = """
+                # a plan whose versions are counted
+                name: site
+                protectedSite: va
+                recoverySite: vb
+                mode: as-needed
+                rpo: 1h
+                workloads:
+                  - name: w
+                    driver: process
+                    protected: {host: va-1, volumes: [/srv/va/w]}
+                    recovery: {host: vb-1, volumes: [/srv/vb/w]}
+                    probe: {command: "true"}
+                    options:
+                      command: /bin/sleep 1000
+                """;
+        assertThat(client.post("/api/v1/plans", admin, Map.of("yaml", site)).json().get("version").asInt()).isEqualTo(1);
+        var added = client.post("/api/v1/plans/site/edits", admin, Map.of("edit", "add-step", "position", 1,
+                "definition", Map.of("delay", "settle", "duration", "40s")));
+        assertThat(added.json().get("version").asInt()).as(added.body()).isEqualTo(2);
+        var renamed = client.post("/api/v1/plans/site/edits", admin, Map.of("edit", "rename-step", "step", "settle", "name", "wait"));
+        assertThat(renamed.json().get("version").asInt()).as(renamed.body()).isEqualTo(3);
+
+        // export (the stored document), the plan's status, and a run made of it all say 3
+        String exported = client.get("/api/v1/plans/site", viewer).json().get("yaml").asText();
+        assertThat(exported).contains("\nversion: 3\n");
+        assertThat(io.haven.runbook.PlanYaml.parse(exported, "site.yaml").version()).isEqualTo(3);
+        assertThat(client.get("/api/v1/plans/site?version=2", viewer).json().get("yaml").asText()).contains("\nversion: 2\n");
+        assertThat(client.get("/api/v1/plans/site?version=1", viewer).json().get("yaml").asText()).isEqualTo(site);
+        assertThat(client.get("/api/v1/plans/site/status", viewer).json().get("version").asInt()).isEqualTo(3);
+        var run = client.post("/api/v1/plans/site/runs", admin, Map.of("kind", "planned"));
+        assertThat(run.status()).as(run.body()).isEqualTo(201);
+        assertThat(run.json().get("planVersion").asInt()).isEqualTo(3);
+        assertThat(run.json().get("text").asText()).contains("of plan site v3,");
+        assertThat(client.get("/api/v1/runs?plan=site", viewer).json().get("runs").get(0).get("planVersion").asInt()).isEqualTo(3);
+        client.post("/api/v1/runs/" + run.json().get("id").asText() + "/abort", admin, Map.of());
+
+        // the exported text applied again changes nothing; changed, it is version 4 and says so,
+        // with the author's comment kept
+        var same = client.post("/api/v1/plans", admin, Map.of("yaml", exported));
+        assertThat(same.status()).as(same.body()).isEqualTo(200);
+        assertThat(same.json().get("version").asInt()).isEqualTo(3);
+        assertThat(client.post("/api/v1/plans", admin, Map.of("yaml", site.replace("rpo: 1h", "rpo: 2h"))).json().get("version").asInt())
+                .isEqualTo(4);
+        String v4 = client.get("/api/v1/plans/site", viewer).json().get("yaml").asText();
+        assertThat(v4).startsWith("# a plan whose versions are counted\nname: site\nversion: 4\n").contains("rpo: 2h");
+    }
+
+    @Test
+    void replicationSnapshotsAreForgottenByTheCopiesOwnRetention() throws Exception {
+        client.post("/api/v1/sites", admin, Map.of("name", "ra"));
+        client.post("/api/v1/sites", admin, Map.of("name", "rb"));
+        enrol("ra-1", "ra");
+        enrol("rb-1", "rb");
+        Path repoDir = dir.resolve("dr-repo");
+        var registered = client.post("/api/v1/repositories", admin, Map.of("name", "drrepo", "location", repoDir.toString(),
+                "password", "repository-password"));
+        assertThat(registered.status()).as(registered.body()).isEqualTo(201);
+        // 68 replication points 15 s apart, as an RPO of 15 s makes in 17 minutes, and 12 of another plan
+        Instant t0 = Instant.parse("2026-11-30T10:00:00Z");
+        try (Repository repo = Repository.open(new LocalBackend(repoDir), "repository-password".toCharArray(), Clock.systemUTC(),
+                new SecureRandom())) {
+            for (int i = 0; i < 68; i++) {
+                repo.saveSnapshot(point(t0.plusSeconds(15L * i), "kept"));
+            }
+            for (int i = 0; i < 12; i++) {
+                repo.saveSnapshot(point(t0.plusSeconds(15L * i), "other"));
+            }
+        }
+        // a plan whose protected placement is explicit: no backup policy covers it
+        String kept = """
+                name: kept
+                protectedSite: ra
+                recoverySite: rb
+                mode: as-needed
+                rpo: 15s
+                repository: drrepo
+                workloads:
+                  - name: w
+                    driver: process
+                    protected: {host: ra-1, volumes: [/srv/ra/w]}
+                    recovery: {host: rb-1, volumes: [/srv/rb/w]}
+                    probe: {command: "true"}
+                    options:
+                      command: /bin/sleep 1000
+                """;
+        var applied = client.post("/api/v1/plans", admin, Map.of("yaml", kept));
+        assertThat(applied.status()).as(applied.body()).isEqualTo(201);
+        List<Repository.SnapshotEntry> left = List.of();
+        for (long end = System.nanoTime() + 30_000_000_000L; System.nanoTime() < end; Thread.sleep(200)) {
+            left = server.control().repositories().snapshots("drrepo", "plan:kept");
+            if (left.size() <= 10) {
+                break;
+            }
+        }
+        // the newest 10 (all in one hour and one day, so the hourly and daily rules add none)
+        assertThat(left).extracting(e -> e.time()).containsExactlyElementsOf(
+                java.util.stream.IntStream.range(58, 68).mapToObj(i -> t0.plusSeconds(15L * i)).toList());
+        assertThat(server.control().repositories().snapshots("drrepo", "plan:other")).hasSize(12);
+    }
+
+    private static Snapshot point(Instant time, String plan) {
+        return new Snapshot(1, time.toString(), BlobId.of(new byte[32]).hex(), List.of("/srv/ra/w"), "ra-1", "haven", 0, 0,
+                List.of("haven-dr", "plan:" + plan, "workload:w"), List.of(), null, "test", null);
     }
 
     @Test
