@@ -238,6 +238,12 @@ final class TaskRunner {
                 log.warn("restore failed: removed what it had created (" + removed.size() + " top-level entr"
                         + (removed.size() == 1 ? "y" : "ies") + (existed ? "" : ", and the target itself") + ")");
             }
+            if (e instanceof HavenException h && h.code() == ErrorCode.TARGET_UNUSABLE
+                    && h.getMessage().contains("; --no-space-check restores anyway")) {
+                // a restore through the server has no such option: say what does
+                throw new HavenException(h.code(), h.getMessage().replace("; --no-space-check restores anyway",
+                        "; free some room, or run 'haven restore --no-space-check' on this host, which restores anyway"), h);
+            }
             throw e;
         }
     }

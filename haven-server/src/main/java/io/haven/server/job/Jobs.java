@@ -156,8 +156,14 @@ public final class Jobs {
         return find(id).orElseThrow(() -> new HavenException(ErrorCode.NOT_FOUND, "no job " + id));
     }
 
+    /** The job types there are (for filters: an unknown type is an error, as an unknown state is). */
+    public static final List<String> TYPES = List.of("backup", "restore", "maintenance", "dr");
+
     /** The newest jobs first, optionally only in one state, of one workload or of one type. */
     public List<Job> list(State state, Long workloadId, String type, int limit) {
+        if (type != null && !TYPES.contains(type)) {
+            throw new HavenException(ErrorCode.USAGE, "no job type '" + type + "': use " + String.join(", ", TYPES));
+        }
         StringBuilder sql = new StringBuilder(SELECT + "WHERE 1 = 1");
         if (state != null) {
             sql.append(" AND j.state = :s");

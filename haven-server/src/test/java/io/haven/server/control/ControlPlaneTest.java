@@ -757,6 +757,17 @@ class ControlPlaneTest {
         assertThat(ok(client.get("/api/v1/policies/pq", admin), 200).get("retention").get("keepWithin").asText()).isEqualTo("1y6m");
     }
 
+    @Test
+    void anUnknownJobTypeOrStateInAListFilterIsRefused() throws Exception {
+        TestClient.Res type = client.get("/api/v1/jobs?type=bogus", admin);
+        assertThat(type.status()).as(type.body()).isEqualTo(400);
+        assertThat(type.body()).contains("no job type 'bogus'", "backup, restore, maintenance, dr");
+        assertThat(client.get("/api/v1/jobs?state=bogus", admin).status()).isEqualTo(400);
+        for (String t : io.haven.server.job.Jobs.TYPES) {
+            ok(client.get("/api/v1/jobs?type=" + t, admin), 200);
+        }
+    }
+
     static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** The agent process the server takes as the live one. */
