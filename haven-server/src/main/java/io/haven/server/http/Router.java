@@ -90,6 +90,8 @@ public final class Router extends Handler.Abstract {
         String routeLabel = byMethod == null ? "unmatched" : template;
         Reply reply;
         Call call = null;
+        // who a call refused before it became a Call came from: the client certificate's subject
+        String certificateActor = null;
         try {
             if (byMethod == null) {
                 throw new HavenException(ErrorCode.NOT_FOUND, "no such endpoint: " + path + " (see /api/v1/openapi.json)");
@@ -100,6 +102,9 @@ public final class Router extends Handler.Abstract {
             } else {
                 // public routes ignore credentials: a stale token must not block a login or a health check
                 java.security.cert.X509Certificate cert = clientCertificate(request);
+                if (cert != null) {
+                    certificateActor = "certificate:" + cert.getSubjectX500Principal().getName();
+                }
                 Call.Principal principal = null;
                 Call.AgentPrincipal agent = null;
                 if (route.access() == Route.Access.AGENT) {
@@ -137,9 +142,10 @@ public final class Router extends Handler.Abstract {
             reply = error(500, "internal", "internal error while serving " + method + " " + path);
         }
         if (route != null && route.mutating() && route.audited()) {
-            String actor = call == null ? null
+            String actor = call == null ? certificateActor
                     : call.principal() != null ? call.principal().user().username()
-                    : call.agent() != null ? "agent:" + call.agent().name() : call.auditActor;
+                    : call.agent() != null ? "agent:" + call.agent().name()
+                    : call.auditActor != null ? call.auditActor : certificateActor;
             try {
                 audit.record(actor, method + " " + path, call == null ? null : call.auditTarget, address, reply.status());
             } catch (RuntimeException e) {

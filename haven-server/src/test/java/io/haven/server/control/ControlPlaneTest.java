@@ -209,6 +209,26 @@ class ControlPlaneTest {
                 .hasMessageContaining("agents may not call user endpoints");
         assertThatThrownBy(() -> c.post("/api/v1/enrollment-tokens", Map.of(), Map.class, Duration.ofSeconds(10)))
                 .isInstanceOf(HavenException.class).hasMessageContaining("agents may not call user endpoints");
+        // the refusal is audited with who tried: the certificate's subject, not an empty actor
+        JsonNode entries = ok(client.get("/api/v1/audit?limit=20", admin), 200);
+        JsonNode refused = null;
+        for (JsonNode e : iterable(entries)) {
+            if (e.path("action").asText().equals("POST /api/v1/enrollment-tokens") && e.path("status").asInt() == 403) {
+                refused = e;
+            }
+        }
+        assertThat(refused).as(entries.toString()).isNotNull();
+        assertThat(refused.path("actor").asText()).startsWith("certificate:").contains("nosy");
+    }
+
+    private static List<JsonNode> iterable(JsonNode auditPage) {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode list : auditPage) {
+            if (list.isArray()) {
+                list.forEach(out::add);
+            }
+        }
+        return out;
     }
 
     @Test
