@@ -665,10 +665,11 @@ class ControlPlaneTest {
         // never into the root the path sits under (before, /b.bin would have been written)
         Files.delete(data.resolve("sub/b.bin"));
         String file = data.resolve("sub/b.bin").toString();
-        JsonNode one = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", file)), 202);
-        JsonNode dir = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", sub)), 202);
         try (Daemon d = new Daemon(host)) {
+            // one after the other: two restores into the same directory at once would race
+            JsonNode one = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", file)), 202);
             assertThat(awaitState(one.get("id").asLong(), "succeeded").get("result").get("target").asText()).isEqualTo(sub);
+            JsonNode dir = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", sub)), 202);
             assertThat(awaitState(dir.get("id").asLong(), "succeeded").get("result").get("target").asText()).isEqualTo(sub);
         }
         assertThat(data.resolve("sub/b.bin")).hasSize(100_000);
