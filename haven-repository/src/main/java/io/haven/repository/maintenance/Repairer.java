@@ -18,9 +18,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
@@ -107,70 +104,54 @@ public final class Repairer {
         }
         Salvage salvage = readData ? new Salvage() : null;
         java.util.concurrent.atomic.AtomicInteger packsRead = new java.util.concurrent.atomic.AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), Thread.ofPlatform().daemon().name("haven-repair-", 0).factory());
-        try {
-            List<Future<Scanned>> fs = new ArrayList<>();
-            for (String name : packs) {
-                fs.add(pool.submit(() -> {
-                    if (coldRecords.containsKey(name)) {
-                        PackRecord r = coldRecords.get(name);
-                        if (r == null) {
-                            unreadable.add(name + ": in the cold tier and in no index file; thaw a snapshot that uses it and repair again");
-                        }
-                        return new Scanned(r, null);
-                    }
-                    try {
-                        var info = repo.backend().stat(name);
-                        if (info.isEmpty()) {
-                            return null;
-                        }
-                        BlobId id = BlobId.parse(name.substring(name.lastIndexOf('/') + 1));
-                        if (readData) {
-                            Scanned s = readWhole(id, name, salvage);
-                            packsRead.incrementAndGet();
-                            return s;
-                        }
-                        PackRecord r = PackHeader.readTail(repo.key(), id, repo.backend(), name, info.get().size());
-                        if (!r.objectName().equals(name)) {
-                            throw new HavenException(ErrorCode.CORRUPT, "pack " + name + " holds blobs of another type");
-                        }
-                        PackRecord before = previousRecord(previous, previousByPack, name);
-                        if (before != null && before.blobs().size() < r.blobs().size()
-                                && new java.util.HashSet<>(r.blobs()).containsAll(before.blobs())) {
-                            r = before; // an earlier 'repair index --read-data' left its damaged blobs out
-                        }
-                        return new Scanned(r, null);
-                    } catch (HavenException e) {
-                        if (e.code() != ErrorCode.CORRUPT && e.code() != ErrorCode.NOT_FOUND) {
-                            throw e;
-                        }
-                        unreadable.add(name + ": " + e.getMessage());
-                        return null;
-                    }
-                }));
-            }
-            for (int i = 0; i < fs.size(); i++) {
-                Scanned s = fs.get(i).get();
-                if (s != null && s.record() != null) {
-                    records.put(packs.get(i), s.record());
+        List<Scanned> scanned = ParallelReads.each(packs, threads, "haven-repair-", name -> {
+            if (coldRecords.containsKey(name)) {
+                PackRecord r = coldRecords.get(name);
+                if (r == null) {
+                    unreadable.add(name + ": in the cold tier and in no index file; thaw a snapshot that uses it and repair again");
                 }
-                if (s != null && s.damage() != null) {
-                    damaged.add(s.damage());
+                return new Scanned(r, null);
+            }
+            try {
+                var info = repo.backend().stat(name);
+                if (info.isEmpty()) {
+                    return null;
                 }
+                BlobId id = BlobId.parse(name.substring(name.lastIndexOf('/') + 1));
+                if (readData) {
+                    Scanned s = readWhole(id, name, salvage);
+                    packsRead.incrementAndGet();
+                    return s;
+                }
+                PackRecord r = PackHeader.readTail(repo.key(), id, repo.backend(), name, info.get().size());
+                if (!r.objectName().equals(name)) {
+                    throw new HavenException(ErrorCode.CORRUPT, "pack " + name + " holds blobs of another type");
+                }
+                PackRecord before = previousRecord(previous, previousByPack, name);
+                if (before != null && before.blobs().size() < r.blobs().size()
+                        && new java.util.HashSet<>(r.blobs()).containsAll(before.blobs())) {
+                    r = before; // an earlier 'repair index --read-data' left its damaged blobs out
+                }
+                return new Scanned(r, null);
+            } catch (HavenException e) {
+                if (e.code() != ErrorCode.CORRUPT && e.code() != ErrorCode.NOT_FOUND) {
+                    throw e;
+                }
+                unreadable.add(name + ": " + e.getMessage());
+                return null;
             }
-            if (salvage != null) {
-                salvage.flush();
+        });
+        for (int i = 0; i < scanned.size(); i++) {
+            Scanned s = scanned.get(i);
+            if (s != null && s.record() != null) {
+                records.put(packs.get(i), s.record());
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HavenException(ErrorCode.IO, "interrupted while reading pack headers");
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof HavenException he) {
-                throw he;
+            if (s != null && s.damage() != null) {
+                damaged.add(s.damage());
             }
-            throw new HavenException(ErrorCode.IO, "reading pack headers failed: " + e.getCause(), e.getCause());
-        } finally {
-            pool.shutdownNow();
+        }
+        if (salvage != null) {
+            salvage.flush();
         }
         List<PackRecord> all = new ArrayList<>();
         if (salvage != null) {

@@ -12,9 +12,6 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Packs that no index file names, and whether they hold blobs that snapshots miss.
@@ -62,63 +59,46 @@ public final class UnindexedPacks {
         int found = 0;
         List<String> names = new ArrayList<>(packs);
         var tiered = repo.backend() instanceof io.haven.repository.tier.TieredBackend t ? t : null;
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads),
-                Thread.ofPlatform().daemon().name("haven-unindexed-", 0).factory());
-        try {
-            List<Future<Object>> fs = new ArrayList<>();
-            for (String name : names) {
-                fs.add(pool.submit(() -> {
-                    if (tiered != null && tiered.needsThaw(name)) {
-                        return "in the cold tier: its header cannot be read without a thaw";
-                    }
-                    try {
-                        var info = repo.backend().stat(name);
-                        if (info.isEmpty()) {
-                            return null; // deleted meanwhile
-                        }
-                        BlobId id = BlobId.parse(name.substring(name.lastIndexOf('/') + 1));
-                        return PackHeader.readTail(repo.key(), id, repo.backend(), name, info.get().size());
-                    } catch (HavenException e) {
-                        if (e.code() == ErrorCode.NOT_FOUND) {
-                            return null;
-                        }
-                        if (e.code() != ErrorCode.CORRUPT) {
-                            throw e;
-                        }
-                        return e.getMessage();
-                    }
-                }));
+        List<Object> results = ParallelReads.each(names, threads, "haven-unindexed-", name -> {
+            if (tiered != null && tiered.needsThaw(name)) {
+                return "in the cold tier: its header cannot be read without a thaw";
             }
-            for (int i = 0; i < fs.size(); i++) {
-                Object r = fs.get(i).get();
-                String name = names.get(i);
-                if (r instanceof String reason) {
-                    unreadable.add(name + ": " + reason);
-                } else if (r instanceof PackRecord rec) {
-                    int n = 0;
-                    for (PackRecord.Entry e : rec.blobs()) {
-                        if (missing.contains(e.id())) {
-                            n++;
-                        }
-                    }
-                    if (n > 0) {
-                        holding.add(name);
-                        found += n;
-                    } else {
-                        unrelated.add(name);
+            try {
+                var info = repo.backend().stat(name);
+                if (info.isEmpty()) {
+                    return null; // deleted meanwhile
+                }
+                BlobId id = BlobId.parse(name.substring(name.lastIndexOf('/') + 1));
+                return PackHeader.readTail(repo.key(), id, repo.backend(), name, info.get().size());
+            } catch (HavenException e) {
+                if (e.code() == ErrorCode.NOT_FOUND) {
+                    return null;
+                }
+                if (e.code() != ErrorCode.CORRUPT) {
+                    throw e;
+                }
+                return e.getMessage();
+            }
+        });
+        for (int i = 0; i < results.size(); i++) {
+            Object r = results.get(i);
+            String name = names.get(i);
+            if (r instanceof String reason) {
+                unreadable.add(name + ": " + reason);
+            } else if (r instanceof PackRecord rec) {
+                int n = 0;
+                for (PackRecord.Entry e : rec.blobs()) {
+                    if (missing.contains(e.id())) {
+                        n++;
                     }
                 }
+                if (n > 0) {
+                    holding.add(name);
+                    found += n;
+                } else {
+                    unrelated.add(name);
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HavenException(ErrorCode.IO, "interrupted while reading pack headers");
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof HavenException he) {
-                throw he;
-            }
-            throw new HavenException(ErrorCode.IO, "reading pack headers failed: " + e.getCause(), e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
         return new Scan(List.copyOf(holding), found, List.copyOf(unreadable), List.copyOf(unrelated));
     }
