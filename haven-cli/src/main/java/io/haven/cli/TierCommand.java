@@ -52,11 +52,11 @@ final class TierCommand implements Runnable {
         String after;
 
         @Option(names = "--host-after", paramLabel = "HOST=AGE", description = "Another age for one host (repeatable).")
-        Map<String, String> hosts = new TreeMap<>();
+        java.util.List<String> hostAfter = new java.util.ArrayList<>();
 
         @Option(names = "--tag-after", paramLabel = "TAG=AGE",
                 description = "Another age for snapshots with this tag (repeatable; the longest of a snapshot's tags wins over its host's).")
-        Map<String, String> tags = new TreeMap<>();
+        java.util.List<String> tagAfter = new java.util.ArrayList<>();
 
         @Option(names = "--thaw-days", paramLabel = "DAYS", defaultValue = "7",
                 description = "How long a thawed pack stays readable (default: ${DEFAULT-VALUE}).")
@@ -72,10 +72,8 @@ final class TierCommand implements Runnable {
             if (thawDays < 1) {
                 throw new HavenException(ErrorCode.USAGE, "--thaw-days must be at least 1");
             }
-            if (hosts.containsKey("") || tags.containsKey("")) {
-                throw new HavenException(ErrorCode.USAGE, (hosts.containsKey("") ? "--host-after" : "--tag-after")
-                        + " needs a name before '=': HOST=AGE or TAG=AGE");
-            }
+            Map<String, String> hosts = namedAges("--host-after", "HOST", hostAfter);
+            Map<String, String> tags = namedAges("--tag-after", "TAG", tagAfter);
             try (Repository repo = openRepositoryNotCache("tier set")) {
                 TierPolicy p = new TierPolicy(1, repo.clock().instant().toString(), Tiers.normalize(cold, env()), after, hosts,
                         tags, thawDays, retrieval).validate();
@@ -100,6 +98,29 @@ final class TierCommand implements Runnable {
             }
             return Main.EXIT_OK;
         }
+    }
+
+    /**
+     * Parses repeated {@code NAME=AGE} values. A name given twice is refused rather than the
+     * last one winning without a word (which of two ages the user meant is not ours to guess).
+     */
+    static Map<String, String> namedAges(String option, String what, java.util.List<String> values) {
+        Map<String, String> out = new TreeMap<>();
+        for (String v : values) {
+            int eq = v.indexOf('=');
+            if (eq <= 0) {
+                throw new HavenException(ErrorCode.USAGE, option + " needs " + what + "=AGE, not '" + v + "'"
+                        + (eq == 0 ? ": the name before '=' is empty" : ""));
+            }
+            String name = v.substring(0, eq);
+            String age = v.substring(eq + 1);
+            String earlier = out.putIfAbsent(name, age);
+            if (earlier != null) {
+                throw new HavenException(ErrorCode.USAGE, option + " names " + what.toLowerCase(java.util.Locale.ROOT) + " '"
+                        + name + "' twice (" + earlier + " and " + age + "); give each once");
+            }
+        }
+        return out;
     }
 
     /**

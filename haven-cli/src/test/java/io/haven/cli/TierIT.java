@@ -61,6 +61,10 @@ class TierIT {
         assertThat(tmp.resolve("no")).doesNotExist();
         assertThat(haven.run("tier", "set", "--cold", archive.toString(), "--tag-after", "=5d").expect(1).err())
                 .contains("--tag-after", "TAG=AGE");
+        assertThat(haven.run("tier", "set", "--cold", archive.toString(), "--tag-after", "keep=1y", "--tag-after", "keep=2d")
+                .expect(1).err()).contains("--tag-after", "'keep' twice", "1y and 2d");
+        assertThat(haven.run("tier", "set", "--cold", archive.toString(), "--host-after", "db1").expect(1).err())
+                .contains("--host-after needs HOST=AGE");
         assertThat(haven.run("tier", "show").expect(0).out()).contains("no tier policy");
 
         haven.run("tier", "set", "--cold", archive.toString(), "--after", "90d").expect(0);
