@@ -206,7 +206,8 @@ final class TaskRunner {
         }
         try (Repository repo = open(0)) {
             Repository.SnapshotEntry entry = repo.resolve(s.snapshot());
-            RestoreOptions options = new RestoreOptions(target, s.sourcePath(), s.includes(), List.of(), false, false, Math.max(2, threads * 2));
+            RestoreOptions options = new RestoreOptions(target, s.sourcePath(), s.includes(), List.of(), false, false,
+                    Math.max(2, threads * 2), false, false, s.noSpaceCheck());
             Restorer restorer = new Restorer(repo, s.sync() ? options.withSync(false) : options);
             RestoreCounters c = restorer.counters();
             counters = new Counters(c::bytesDone, c::totalBytes, c::filesDone, c::totalFiles);
@@ -240,9 +241,9 @@ final class TaskRunner {
             }
             if (e instanceof HavenException h && h.code() == ErrorCode.TARGET_UNUSABLE
                     && h.getMessage().contains("; --no-space-check restores anyway")) {
-                // a restore through the server has no such option: say what does
+                // the option has another home here: the operator's command, not the agent's
                 throw new HavenException(h.code(), h.getMessage().replace("; --no-space-check restores anyway",
-                        "; free some room, or run 'haven restore --no-space-check' on this host, which restores anyway"), h);
+                        "; free some room, or queue it again with 'haven workload restore --no-space-check', which restores anyway"), h);
             }
             throw e;
         }

@@ -179,6 +179,9 @@ final class WorkloadCommands {
         @Option(names = "--sync", description = {"Make the target equal to the snapshot: write only what differs, delete what it lacks.",
             "Never for / (in any spelling): sync one directory, --path DIR in place or --target DIR."})
         boolean sync;
+        @Option(names = "--no-space-check", description = {"Restore even when the target's free space looks too small on the agent",
+            "(the estimate counts every file in full; a disk that fills up still fails the restore)."})
+        boolean noSpaceCheck;
         @Option(names = "--wait", description = "Wait for the job to end; the exit code is the job's.")
         boolean await;
 
@@ -187,6 +190,10 @@ final class WorkloadCommands {
             ApiClient api = api();
             Map<String, Object> b = new LinkedHashMap<>();
             b.put("sync", sync);
+            if (noSpaceCheck) {
+                // sent only when given: a server from before the option refuses fields it does not know
+                b.put("noSpaceCheck", true);
+            }
             b.put("workload", name);
             b.put("snapshot", snapshot);
             b.put("at", at);

@@ -56,7 +56,13 @@ public final class Messages {
      * {@code sync} the target is made equal to the snapshot, writing only what differs and
      * deleting what the snapshot lacks (a DR copy kept up to date).
      */
-    public record RestoreSpec(String snapshot, String sourcePath, String targetPath, List<String> includes, boolean sync) {}
+    public record RestoreSpec(String snapshot, String sourcePath, String targetPath, List<String> includes, boolean sync,
+            boolean noSpaceCheck) {
+        /** A restore that checks the target's room first (the default). */
+        public RestoreSpec(String snapshot, String sourcePath, String targetPath, List<String> includes, boolean sync) {
+            this(snapshot, sourcePath, targetPath, includes, sync, false);
+        }
+    }
 
     /** A unit of work for one agent; exactly one of the specs is set, per {@code type}. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -35,7 +35,7 @@ public final class JobEndpoints {
      * the original paths), optionally only one path of the snapshot.
      */
     public record RestoreRequest(String workload, String snapshot, String at, String agent, String targetPath, String path,
-            List<String> include, Boolean sync) {}
+            List<String> include, Boolean sync, Boolean noSpaceCheck) {}
 
     private final Jobs jobs;
     private final Backups backups;
@@ -142,7 +142,7 @@ public final class JobEndpoints {
                     + "--target, or give --target DIR, a directory other than /");
         }
         Messages.RestoreSpec spec = new Messages.RestoreSpec(snap.id().hex(), r.path(), targetPath, r.include() == null ? List.of() : r.include(),
-                sync);
+                sync, Boolean.TRUE.equals(r.noSpaceCheck()));
         Jobs.Job j = jobs.create(new Jobs.NewJob("restore", Jobs.State.QUEUED, "manual", c.principal().user().username(), w.id(), p.id(),
                 repo.id(), target.id(), new JobSpec(null, spec, null, null), "snapshot " + snap.id().shortHex() + " of "
                 + snap.snapshot().time() + " to " + target.name() + ":" + targetPath));

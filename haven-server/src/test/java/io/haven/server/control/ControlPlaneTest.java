@@ -678,6 +678,55 @@ class ControlPlaneTest {
     }
 
     /**
+     * A restore through an agent checks the target's room first, like {@code haven restore}, and
+     * {@code noSpaceCheck} ({@code workload restore --no-space-check}) restores anyway. The file is
+     * 64 MiB with a few bytes every 64 KiB, so the estimate (every file in full) is more than the
+     * 16 MiB file system holds, while its blocks fit.
+     */
+    @Test
+    void aRestoreThroughAnAgentChecksTheRoomAndCanBeToldNotTo() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "mounts a small tmpfs, which needs root");
+        Identity host = enroll("roomy");
+        group("roomygroup", "roomy");
+        Path data = Files.createDirectories(dir.resolve("data/roomy"));
+        Path img = data.resolve("vm.img");
+        try (var ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.util.Random r = new java.util.Random(5);
+            byte[] b = new byte[512];
+            for (long at = 0; at < (64L << 20); at += 64 << 10) {
+                r.nextBytes(b);
+                ch.write(java.nio.ByteBuffer.wrap(b), at);
+            }
+        }
+        workload("roomy-files", "roomy", null, data);
+        Path small = Files.createDirectories(dir.resolve("small"));
+        mount("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", small.toString());
+        try (Daemon d = new Daemon(host)) {
+            awaitState(backupNow("roomy-files"), "succeeded");
+            Path target = small.resolve("restore");
+            long refused = ok(client.post("/api/v1/restores", admin, Map.of("workload", "roomy-files",
+                    "targetPath", target.toString())), 202).get("id").asLong();
+            JsonNode failed = awaitState(refused, "failed");
+            assertThat(failed.get("message").asText()).contains("not enough room")
+                    .contains("'haven workload restore --no-space-check'").doesNotContain("'haven restore --no-space-check'");
+            assertThat(target).doesNotExist();
+            long anyway = ok(client.post("/api/v1/restores", admin, Map.of("workload", "roomy-files",
+                    "targetPath", target.toString(), "noSpaceCheck", true)), 202).get("id").asLong();
+            awaitState(anyway, "succeeded");
+            assertThat(Files.mismatch(img, target.resolve(img.toString().substring(1)))).isEqualTo(-1);
+        } finally {
+            mount("umount", small.toString());
+        }
+    }
+
+    static void mount(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+    }
+
+    /**
      * A poll that a disabled agent left open hands out no task queued after the disable (nor the
      * repository password): the claim checks the agent's state in its own statement, and the poll
      * ends at once, empty.
