@@ -157,9 +157,14 @@ log "mode=$MODE backend=$BACKEND runs=$BENCH_RUNS tools='$BENCH_TOOLS'"
 log "source: $SRC ($SRC_ALL paths, $SRC_ENTRIES non-dir entries, $SRC_MIB MiB)"
 
 # Warm the page cache. Note: GNU tar skips reading file data when the archive
-# is literally /dev/null, so pipe through cat.
-log "warming page cache (untimed read of the tree)"
-tar -C "$SRC" -cf - . | cat >/dev/null
+# is literally /dev/null, so pipe through cat. Done again (untimed) before every timed read
+# of the tree: this machine's kernel pages out file cache that has not been used for about a
+# minute (a DAMON "pageout" scheme, /sys/kernel/mm/damon/admin), so with one warm-up at the
+# start, first backups that came more than a minute later read the tree from disk, and which
+# runs of which tool did so depended on the order of the runs.
+warm_tree() { tar -C "$SRC" -cf - . | cat >/dev/null; }
+log "warming page cache (untimed read of the tree, repeated before every timed read of it)"
+warm_tree
 
 # --------------------------------------------------------------- tool ops ---
 # Each tool implements: init REPO, backup REPO NAME (timed), restore REPO DST (timed).
@@ -234,37 +239,46 @@ if has_tool haven; then
   unset HAVEN_REPO HAVEN_PASSWORD
 fi
 
-for tool in $BENCH_TOOLS; do
-  log "== $tool =="
-  first=() re=() rest=() size=() rss=() cfirst=() cre=() crest=()
-  for ((i = 1; i <= BENCH_RUNS; i++)); do
+# The tools take turns, run by run (haven, restic, borg, haven, ...), rather than one tool's runs
+# after another's: this VM's speed drifts by 10-20 % over minutes, and with each tool's runs in
+# one block a slow phase fell on one tool only and moved the ratios by as much.
+declare -A A_FIRST A_RE A_REST A_SIZE A_RSS A_CFIRST A_CRE A_CREST
+for ((i = 1; i <= BENCH_RUNS; i++)); do
+  for tool in $BENCH_TOOLS; do
+    log "== $tool, run $i/$BENCH_RUNS =="
     repo="$(repo_location "$tool" "$i")" files="$(repo_files "$tool" "$i")" dst="$WORK/$tool-restore"
     rm -rf "$files" "$dst" "$STATE/$tool" "${HAVEN_CACHE_DIR:-/nonexistent}/repos"
+    warm_tree
+    settle
     setup_env "$tool" "$repo"
     tool_init "$tool" "$repo"
 
     tool_backup "$tool" "$repo" first "$tool run $i/$BENCH_RUNS first backup"
-    first+=("$T_WALL"); rss+=("$T_RSS"); cfirst+=("$T_CPU")
+    A_FIRST[$tool]+=" $T_WALL"; A_RSS[$tool]+=" $T_RSS"; A_CFIRST[$tool]+=" $T_CPU"
     if [[ $tool == haven && -z $HAVEN_SUMMARY ]]; then
       HAVEN_SUMMARY="$(cat "$LOG_DIR/haven-first.log")"
     fi
-    size+=("$(du -sb "$files" | cut -f1)")
-    log "  repo size: $(( ${size[-1]} / 1048576 )) MiB"
+    A_SIZE[$tool]+=" $(du -sb "$files" | cut -f1)"
+    log "  repo size: $(( ${A_SIZE[$tool]##* } / 1048576 )) MiB"
 
     tool_backup "$tool" "$repo" second "$tool run $i/$BENCH_RUNS re-backup (unchanged)"
-    re+=("$T_WALL"); cre+=("$T_CPU")
+    A_RE[$tool]+=" $T_WALL"; A_CRE[$tool]+=" $T_CPU"
 
     mkdir -p "$dst"
     tool_restore "$tool" "$repo" "$dst" "$tool run $i/$BENCH_RUNS restore"
-    rest+=("$T_WALL"); crest+=("$T_CPU")
+    A_REST[$tool]+=" $T_WALL"; A_CREST[$tool]+=" $T_CPU"
     verify_restore "$tool" "$i" "$dst" || true
 
     rm -rf "$files" "$dst" "$STATE/$tool"
+    unset HAVEN_REPO HAVEN_PASSWORD RESTIC_REPOSITORY RESTIC_PASSWORD RESTIC_CACHE_DIR BORG_REPO BORG_PASSPHRASE BORG_BASE_DIR
   done
-  unset HAVEN_REPO HAVEN_PASSWORD RESTIC_REPOSITORY RESTIC_PASSWORD RESTIC_CACHE_DIR BORG_REPO BORG_PASSPHRASE BORG_BASE_DIR
+done
+for tool in $BENCH_TOOLS; do
+  read -r -a first <<<"${A_FIRST[$tool]}"; read -r -a re <<<"${A_RE[$tool]}"; read -r -a rest <<<"${A_REST[$tool]}"
+  read -r -a size <<<"${A_SIZE[$tool]}"; read -r -a rss <<<"${A_RSS[$tool]}"
   S_FIRST[$tool]="${first[*]}"; S_RE[$tool]="${re[*]}"; S_RESTORE[$tool]="${rest[*]}"
   S_SIZE[$tool]="${size[*]}"; S_RSS[$tool]="${rss[*]}"
-  S_CPU_FIRST[$tool]="${cfirst[*]}"; S_CPU_RE[$tool]="${cre[*]}"; S_CPU_RESTORE[$tool]="${crest[*]}"
+  S_CPU_FIRST[$tool]="${A_CFIRST[$tool]# }"; S_CPU_RE[$tool]="${A_CRE[$tool]# }"; S_CPU_RESTORE[$tool]="${A_CREST[$tool]# }"
   MED_FIRST[$tool]="$(median "${first[@]}")"
   MED_RE[$tool]="$(median "${re[@]}")"
   MED_RESTORE[$tool]="$(median "${rest[@]}")"
@@ -277,6 +291,8 @@ copy=() ccopy=()
 for ((i = 1; i <= BENCH_RUNS; i++)); do
   dst="$WORK/copy"
   rm -rf "$dst"; mkdir -p "$dst"
+  warm_tree
+  settle
   run_timed "copy run $i/$BENCH_RUNS" "$LOG_DIR/copy.log" \
     bash -o pipefail -c 'tar -C "$1" -cf - . | tar -C "$2" -xf -' _ "$SRC" "$dst"
   copy+=("$T_WALL"); ccopy+=("$T_CPU")

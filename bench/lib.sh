@@ -23,6 +23,24 @@ median() {
     else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2 }'
 }
 
+# settle: waits (untimed, at most 120 s) until the machine is idle: sync, then until a whole
+# second passes with the CPUs at least 95 % idle and no disk I/O in flight. After a restore's
+# tree is deleted, ext4 (here mounted with `discard`) and writeback keep a core busy for many
+# seconds; a tool timed in that time is slowed by them, and which tool that is depended on the
+# order of the runs.
+settle() {
+  local t0 i0 t1 i1 waited=0 _ u n s idle iow irq sirq steal busy
+  sync
+  while (( waited < 120 )); do
+    read -r _ u n s idle iow irq sirq steal _ </proc/stat; t0=$((u + n + s + idle + iow + irq + sirq + steal)); i0=$idle
+    sleep 1; waited=$((waited + 1))
+    read -r _ u n s idle iow irq sirq steal _ </proc/stat; t1=$((u + n + s + idle + iow + irq + sirq + steal)); i1=$idle
+    busy=$(awk '{s += $9} END {print s + 0}' /sys/block/*/stat 2>/dev/null || echo 0)
+    (( t1 > t0 && (i1 - i0) * 100 >= 95 * (t1 - t0) && busy == 0 )) && return 0
+  done
+  log "  (the machine did not become idle within 120 s; going on)"
+}
+
 uptime_s() { local u _; read -r u _ </proc/uptime; printf '%s' "$u"; }
 
 # run_timed LABEL LOGFILE CMD...   -> sets T_WALL (s), T_RSS (KiB), T_CPU (user+sys s)
