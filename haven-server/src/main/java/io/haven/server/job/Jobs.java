@@ -253,11 +253,24 @@ public final class Jobs {
                         + "(SELECT group_id FROM group_members WHERE agent_id = :a)))) ORDER BY j.id LIMIT 50")
                 .bind("a", agentId).map((rs, c) -> row(rs)).list());
         List<Job> started = new ArrayList<>();
+        List<String> restoring = null;
         int slots = 0;
         for (Job j : candidates) {
             boolean dr = j.type().equals("dr");
             if (!dr && slots >= free) {
                 continue;
+            }
+            String target = restoreTarget(j);
+            if (target != null) {
+                if (restoring == null) {
+                    restoring = jdbi.withHandle(h -> h.createQuery(SELECT + "WHERE j.state = 'running' AND j.type = 'restore' AND j.agent_id = :a")
+                            .bind("a", agentId).map((rs, c) -> row(rs)).list()).stream().map(Jobs::restoreTarget)
+                            .filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+                }
+                if (restoring.stream().anyMatch(t -> overlaps(t, target))) {
+                    // waits for the restore writing there: two at once race on the same files
+                    continue;
+                }
             }
             if (j.agentId() == null && j.spec().pool() != null && !leastLoaded(agentId, j.spec().pool(), now - offlineAfter.toMillis())) {
                 continue;
@@ -269,9 +282,30 @@ public final class Jobs {
             if (n == 1) {
                 started.add(get(j.id()));
                 slots += dr ? 0 : 1;
+                if (target != null) {
+                    restoring.add(target);
+                }
             }
         }
         return started;
+    }
+
+    /** The directory a restore job writes into (normalised), or null for other jobs. */
+    private static String restoreTarget(Job j) {
+        if (!j.type().equals("restore") || j.spec() == null || j.spec().restore() == null) {
+            return null;
+        }
+        String t = j.spec().restore().targetPath();
+        return t == null ? "/" : JobEndpoints.normalize(t);
+    }
+
+    /**
+     * Whether two restore targets share files: the same directory, or one inside the other. Two
+     * restores into them at once race (one deletes or replaces what the other is writing), so an
+     * agent starts such a restore only after the other has ended.
+     */
+    static boolean overlaps(String a, String b) {
+        return a.equals(b) || a.equals("/") || b.equals("/") || a.startsWith(b + "/") || b.startsWith(a + "/");
     }
 
     /** Whether {@code agentId} is (one of) the least-loaded online, active members of {@code group} with room. */

@@ -665,12 +665,16 @@ class ControlPlaneTest {
         // never into the root the path sits under (before, /b.bin would have been written)
         Files.delete(data.resolve("sub/b.bin"));
         String file = data.resolve("sub/b.bin").toString();
+        // both queued before the agent polls: two restores into the same directory at once would
+        // race on its files, so the agent is given the second only when the first has ended
+        JsonNode one = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", file)), 202);
+        JsonNode dir = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", sub)), 202);
         try (Daemon d = new Daemon(host)) {
-            // one after the other: two restores into the same directory at once would race
-            JsonNode one = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", file)), 202);
-            assertThat(awaitState(one.get("id").asLong(), "succeeded").get("result").get("target").asText()).isEqualTo(sub);
-            JsonNode dir = ok(client.post("/api/v1/restores", admin, Map.of("workload", "rooted-files", "path", sub)), 202);
-            assertThat(awaitState(dir.get("id").asLong(), "succeeded").get("result").get("target").asText()).isEqualTo(sub);
+            JsonNode first = awaitState(one.get("id").asLong(), "succeeded");
+            assertThat(first.get("result").get("target").asText()).isEqualTo(sub);
+            JsonNode second = awaitState(dir.get("id").asLong(), "succeeded");
+            assertThat(second.get("result").get("target").asText()).isEqualTo(sub);
+            assertThat(Instant.parse(second.get("startedAt").asText())).isAfterOrEqualTo(Instant.parse(first.get("finishedAt").asText()));
         }
         assertThat(data.resolve("sub/b.bin")).hasSize(100_000);
         assertThat(data.resolve("sub/sub")).doesNotExist();
