@@ -41,6 +41,7 @@ final class RunCommands {
         String lastPhase = null;
         Map<String, String> steps = new LinkedHashMap<>();
         String askedFor = null;
+        String waitsShown = "[]";
         long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         while (wait) {
             String phase = run.get("phase").asText();
@@ -65,6 +66,17 @@ final class RunCommands {
                     cmd.println("  waiting for approval of step '" + askedFor + "' (until " + ask.get("deadline").asText() + "):");
                     cmd.println("    " + ask.get("prompt").asText().strip().replace("\n", "\n    "));
                     cmd.println("  approve with: haven run approve " + runId + "   deny with: haven run deny " + runId);
+                }
+                JsonNode waits = run.path("waitingOn");
+                if (waits.isArray() && !waits.toString().equals(waitsShown)) {
+                    waitsShown = waits.toString();
+                    for (JsonNode w : waits) {
+                        cmd.println(Instant.now().toString().substring(11, 19) + "  waiting: job " + w.get("job").asText() + " ("
+                                + w.get("command").asText() + ") is " + w.get("jobState").asText() + " for agent "
+                                + w.get("agent").asText() + ", which is " + w.get("agentState").asText()
+                                + (w.hasNonNull("lastSeenAt") ? " (last heard from " + w.get("lastSeenAt").asText() + ")" : " (never heard from)")
+                                + "; the run goes on when it takes the job (haven run abort " + runId + " stops it)");
+                    }
                 }
             }
             if (run.get("ended").asBoolean() || phase.equals("failed_over")) {

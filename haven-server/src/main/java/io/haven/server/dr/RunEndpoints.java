@@ -61,7 +61,7 @@ public final class RunEndpoints {
                     return api.ok(Map.of("runs", executor.runs().list(c.query("plan"), open, Api.intQuery(c, "limit", 50, 1000)).stream()
                             .map(RunEndpoints::listed).toList()));
                 }),
-                new Route("GET", "/api/v1/runs/{run}", Role.VIEWER, c -> api.ok(view(executor.runs().get(c.param("run"))))),
+                new Route("GET", "/api/v1/runs/{run}", Role.VIEWER, c -> api.ok(withWaits(executor.runs().get(c.param("run")).state()))),
                 new Route("POST", "/api/v1/runs/{run}/abort", Role.OPERATOR, c -> {
                     Reason r = reason(c);
                     c.auditTarget("run:" + c.param("run") + " abort");
@@ -145,6 +145,29 @@ public final class RunEndpoints {
         m.put("createdBy", l.createdBy());
         m.put("createdAt", l.createdAt().toString());
         m.put("updatedAt", l.updatedAt().toString());
+        return m;
+    }
+
+    /**
+     * The run's view, with the jobs it waits for on agents that cannot take them now
+     * ({@code waitingOn}) and a line saying so at the end of its text.
+     */
+    Map<String, Object> withWaits(RunState s) {
+        Map<String, Object> m = view(s);
+        List<Map<String, Object>> waits = executor.waitingOnAgents(s);
+        m.put("waitingOn", waits);
+        if (!waits.isEmpty()) {
+            StringBuilder b = new StringBuilder((String) m.get("text"));
+            for (Map<String, Object> w : waits) {
+                b.append("\nWaiting: job ").append(w.get("job")).append(" (").append(w.get("command")).append(") is ")
+                        .append(w.get("jobState")).append(" for agent ").append(w.get("agent")).append(", which is ")
+                        .append(w.get("agentState")).append(w.get("lastSeenAt") == null ? " (never heard from)"
+                                : " (last heard from " + w.get("lastSeenAt") + ")")
+                        .append("; the run goes on when the agent takes the job, or stop it with 'haven run abort ")
+                        .append(s.runId()).append("'");
+            }
+            m.put("text", b.toString());
+        }
         return m;
     }
 

@@ -703,6 +703,45 @@ public final class RunExecutor implements AutoCloseable {
         return runJob(s.runId(), commandId, host, repository, spec, what);
     }
 
+    /**
+     * The jobs an unfinished run waits for whose agent cannot take them now: offline (not heard
+     * from within the agents' offline time) or disabled or revoked. A planned failover whose
+     * source agent is down waits in {@code stopping} for it; without this, nothing said why.
+     * Each entry: the job, the command, the agent, its state and when it was last heard from.
+     */
+    public List<Map<String, Object>> waitingOnAgents(RunState s) {
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        if (s.ended()) {
+            return out;
+        }
+        Instant now = clock.instant();
+        for (Command c : s.outstanding()) {
+            for (Jobs.Job j : jobs.forCommand(s.runId(), c.id())) {
+                if (j.state().done() || j.agentId() == null) {
+                    continue;
+                }
+                Agents.Agent a = agents.find(j.agentId()).orElse(null);
+                if (a == null) {
+                    continue;
+                }
+                boolean online = a.online(now, agents.offlineAfter());
+                boolean active = a.state() == Agents.State.ACTIVE;
+                if (online && active) {
+                    continue;
+                }
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("job", j.id());
+                m.put("jobState", j.state().label());
+                m.put("command", c.id());
+                m.put("agent", a.name());
+                m.put("agentState", active ? (online ? "online" : "offline") : a.state().name().toLowerCase(Locale.ROOT));
+                m.put("lastSeenAt", a.lastSeenAt() == null ? null : a.lastSeenAt().toString());
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
     private Outcome runJob(String runId, String commandId, String host, String repository, Instances.Spec spec, String what)
             throws InterruptedException {
         List<Jobs.Job> existing = runId == null ? List.of() : jobs.forCommand(runId, commandId);

@@ -399,6 +399,48 @@ class DrRunTest {
         }
     }
 
+    /**
+     * A planned failover whose protected agent is down waits in {@code stopping} for it to take
+     * the stop job; the run's view says which job waits for which agent, and the run goes on
+     * when the agent is back.
+     */
+    @Test
+    @Order(10)
+    void aPlannedFailoverSaysWhenItWaitsForAnAgentThatIsOffline() throws Exception {
+        try {
+            String yaml = small("stall", "true", "true", false).replace("sleep 600", "sleep 6018");
+            ok(client.post("/api/v1/plans", admin, Map.of("yaml", yaml)), 201);
+            awaitRecoverable("stall");
+            assertThat(ok(client.post("/api/v1/plans/stall/start", admin, Map.of()), 200).get("started").asBoolean()).isTrue();
+            await("the workload running at hq", () -> stalled(), n -> n == 1, 10);
+            hq.close();
+            await("hq-1 offline", () -> client.get("/api/v1/agents/hq-1", admin).json(), a -> !a.get("online").asBoolean(), 30);
+            String id = ok(client.post("/api/v1/plans/stall/runs", admin, Map.of("kind", "planned")), 201).get("id").asText();
+            JsonNode waiting = awaitRun(id, r -> r.path("waitingOn").size() > 0);
+            assertThat(waiting.get("phase").asText()).isEqualTo("stopping");
+            JsonNode w = waiting.get("waitingOn").get(0);
+            assertThat(w.get("agent").asText()).isEqualTo("hq-1");
+            assertThat(w.get("agentState").asText()).isEqualTo("offline");
+            assertThat(w.get("jobState").asText()).isEqualTo("queued");
+            assertThat(w.get("lastSeenAt").asText()).isNotBlank();
+            assertThat(waiting.get("text").asText()).contains("Waiting: job " + w.get("job").asText(), "for agent hq-1, which is offline",
+                    "haven run abort " + id);
+            hq = new ControlPlaneTest.Daemon(hqId);
+            JsonNode over = awaitRun(id, r -> r.get("phase").asText().equals("failed_over") || r.get("ended").asBoolean());
+            assertThat(over.get("phase").asText()).as(over.get("text").asText()).isEqualTo("failed_over");
+            assertThat(over.get("waitingOn")).isEmpty();
+            assertThat(over.get("text").asText()).doesNotContain("Waiting:");
+            ok(client.post("/api/v1/runs/" + id + "/rollback", admin, Map.of()), 200);
+            assertThat(awaitRun(id, r -> r.get("ended").asBoolean()).get("phase").asText()).isEqualTo("rolled_back");
+        } finally {
+            ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").endsWith("sleep 6018")).forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    static long stalled() {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").endsWith("sleep 6018")).count();
+    }
+
     static long sleepers() {
         return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").endsWith("sleep 6017")).count();
     }
