@@ -402,18 +402,25 @@ final class RunCommands {
             if (json()) {
                 println(Output.toJson(r));
             } else {
+                // targets and ages as plans write durations (15s, 5m, 1h30m): Output.duration's
+                // "0:15" for an operation's time read as a quarter past midnight here
                 println("plan " + r.get("plan").asText() + " v" + r.get("version").asText() + " (" + r.get("mode").asText() + ", RPO target "
-                        + Output.duration(r.get("rpoSeconds").asLong()) + "): runs at site " + r.get("activeSite").asText()
+                        + age(r.get("rpoSeconds").asLong()) + "): runs at site " + r.get("activeSite").asText()
                         + (r.get("fencedAt").isEmpty() ? "" : "; fenced at " + r.get("fencedAt").toString())
                         + (r.hasNonNull("openRun") ? "; run " + r.get("openRun").asText() + " open" : "")
                         + (r.hasNonNull("nextDrillAt") ? "; next drill " + r.get("nextDrillAt").asText() : ""));
                 table(r, r.get("workloads"), List.of("WORKLOAD", "RECOVERABLE", "POINT", "AGE", "RPO", "REPLICATION"), List.of(field("workload"),
                         n -> n.get("recoverable").asBoolean() ? "yes" : "no: " + n.path("why").asText(),
                         n -> n.hasNonNull("pointAt") ? n.get("pointAt").asText() : null,
-                        n -> n.hasNonNull("ageSeconds") ? Output.duration(n.get("ageSeconds").asLong()) : null,
+                        n -> n.hasNonNull("ageSeconds") ? age(n.get("ageSeconds").asLong()) : null,
                         n -> n.get("meetsRpo").asBoolean() ? "met" : "MISSED", field("replication")));
             }
             return r.get("recoverable").asBoolean() && r.get("meetsRpo").asBoolean() ? Main.EXIT_OK : Main.EXIT_FAILURE;
+        }
+
+        /** Whole seconds as a plan writes a duration: 15s, 5m, 1h30m, 2d3h (0s for none or less). */
+        static String age(long seconds) {
+            return io.haven.runbook.DurationText.format(java.time.Duration.ofSeconds(Math.max(0, seconds)));
         }
     }
 }
