@@ -198,20 +198,20 @@ final class PlanReader {
                 String host = f.string("tcp", true);
                 Integer port = f.integer("port", null);
                 Duration timeout = f.duration("timeout", Probe.DEFAULT_TIMEOUT);
-                yield problems.size() > before ? null : build(path, () -> new Probe.Tcp(host, port, timeout));
+                yield checked(path, before, () -> new Probe.Tcp(host, port, timeout));
             }
             case "http" -> {
                 Fields f = fields(node, path, List.of("http", "status", "timeout"));
                 String url = f.string("http", true);
                 Integer status = f.integer("status", 200);
                 Duration timeout = f.duration("timeout", Probe.DEFAULT_TIMEOUT);
-                yield problems.size() > before ? null : build(path, () -> new Probe.Http(url, status, timeout));
+                yield checked(path, before, () -> new Probe.Http(url, status, timeout));
             }
             default -> {
                 Fields f = fields(node, path, List.of("command", "timeout"));
                 String command = f.string("command", true);
                 Duration timeout = f.duration("timeout", Probe.DEFAULT_TIMEOUT);
-                yield problems.size() > before ? null : build(path, () -> new Probe.Exec(command, timeout));
+                yield checked(path, before, () -> new Probe.Exec(command, timeout));
             }
         };
     }
@@ -225,7 +225,7 @@ final class PlanReader {
         String command = f.string("command", true);
         Duration timeout = f.duration("timeout", PostBootScript.DEFAULT_TIMEOUT);
         Boolean abort = f.bool("abortOnFailure", true);
-        return problems.size() > before ? null : build(path, () -> new PostBootScript(command, timeout, abort));
+        return checked(path, before, () -> new PostBootScript(command, timeout, abort));
     }
 
     // --- steps
@@ -319,7 +319,7 @@ final class PlanReader {
                 yield () -> new Step.Approval(name, prompt, timeout, skip);
             }
         };
-        return problems.size() > before ? null : build(path, make);
+        return checked(path, before, make);
     }
 
     private Step.Tsig tsig(MapNode node, String path) {
@@ -331,7 +331,7 @@ final class PlanReader {
         String key = f.string("key", true);
         TsigAlgorithm algorithm = f.choice("algorithm", TsigAlgorithm.values(), TsigAlgorithm::text, null);
         String secret = f.string("secret", true);
-        return problems.size() > before ? null : build(path, () -> new Step.Tsig(key, algorithm, secret));
+        return checked(path, before, () -> new Step.Tsig(key, algorithm, secret));
     }
 
     /** The one key of {@code kinds} that {@code m} has, or null with a problem. */
@@ -361,6 +361,46 @@ final class PlanReader {
     }
 
     // --- building records and placing their problems
+
+    /**
+     * Builds the record when the reader found nothing wrong in this part since {@code before};
+     * otherwise still runs the record's own checks (ranges and the like) for their problems, so
+     * that one {@code plan validate} shows every problem of a step, not its range problems only
+     * after its other ones are fixed. A record check at a path the reader already reported (a
+     * required value it found missing or unreadable) adds nothing; one that cannot run on the
+     * values the reader could not read is skipped.
+     */
+    private <T> T checked(String path, int before, Supplier<T> make) {
+        if (problems.size() == before) {
+            return build(path, make);
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Problem p : problems.subList(before, problems.size())) {
+            seen.add(p.path());
+        }
+        try {
+            make.get();
+        } catch (PlanValidationException e) {
+            relocate(path, e.problems().stream().filter(p -> !covered(seen, Checks.join(path, p.path()))).toList());
+        } catch (RuntimeException e) {
+            // a check that needs a value the reader could not give: that value is reported already
+        }
+        return null;
+    }
+
+    /**
+     * Whether a reported problem is at {@code path} or inside it: a part the reader could not
+     * read (a tsig without its key) reaches the record as nothing, and "is required" for it would
+     * say the same again.
+     */
+    private static boolean covered(java.util.Set<String> seen, String path) {
+        for (String s : seen) {
+            if (s.equals(path) || s.startsWith(path + ".") || s.startsWith(path + "[")) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private <T> T build(String path, Supplier<T> make) {
         try {

@@ -164,6 +164,18 @@ class PlanYamlTest {
                 "plan.yaml:60:13: runbook[3].status: must be 100..599, not 999");
     }
 
+    /** A step's range problems are reported beside the problems the reader finds in it, not after they are fixed. */
+    @Test
+    void aStepsRangeProblemsAreReportedBesideItsOtherProblems() {
+        assertThat(problems(shopWith("    status: 204\n", "    status: 999\n    colour: red\n"))).containsExactly(
+                "plan.yaml:60:13: runbook[3].status: must be 100..599, not 999",
+                "plan.yaml:61:5: runbook[3].colour: unknown field 'colour' (known here: http, method, url, body, status, timeout, "
+                        + "abortOnFailure, skipInDrill)");
+        // a missing required value is reported once, by the reader, with the range problem beside it
+        assertThat(problems(shopWith("    url: http://10.20.0.11:8080/admin/scheduler/resume\n    status: 204\n", "    status: 999\n")))
+                .containsExactly("plan.yaml:57:5: runbook[3].url: is required", "plan.yaml:59:13: runbook[3].status: must be 100..599, not 999");
+    }
+
     @Test
     void unknownFieldsAreErrorsWithASuggestion() {
         assertThat(problems(shopWith("    probe:\n      tcp: 10.20.0.10", "    prob:\n      tcp: 10.20.0.10"))).containsExactly(
