@@ -71,11 +71,8 @@ final class RunCommands {
                 if (waits.isArray() && !waits.toString().equals(waitsShown)) {
                     waitsShown = waits.toString();
                     for (JsonNode w : waits) {
-                        cmd.println(Instant.now().toString().substring(11, 19) + "  waiting: job " + w.get("job").asText() + " ("
-                                + w.get("command").asText() + ") is " + w.get("jobState").asText() + " for agent "
-                                + w.get("agent").asText() + ", which is " + w.get("agentState").asText()
-                                + (w.hasNonNull("lastSeenAt") ? " (last heard from " + w.get("lastSeenAt").asText() + ")" : " (never heard from)")
-                                + "; the run goes on when it takes the job (haven run abort " + runId + " stops it)");
+                        // the server words it, as it words the run's report
+                        cmd.println(Instant.now().toString().substring(11, 19) + "  waiting: " + w.path("message").asText());
                     }
                 }
             }

@@ -150,24 +150,23 @@ public final class RunEndpoints {
 
     /**
      * The run's view, with the jobs it waits for on agents that cannot take them now
-     * ({@code waitingOn}) and a line saying so at the end of its text.
+     * ({@code waitingOn}, each with a {@code message} that commands following the run print) and
+     * a line saying so at the end of its text.
      */
     Map<String, Object> withWaits(RunState s) {
         Map<String, Object> m = view(s);
         List<Map<String, Object>> waits = executor.waitingOnAgents(s);
-        m.put("waitingOn", waits);
-        if (!waits.isEmpty()) {
-            StringBuilder b = new StringBuilder((String) m.get("text"));
-            for (Map<String, Object> w : waits) {
-                b.append("\nWaiting: job ").append(w.get("job")).append(" (").append(w.get("command")).append(") is ")
-                        .append(w.get("jobState")).append(" for agent ").append(w.get("agent")).append(", which is ")
-                        .append(w.get("agentState")).append(w.get("lastSeenAt") == null ? " (never heard from)"
-                                : " (last heard from " + w.get("lastSeenAt") + ")")
-                        .append("; the run goes on when the agent takes the job, or stop it with 'haven run abort ")
-                        .append(s.runId()).append("'");
-            }
-            m.put("text", b.toString());
+        StringBuilder text = new StringBuilder((String) m.get("text"));
+        for (Map<String, Object> w : waits) {
+            String message = "job " + w.get("job") + " (" + w.get("command") + ") is " + w.get("jobState") + " for agent "
+                    + w.get("agent") + ", which is " + w.get("agentState")
+                    + (w.get("lastSeenAt") == null ? " (never heard from)" : " (last heard from " + w.get("lastSeenAt") + ")")
+                    + "; the run goes on when the agent takes the job, or stop it with 'haven run abort " + s.runId() + "'";
+            w.put("message", message);
+            text.append("\nWaiting: ").append(message);
         }
+        m.put("waitingOn", waits);
+        m.put("text", text.toString());
         return m;
     }
 

@@ -425,6 +425,7 @@ class DrRunTest {
             assertThat(w.get("lastSeenAt").asText()).isNotBlank();
             assertThat(waiting.get("text").asText()).contains("Waiting: job " + w.get("job").asText(), "for agent hq-1, which is offline",
                     "haven run abort " + id);
+            assertThat(waiting.get("text").asText()).contains("Waiting: " + w.get("message").asText());
             hq = new ControlPlaneTest.Daemon(hqId);
             JsonNode over = awaitRun(id, r -> r.get("phase").asText().equals("failed_over") || r.get("ended").asBoolean());
             assertThat(over.get("phase").asText()).as(over.get("text").asText()).isEqualTo("failed_over");
