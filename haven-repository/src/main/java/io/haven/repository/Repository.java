@@ -921,7 +921,8 @@ public final class Repository implements AutoCloseable {
     /**
      * All readable snapshots, oldest first. A damaged snapshot is left out (and named by
      * {@link #unreadableSnapshots()}) so that one bad file does not block every command;
-     * {@code check} reports it as an error.
+     * {@code check} reports it as an error. One that another process forgets between the listing
+     * and its read is left out too: it is no longer a snapshot.
      */
     public List<SnapshotEntry> snapshots() {
         List<SnapshotEntry> out = new ArrayList<>();
@@ -930,6 +931,9 @@ public final class Repository implements AutoCloseable {
             try {
                 out.add(readSnapshot(name));
             } catch (HavenException e) {
+                if (e.code() == ErrorCode.NOT_FOUND) {
+                    continue; // listed, then forgotten by another process before it was read: not a snapshot any more
+                }
                 if (e.code() != ErrorCode.CORRUPT) {
                     throw e;
                 }

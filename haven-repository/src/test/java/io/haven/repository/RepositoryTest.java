@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.haven.core.ErrorCode;
 import io.haven.core.HavenException;
+import io.haven.repository.backend.Backend;
 import io.haven.repository.backend.LocalBackend;
 import io.haven.repository.index.Index;
 import io.haven.repository.index.PackRecord;
@@ -358,6 +359,31 @@ class RepositoryTest {
         assertThat(reopened.snapshots()).isEmpty();
         assertThat(reopened.unreadableSnapshots()).singleElement().asString().contains(id.hex());
         assertCode(ErrorCode.NOT_FOUND, () -> reopened.resolve("latest"));
+    }
+
+    /**
+     * A snapshot that another process forgets between the listing and the read is no longer a
+     * snapshot: the list leaves it out instead of failing (a server listing while its retention
+     * runs, for one).
+     */
+    @Test
+    void aSnapshotForgottenWhileTheListIsReadIsLeftOut() {
+        Repository repo = init();
+        BlobId kept = repo.saveSnapshot(snapshot("2026-05-01T00:00:00Z", BlobId.of(new byte[32])));
+        BlobId gone = repo.saveSnapshot(snapshot("2026-05-02T00:00:00Z", BlobId.of(new byte[32])));
+        Backend forgetsAfterListing = new io.haven.repository.backend.ForwardingBackend(new LocalBackend(dir)) {
+            @Override
+            public List<String> list(String directory) {
+                List<String> names = inner.list(directory);
+                if (directory.equals("snapshots")) {
+                    inner.delete("snapshots/" + gone.hex());
+                }
+                return names;
+            }
+        };
+        Repository reader = Repository.open(forgetsAfterListing, PASSWORD, CLOCK, new SecureRandom());
+        assertThat(reader.snapshots()).extracting(Repository.SnapshotEntry::id).containsExactly(kept);
+        assertThat(reader.unreadableSnapshots()).isEmpty();
     }
 
     // ---------------------------------------------------------------- keys
