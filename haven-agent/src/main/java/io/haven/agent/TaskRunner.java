@@ -239,11 +239,9 @@ final class TaskRunner {
                 log.warn("restore failed: removed what it had created (" + removed.size() + " top-level entr"
                         + (removed.size() == 1 ? "y" : "ies") + (existed ? "" : ", and the target itself") + ")");
             }
-            if (e instanceof HavenException h && h.code() == ErrorCode.TARGET_UNUSABLE
-                    && h.getMessage().contains("; --no-space-check restores anyway")) {
+            if (e instanceof io.haven.repository.restorer.Restorer.NotEnoughRoom room) {
                 // the option has another home here: the operator's command, not the agent's
-                throw new HavenException(h.code(), h.getMessage().replace("; --no-space-check restores anyway",
-                        "; free some room, or queue it again with 'haven workload restore --no-space-check', which restores anyway"), h);
+                throw room.withHint("free some room, or queue it again with 'haven workload restore --no-space-check', which restores anyway");
             }
             throw e;
         }

@@ -443,6 +443,41 @@ public final class Restorer {
         return sum;
     }
 
+    /**
+     * The target's free space looks too small for the restore. The message ends with how to
+     * restore anyway, which depends on where the restore was asked for: {@link #withHint} gives
+     * the same refusal with another way (the agent names {@code haven workload restore}'s option).
+     */
+    public static final class NotEnoughRoom extends HavenException {
+        private final Path target;
+        private final long needed;
+        private final long free;
+
+        NotEnoughRoom(Path target, long needed, long free, String hint) {
+            super(ErrorCode.TARGET_UNUSABLE, "not enough room in " + target + ": the restore needs " + DataSize.format(needed) + ", "
+                    + DataSize.format(free) + " is free (an estimate: holes in sparse files count as data unless a whole chunk is"
+                    + " zeros; " + hint + ")");
+            this.target = target;
+            this.needed = needed;
+            this.free = free;
+        }
+
+        /** The same refusal, ending with {@code hint} instead of this command's option. */
+        public NotEnoughRoom withHint(String hint) {
+            NotEnoughRoom e = new NotEnoughRoom(target, needed, free, hint);
+            e.initCause(this);
+            return e;
+        }
+
+        public long needed() {
+            return needed;
+        }
+
+        public long free() {
+            return free;
+        }
+    }
+
     /** Checks the target before a byte is written: a writable directory (or creatable) with room. */
     private void checkTarget(long needed) {
         Path t = options.target();
@@ -462,10 +497,7 @@ public final class Restorer {
             }
             long free = Files.getFileStore(probe).getUsableSpace();
             if (needed > free && !options.noSpaceCheck()) {
-                throw new HavenException(ErrorCode.TARGET_UNUSABLE, "not enough room in " + t + ": the restore needs "
-                        + DataSize.format(needed) + ", " + DataSize.format(free) + " is free"
-                        + " (an estimate: holes in sparse files count as data unless a whole chunk is zeros;"
-                        + " --no-space-check restores anyway)");
+                throw new NotEnoughRoom(t, needed, free, "--no-space-check restores anyway");
             }
             if (!options.dryRun()) {
                 Files.createDirectories(t);
