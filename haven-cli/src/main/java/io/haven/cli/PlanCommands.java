@@ -142,6 +142,9 @@ final class PlanCommands implements Runnable {
                 println("plan " + r.get("name").asText() + " v" + r.get("version").asText() + ": " + r.get("protectedSite").asText() + " → "
                         + r.get("recoverySite").asText() + ", " + r.get("mode").asText() + ", RPO " + r.get("rpoSeconds").asText() + " s");
                 println("  workloads: " + String.join(", ", ApiClient.JSON.convertValue(r.get("workloads"), String[].class)));
+                if (r.hasNonNull("retention")) {
+                    println("  replication points kept: " + keeps(r.get("retention")));
+                }
                 int i = 1;
                 for (JsonNode s : r.get("steps")) {
                     println("  " + i++ + ". " + s.asText());
@@ -149,6 +152,17 @@ final class PlanCommands implements Runnable {
             });
             return Main.EXIT_OK;
         }
+    }
+
+    /** A plan's {@code retention} as {@code last 10, hourly 48, daily 30} (the counts above 0). */
+    static String keeps(JsonNode retention) {
+        List<String> parts = new java.util.ArrayList<>();
+        for (String rule : List.of("last", "hourly", "daily", "weekly", "monthly")) {
+            if (retention.path(rule).asInt() > 0) {
+                parts.add(rule + " " + retention.get(rule).asInt());
+            }
+        }
+        return String.join(", ", parts);
     }
 
     @Command(name = "versions", mixinStandardHelpOptions = true, description = "A plan's versions, newest first.")
@@ -198,8 +212,9 @@ final class PlanCommands implements Runnable {
             if (addStep != null) {
                 given++;
                 b.put("edit", "add-step");
-                b.put("definition", new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
-                        .readValue(read(env(), addStep), Map.class));
+                // as text: the server checks the step alone first and reports its problems at this file's lines
+                b.put("definitionYaml", read(env(), addStep));
+                b.put("source", addStep);
             }
             if (removeStep != null) {
                 given++;

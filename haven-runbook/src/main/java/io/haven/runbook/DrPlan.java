@@ -23,9 +23,11 @@ import java.util.Set;
  * @param version 1 for a new plan, +1 per edit
  * @param drills when the server runs a drill by itself; null for never
  * @param repository the server's repository that holds the workloads' recovery points; null for the server's only one
+ * @param retention which of the plan's replication snapshots the server keeps; null for {@link CopyRetention#DEFAULT}
  */
 public record DrPlan(String name, String protectedSite, String recoverySite, Mode mode, Duration rpo, List<Workload> workloads,
-        Runbook runbook, Duration autoRollbackAfter, int version, String repository, DrillSchedule drills) {
+        Runbook runbook, Duration autoRollbackAfter, int version, String repository, DrillSchedule drills,
+        CopyRetention retention) {
     public static final Duration MIN_RPO = Duration.ofSeconds(10);
     public static final Duration MAX_RPO = Duration.ofDays(7);
     public static final Duration MIN_AUTO_ROLLBACK = Duration.ofMinutes(1);
@@ -44,6 +46,7 @@ public record DrPlan(String name, String protectedSite, String recoverySite, Mod
         }
         c.done();
         workloads = List.copyOf(workloads);
+        retention = retention == null ? CopyRetention.DEFAULT : retention;
     }
 
     /**
@@ -82,13 +85,19 @@ public record DrPlan(String name, String protectedSite, String recoverySite, Mod
     /** A plan that leaves the repository to the server (its only one) and schedules no drills. */
     public DrPlan(String name, String protectedSite, String recoverySite, Mode mode, Duration rpo, List<Workload> workloads,
             Runbook runbook, Duration autoRollbackAfter, int version) {
-        this(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, version, null, null);
+        this(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, version, null, null, null);
     }
 
     /** A plan that schedules no drills. */
     public DrPlan(String name, String protectedSite, String recoverySite, Mode mode, Duration rpo, List<Workload> workloads,
             Runbook runbook, Duration autoRollbackAfter, int version, String repository) {
-        this(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, version, repository, null);
+        this(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, version, repository, null, null);
+    }
+
+    /** A plan whose copies keep the default points ({@link CopyRetention#DEFAULT}). */
+    public DrPlan(String name, String protectedSite, String recoverySite, Mode mode, Duration rpo, List<Workload> workloads,
+            Runbook runbook, Duration autoRollbackAfter, int version, String repository, DrillSchedule drills) {
+        this(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, version, repository, drills, null);
     }
 
     /** A new plan (version 1) with the default runbook: one boot step with all its workloads. */
@@ -108,15 +117,15 @@ public record DrPlan(String name, String protectedSite, String recoverySite, Mod
 
     /** This plan with another runbook, same version (for edits, which then bump it). */
     public DrPlan withRunbook(Runbook newRunbook) {
-        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, newRunbook, autoRollbackAfter, version, repository, drills);
+        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, newRunbook, autoRollbackAfter, version, repository, drills, retention);
     }
 
     public DrPlan withWorkloads(List<Workload> newWorkloads, Runbook newRunbook) {
-        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, newWorkloads, newRunbook, autoRollbackAfter, version, repository, drills);
+        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, newWorkloads, newRunbook, autoRollbackAfter, version, repository, drills, retention);
     }
 
     public DrPlan withVersion(int newVersion) {
-        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, newVersion, repository, drills);
+        return new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollbackAfter, newVersion, repository, drills, retention);
     }
 
     /**

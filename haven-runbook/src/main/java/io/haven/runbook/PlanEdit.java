@@ -183,7 +183,7 @@ public sealed interface PlanEdit {
         }
         return new DrPlan(plan.name(), plan.protectedSite(), plan.recoverySite(), plan.mode(), plan.rpo(), workloads, runbook,
                 plan.autoRollbackAfter(), plan.version() + 1, plan.repository(),
-                plan.drills());
+                plan.drills(), plan.retention());
     }
 
     /** The problems of {@code e} placed under {@code base}. */

@@ -40,7 +40,7 @@ final class PlanReader {
             return null;
         }
         Fields f = fields(root, "", List.of("name", "protectedSite", "recoverySite", "mode", "rpo", "autoRollbackAfter", "version",
-                "repository", "drills", "workloads", "runbook"));
+                "repository", "drills", "retention", "workloads", "runbook"));
         if (f == null) {
             return null;
         }
@@ -66,6 +66,24 @@ final class PlanReader {
             }
         }
         DrillSchedule drillSchedule = drills;
+        CopyRetention retention = null;
+        MapNode rm = f.map("retention", false);
+        if (rm != null) {
+            int beforeRetention = problems.size();
+            Fields rf = fields(rm, "retention", List.of("last", "hourly", "daily", "weekly", "monthly"));
+            if (rf != null) {
+                CopyRetention d = CopyRetention.DEFAULT;
+                // a count the reader could not read is reported already; 1 stands in for it so that the
+                // others' ranges are checked in the same round and "keeps no point" is not said wrongly
+                int last = orOne(rf.integer("last", d.last()));
+                int hourly = orOne(rf.integer("hourly", d.hourly()));
+                int daily = orOne(rf.integer("daily", d.daily()));
+                int weekly = orOne(rf.integer("weekly", d.weekly()));
+                int monthly = orOne(rf.integer("monthly", d.monthly()));
+                retention = checked("retention", beforeRetention, () -> new CopyRetention(last, hourly, daily, weekly, monthly));
+            }
+        }
+        CopyRetention copyRetention = retention;
 
         List<Workload> workloads = new ArrayList<>();
         List<String> workloadNames = new ArrayList<>();
@@ -111,7 +129,12 @@ final class PlanReader {
             return null;
         }
         return build("", () -> new DrPlan(name, protectedSite, recoverySite, mode, rpo, workloads, runbook, autoRollback, version,
-                repository, drillSchedule));
+                repository, drillSchedule, copyRetention));
+    }
+
+    /** One step on its own (a step file); the problems' paths are inside it. */
+    Step readStep(Node root) {
+        return step(root, "");
     }
 
     /** The problems found, in text order (problems without a position last). */
@@ -370,6 +393,10 @@ final class PlanReader {
      * required value it found missing or unreadable) adds nothing; one that cannot run on the
      * values the reader could not read is skipped.
      */
+    private static int orOne(Integer n) {
+        return n == null ? 1 : n;
+    }
+
     private <T> T checked(String path, int before, Supplier<T> make) {
         if (problems.size() == before) {
             return build(path, make);

@@ -47,6 +47,27 @@ public final class PlanYaml {
         return plan;
     }
 
+    /**
+     * The problems of one runbook step on its own, as {@code haven plan edit --add-step} reads it
+     * from a file: located in {@code yaml}, with paths inside the step ({@code timeout},
+     * {@code tsig.key}). Rules that need the whole plan (a name taken, a workload in another boot
+     * step) are not checked here. Empty when the step is valid alone.
+     */
+    public static List<Problem> validateStep(String yaml) {
+        List<Problem> problems = new ArrayList<>();
+        YamlTree.Node root = YamlTree.parse(yaml == null ? "" : yaml, problems);
+        if (root == null) {
+            if (problems.isEmpty()) {
+                problems.add(Problem.at("", "is empty: a step is a mapping with one of " + String.join(", ", Step.KINDS)));
+            }
+            return problems;
+        }
+        PlanReader reader = new PlanReader();
+        reader.readStep(root);
+        problems.addAll(reader.problems());
+        return problems;
+    }
+
     /** The problems of a plan text, in text order; empty when it is a valid plan. */
     public static List<Problem> validate(String yaml) {
         try {
@@ -79,6 +100,15 @@ public final class PlanYaml {
                 d.put("timeZone", plan.drills().timeZone());
             }
             m.put("drills", d);
+        }
+        if (!plan.retention().isDefault()) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("last", plan.retention().last());
+            r.put("hourly", plan.retention().hourly());
+            r.put("daily", plan.retention().daily());
+            r.put("weekly", plan.retention().weekly());
+            r.put("monthly", plan.retention().monthly());
+            m.put("retention", r);
         }
         m.put("workloads", plan.workloads().stream().map(PlanYaml::workload).toList());
         m.put("runbook", plan.runbook().steps().stream().map(PlanYaml::step).toList());

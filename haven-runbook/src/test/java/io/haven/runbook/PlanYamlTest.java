@@ -92,6 +92,46 @@ class PlanYamlTest {
     }
 
     @Test
+    void aPlanSetsTheRetentionOfItsCopiesAndCountsLeftOutKeepTheirDefaults() {
+        assertThat(Plans.shop().retention()).isEqualTo(CopyRetention.DEFAULT);
+        assertThat(PlanYaml.write(Plans.shop())).doesNotContain("retention");
+        String text = Plans.shopYaml().replace("mode: continuous", "mode: continuous\nretention:\n  daily: 90\n  monthly: 12\n  hourly: 0");
+        DrPlan plan = PlanYaml.parse(text, "plan.yaml");
+        assertThat(plan.retention()).isEqualTo(new CopyRetention(10, 0, 90, 0, 12));
+        String written = PlanYaml.write(plan);
+        assertThat(written).contains("retention:", "daily: 90", "monthly: 12", "hourly: 0", "last: 10");
+        assertThat(PlanYaml.parse(written, null)).isEqualTo(plan);
+        // an edit keeps it
+        assertThat(new PlanEdit.RenameStep("database", "db-first").applyTo(plan).retention()).isEqualTo(plan.retention());
+    }
+
+    @Test
+    void aRetentionThatKeepsNothingOrIsMistypedIsRefusedWithItsLine() {
+        String none = Plans.shopYaml().replace("mode: continuous",
+                "mode: continuous\nretention: {last: 0, hourly: 0, daily: 0}");
+        assertThat(problems(none)).singleElement().asString().startsWith("plan.yaml:6:").contains("retention: keeps no point but the newest");
+        String bad = Plans.shopYaml().replace("mode: continuous",
+                "mode: continuous\nretention:\n  last: -1\n  daily: lots\n  yearly: 2\n  weekly: 200000");
+        assertThat(problems(bad)).containsExactly(
+                "plan.yaml:7:9: retention.last: must be 0..100000, not -1",
+                "plan.yaml:8:10: retention.daily: must be a whole number, not the text \"lots\"",
+                "plan.yaml:9:3: retention.yearly: unknown field 'yearly' (known here: last, hourly, daily, weekly, monthly)",
+                "plan.yaml:10:11: retention.weekly: must be 0..100000, not 200000");
+    }
+
+    @Test
+    void aStepAloneIsCheckedAtTheLinesOfItsOwnText() {
+        assertThat(PlanYaml.validateStep("delay: warm\nduration: 30s\n")).isEmpty();
+        assertThat(PlanYaml.validateStep("# a slow one\nscript: s\nwhere: server\ncommand: true\ntimeout: 3 weeks\ncolour: red\n"))
+                .extracting(p -> p.format("step.yaml"))
+                .containsExactly("step.yaml:5:10: timeout: must be a duration like 15s, 5m, 1h or 1h30m, not \"3 weeks\"",
+                        "step.yaml:6:1: colour: unknown field 'colour' (known here: script, where, command, timeout, abortOnFailure, "
+                                + "skipInDrill)");
+        assertThat(PlanYaml.validateStep("- delay: x\n")).singleElement().asString().contains("must be a mapping with one of boot");
+        assertThat(PlanYaml.validateStep("")).singleElement().asString().contains("is empty");
+    }
+
+    @Test
     void aSandboxAddressMustNotBeARecoveryAddress() {
         String text = Plans.shopYaml().replace("    recovery:\n      host: dr-db-1", "    sandboxAddresses: [10.20.0.10, nope]\n    recovery:\n      host: dr-db-1");
         assertThatThrownBy(() -> PlanYaml.parse(text, "plan.yaml")).isInstanceOf(PlanValidationException.class)
@@ -183,7 +223,7 @@ class PlanYamlTest {
                 "plan.yaml:16:5: workloads[0].prob: unknown field 'prob'; did you mean 'probe'?");
         assertThat(problems(shopWith("mode: continuous", "mode: continuous\ncolour: blue"))).containsExactly(
                 "plan.yaml:6:1: colour: unknown field 'colour' (known here: name, protectedSite, recoverySite, mode, rpo, "
-                        + "autoRollbackAfter, version, repository, drills, workloads, runbook)");
+                        + "autoRollbackAfter, version, repository, drills, retention, workloads, runbook)");
     }
 
     @Test

@@ -41,7 +41,7 @@ import org.jdbi.v3.core.Jdbi;
  *       time of its newest replayed transaction as its point.
  * </ul>
  *
- * Replication snapshots are forgotten by the copies' own retention ({@link #DEFAULT_RETENTION},
+ * Replication snapshots are forgotten by the copies' own retention (the plan's {@code retention:}, {@link #DEFAULT_RETENTION} unless it says otherwise;
  * see {@link #forgetOld}), so a short RPO does not fill the repository with points.
  *
  * Replication pauses while a run of the plan is open (a failover in progress owns the sites), and
@@ -97,7 +97,12 @@ public final class DrCopies {
      * repository's newest are kept whatever the rules say, and nothing is forgotten while a run of
      * the plan is open (a failover under way or failed over, waiting for commit or rollback).
      */
-    public static final RetentionPolicy DEFAULT_RETENTION = new RetentionPolicy(10, 48, 30, 0, 0, 0, null, List.of());
+    public static final RetentionPolicy DEFAULT_RETENTION = rules(io.haven.runbook.CopyRetention.DEFAULT);
+
+    /** A plan's {@code retention:} as the rules {@code forget} applies (periods in UTC). */
+    static RetentionPolicy rules(io.haven.runbook.CopyRetention r) {
+        return new RetentionPolicy(r.last(), r.hourly(), r.daily(), r.weekly(), r.monthly(), 0, null, List.of());
+    }
 
     /** How often each plan's replication snapshots are looked at for forgetting. */
     static final Duration RETENTION_EVERY = Duration.ofMinutes(10);
@@ -146,7 +151,7 @@ public final class DrCopies {
 
     /**
      * Forgets the plan's replication snapshots (tags {@code haven-dr} and {@code plan:P}) that
-     * {@link #DEFAULT_RETENTION} does not keep, per workload, host and paths; never while a run of
+     * the plan's {@code retention:} ({@link #DEFAULT_RETENTION} when it has none) does not keep, per workload, host and paths; never while a run of
      * the plan is open, and never a point a copy holds. Deletes only snapshot files: the data they
      * alone held is freed by the repository's next prune. Returns the ids forgotten.
      */
@@ -169,7 +174,7 @@ public final class DrCopies {
         try (Repository repo = executor.repositories().open(executor.repository(plan))) {
             List<Repository.SnapshotEntry> mine = repo.snapshots().stream()
                     .filter(e -> e.snapshot().tags().contains("haven-dr") && e.snapshot().tags().contains("plan:" + plan.name())).toList();
-            for (Repository.SnapshotEntry e : toForget(mine, DEFAULT_RETENTION, inUse)) {
+            for (Repository.SnapshotEntry e : toForget(mine, rules(plan.retention()), inUse)) {
                 if (runs.openRunOf(plan.name()).isPresent()) {
                     break; // a run started meanwhile: it may be choosing among these points
                 }

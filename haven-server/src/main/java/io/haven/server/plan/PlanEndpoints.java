@@ -92,6 +92,9 @@ public final class PlanEndpoints {
             Map<String, Object> m = summary(a.version(), a.version().plan());
             m.put("changed", a.changed());
             return api.reply(a.changed() ? 201 : 200, m);
+        } catch (Plans.StepProblems ex) {
+            throw new HavenException(ErrorCode.USAGE, "the step has " + ex.problems().size() + " problem(s):\n"
+                    + String.join("\n", ex.lines()), ex);
         } catch (PlanValidationException ex) {
             throw new HavenException(ErrorCode.USAGE, "the edit leaves the plan with " + ex.problems().size() + " problem(s):\n"
                     + String.join("\n", ex.problems().stream().map(p -> p.format("plan")).toList()), ex);
@@ -133,6 +136,13 @@ public final class PlanEndpoints {
         m.put("mode", p.mode().text());
         m.put("rpoSeconds", p.rpo().toSeconds());
         m.put("workloads", p.workloads().stream().map(w -> w.name()).toList());
+        Map<String, Object> keep = new LinkedHashMap<>();
+        keep.put("last", p.retention().last());
+        keep.put("hourly", p.retention().hourly());
+        keep.put("daily", p.retention().daily());
+        keep.put("weekly", p.retention().weekly());
+        keep.put("monthly", p.retention().monthly());
+        m.put("retention", keep);
         m.put("steps", p.runbook().steps().stream().map(PlanEndpoints::step).toList());
         m.put("updatedAt", v.createdAt().toString());
         m.put("updatedBy", v.createdBy());

@@ -209,10 +209,12 @@ public final class Plans {
      * default last), {@code remove-step}, {@code move-step} ({@code step}, {@code position}),
      * {@code rename-step} ({@code step}, {@code name}), {@code move-workload} ({@code workload},
      * {@code to}: a boot step), {@code remove-workload}, {@code rename-workload} ({@code workload},
-     * {@code name}).
+     * {@code name}). An added step may come as text instead ({@code definitionYaml}, from the file
+     * {@code source}), as {@code haven plan edit --add-step FILE} sends it, so that its problems
+     * are reported at that file's lines.
      */
     public record Edit(String edit, String step, Integer position, String name, String workload, String to,
-            java.util.Map<String, Object> definition) {}
+            java.util.Map<String, Object> definition, String definitionYaml, String source) {}
 
     /**
      * Applies one edit to the newest version and stores the result as the next version, after the
@@ -237,23 +239,62 @@ public final class Plans {
             default -> throw new HavenException(ErrorCode.USAGE, "'edit' is one of add-step, remove-step, move-step, rename-step, "
                     + "move-workload, remove-workload, rename-workload; not '" + e.edit() + "'");
         };
-        return apply(yaml, name + ".yaml", by);
+        try {
+            return apply(yaml, name + ".yaml", by);
+        } catch (PlanValidationException ex) {
+            // the text is the server's own rewrite of the plan, which nobody has seen: its lines mean nothing to the
+            // operator, the paths (runbook[2].workloads[0]) do
+            throw new PlanValidationException(null, ex.problems().stream().map(p -> Problem.at(p.path(), p.message())).toList());
+        }
+    }
+
+    /**
+     * The added step's own problems (a bad duration, an unknown field), found before it is put in
+     * the plan: at the lines of the operator's step file when it came as text, else by path only.
+     */
+    private static void checkStepAlone(Edit e, com.fasterxml.jackson.databind.ObjectMapper yaml) {
+        String text = e.definitionYaml();
+        boolean fromFile = text != null;
+        if (!fromFile) {
+            try {
+                text = yaml.writeValueAsString(e.definition());
+            } catch (java.io.IOException ex) {
+                throw new HavenException(ErrorCode.INTERNAL, "cannot read the step: " + ex.getMessage(), ex);
+            }
+        }
+        List<Problem> found = PlanYaml.validateStep(text);
+        if (!found.isEmpty()) {
+            throw new StepProblems(fromFile ? (e.source() == null || e.source().isBlank() ? "step" : e.source()) : null,
+                    fromFile ? found : found.stream().map(p -> Problem.at(p.path(), p.message())).toList());
+        }
+    }
+
+    /** The step given to add-step is not valid on its own; the source is its file's name (null: it came as JSON). */
+    public static final class StepProblems extends PlanValidationException {
+        StepProblems(String source, List<Problem> problems) {
+            super(source, problems);
+        }
     }
 
     private static String addStep(DrPlan plan, Edit e) {
-        if (e.definition() == null || e.definition().isEmpty()) {
-            throw new HavenException(ErrorCode.USAGE, "add-step needs 'definition': the step as in the plan file's runbook");
+        boolean asText = e.definitionYaml() != null && !e.definitionYaml().isBlank();
+        if (!asText && (e.definition() == null || e.definition().isEmpty())) {
+            throw new HavenException(ErrorCode.USAGE, "add-step needs 'definition' (or 'definitionYaml'): the step as in the plan "
+                    + "file's runbook");
         }
         try {
             com.fasterxml.jackson.databind.ObjectMapper yaml = new com.fasterxml.jackson.databind.ObjectMapper(
                     new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+            checkStepAlone(asText ? e : new Edit(e.edit(), e.step(), e.position(), e.name(), e.workload(), e.to(), e.definition(), null,
+                    null), yaml);
+            com.fasterxml.jackson.databind.JsonNode step = asText ? yaml.readTree(e.definitionYaml()) : yaml.valueToTree(e.definition());
             com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode) yaml.readTree(PlanYaml.write(plan));
             com.fasterxml.jackson.databind.node.ArrayNode runbook = (com.fasterxml.jackson.databind.node.ArrayNode) tree.get("runbook");
             int at = e.position() == null ? runbook.size() : e.position();
             if (at < 0 || at > runbook.size()) {
                 throw new HavenException(ErrorCode.USAGE, "position must be 0.." + runbook.size() + ", not " + at);
             }
-            runbook.insert(at, yaml.valueToTree(e.definition()));
+            runbook.insert(at, step);
             return yaml.writeValueAsString(tree);
         } catch (java.io.IOException ex) {
             throw new HavenException(ErrorCode.INTERNAL, "cannot rewrite the plan: " + ex.getMessage(), ex);

@@ -106,7 +106,19 @@ class PlanApiTest {
         var badStep = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "add-step",
                 "definition", Map.of("delay", "forever", "duration", "3 weeks")));
         assertThat(badStep.status()).isEqualTo(400);
-        assertThat(badStep.body()).contains("duration");
+        assertThat(badStep.body()).contains("the step has 1 problem(s)", "duration: ").doesNotContainPattern("plan:\\d+:");
+        // a step sent as text, as plan edit --add-step does: its problems at the lines of that text
+        var badText = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "add-step", "source", "slow.yaml",
+                "definitionYaml", "# wait for the caches\ndelay: forever\nduration: 3 weeks\ncolour: red\n"));
+        assertThat(badText.status()).isEqualTo(400);
+        assertThat(badText.json().get("error").get("message").asText()).contains("the step has 2 problem(s)", "slow.yaml:3:11: duration: ",
+                "slow.yaml:4:1: colour: unknown field 'colour'");
+        // a step that is valid alone but not in the plan: by path, not by lines of a text the operator never saw
+        var taken = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "add-step", "source", "again.yaml",
+                "definitionYaml", "boot: again\nworkloads: [db]\n"));
+        assertThat(taken.status()).isEqualTo(400);
+        assertThat(taken.json().get("error").get("message").asText()).contains("the edit leaves the plan with", "plan: runbook[")
+                .doesNotContainPattern("plan:\\d+:");
         var full = client.post("/api/v1/plans/shop/edits", admin, Map.of("edit", "remove-step", "step", "database"));
         assertThat(full.status()).isEqualTo(409);
         assertThat(full.body()).contains("database");
@@ -192,18 +204,20 @@ class PlanApiTest {
         var registered = client.post("/api/v1/repositories", admin, Map.of("name", "drrepo", "location", repoDir.toString(),
                 "password", "repository-password"));
         assertThat(registered.status()).as(registered.body()).isEqualTo(201);
-        // 68 replication points 15 s apart, as an RPO of 15 s makes in 17 minutes, and 12 of another plan
+        // 68 replication points 15 s apart, as an RPO of 15 s makes in 17 minutes; 12 of a plan that keeps 3, and 12
+        // of a plan the server does not have
         Instant t0 = Instant.parse("2026-11-30T10:00:00Z");
         try (Repository repo = Repository.open(new LocalBackend(repoDir), "repository-password".toCharArray(), Clock.systemUTC(),
                 new SecureRandom())) {
             for (int i = 0; i < 68; i++) {
-                repo.saveSnapshot(point(t0.plusSeconds(15L * i), "kept"));
+                repo.saveSnapshot(point(t0.plusSeconds(15L * i), "kept", "w"));
             }
             for (int i = 0; i < 12; i++) {
-                repo.saveSnapshot(point(t0.plusSeconds(15L * i), "other"));
+                repo.saveSnapshot(point(t0.plusSeconds(15L * i), "fewer", "v"));
+                repo.saveSnapshot(point(t0.plusSeconds(15L * i), "other", "w"));
             }
         }
-        // a plan whose protected placement is explicit: no backup policy covers it
+        // plans whose protected placement is explicit: no backup policy covers them
         String kept = """
                 name: kept
                 protectedSite: ra
@@ -222,22 +236,35 @@ class PlanApiTest {
                 """;
         var applied = client.post("/api/v1/plans", admin, Map.of("yaml", kept));
         assertThat(applied.status()).as(applied.body()).isEqualTo(201);
+        String fewer = kept.replace("name: kept", "name: fewer").replace("name: w", "name: v").replace("/w]", "/v]")
+                .replace("repository: drrepo", "repository: drrepo\nretention: {last: 3, hourly: 0}");
+        applied = client.post("/api/v1/plans", admin, Map.of("yaml", fewer));
+        assertThat(applied.status()).as(applied.body()).isEqualTo(201);
+        JsonNode retention = client.get("/api/v1/plans/fewer", admin).json().get("retention");
+        assertThat(List.of(retention.get("last").asInt(), retention.get("hourly").asInt(), retention.get("daily").asInt(),
+                retention.get("weekly").asInt(), retention.get("monthly").asInt())).containsExactly(3, 0, 30, 0, 0);
+        assertThat(client.get("/api/v1/plans/kept", admin).json().get("retention").get("hourly").asInt()).isEqualTo(48);
         List<Repository.SnapshotEntry> left = List.of();
+        List<Repository.SnapshotEntry> leftFewer = List.of();
         for (long end = System.nanoTime() + 30_000_000_000L; System.nanoTime() < end; Thread.sleep(200)) {
             left = server.control().repositories().snapshots("drrepo", "plan:kept");
-            if (left.size() <= 10) {
+            leftFewer = server.control().repositories().snapshots("drrepo", "plan:fewer");
+            if (left.size() <= 10 && leftFewer.size() <= 3) {
                 break;
             }
         }
         // the newest 10 (all in one hour and one day, so the hourly and daily rules add none)
         assertThat(left).extracting(e -> e.time()).containsExactlyElementsOf(
                 java.util.stream.IntStream.range(58, 68).mapToObj(i -> t0.plusSeconds(15L * i)).toList());
+        // the plan's own retention: the newest 3
+        assertThat(leftFewer).extracting(e -> e.time()).containsExactlyElementsOf(
+                java.util.stream.IntStream.range(9, 12).mapToObj(i -> t0.plusSeconds(15L * i)).toList());
         assertThat(server.control().repositories().snapshots("drrepo", "plan:other")).hasSize(12);
     }
 
-    private static Snapshot point(Instant time, String plan) {
-        return new Snapshot(1, time.toString(), BlobId.of(new byte[32]).hex(), List.of("/srv/ra/w"), "ra-1", "haven", 0, 0,
-                List.of("haven-dr", "plan:" + plan, "workload:w"), List.of(), null, "test", null);
+    private static Snapshot point(Instant time, String plan, String workload) {
+        return new Snapshot(1, time.toString(), BlobId.of(new byte[32]).hex(), List.of("/srv/ra/" + workload), "ra-1", "haven", 0, 0,
+                List.of("haven-dr", "plan:" + plan, "workload:" + workload), List.of(), null, "test", null);
     }
 
     @Test

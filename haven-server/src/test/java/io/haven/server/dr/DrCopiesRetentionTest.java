@@ -48,6 +48,20 @@ class DrCopiesRetentionTest {
     }
 
     @Test
+    void aPlansOwnRetentionReplacesTheDefault() {
+        Instant end = Instant.parse("2026-11-30T10:17:45Z");
+        List<SnapshotEntry> all = fortyDays("hq-1", "db", end);
+        // retention: {last: 5, hourly: 0, daily: 7}
+        Set<SnapshotEntry> gone = new HashSet<>(DrCopies.toForget(all,
+                DrCopies.rules(new io.haven.runbook.CopyRetention(5, 0, 7, 0, 0)), Set.of()));
+        List<SnapshotEntry> kept = all.stream().filter(e -> !gone.contains(e)).toList();
+        // the 5 newest (the newest of November 30 among them) and the newest of each of the 6 days before
+        assertThat(kept).hasSize(5 + 6);
+        assertThat(kept.getFirst().time()).isEqualTo(Instant.parse("2026-11-24T23:59:45Z"));
+        assertThat(DrCopies.rules(io.haven.runbook.CopyRetention.DEFAULT)).isEqualTo(DrCopies.DEFAULT_RETENTION);
+    }
+
+    @Test
     void eachWorkloadAndSiteKeepsItsOwnPointsAndPointsInUseAreNeverForgotten() {
         Instant t0 = Instant.parse("2026-11-30T10:00:00Z");
         List<SnapshotEntry> all = new ArrayList<>();
