@@ -80,7 +80,7 @@ final class RunCommands {
                 break;
             }
             if (System.nanoTime() > deadline) {
-                cmd.println("still " + phase.replace('_', ' ') + " after " + Output.duration(timeout.toSeconds())
+                cmd.println("still " + phase.replace('_', ' ') + " after " + io.haven.runbook.DurationText.format(timeout)
                         + "; the run goes on (haven run watch " + runId + ")");
                 return Main.EXIT_FAILURE;
             }

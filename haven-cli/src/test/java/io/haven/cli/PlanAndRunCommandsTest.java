@@ -49,7 +49,16 @@ class PlanAndRunCommandsTest {
 
     record Result(int exit, String out, String err) {}
 
-    Result haven(Map<String, String> vars, String... args) throws InterruptedException {
+    /** A command running in this process. */
+    record Running(Thread thread, int[] exit, ByteArrayOutputStream out, ByteArrayOutputStream err, String line) {
+        Result await() throws InterruptedException {
+            thread.join(60_000);
+            assertThat(thread.isAlive()).as("haven %s still runs", line).isFalse();
+            return new Result(exit[0], out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    Running start(Map<String, String> vars, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Env env = new Env(vars, dir, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
@@ -57,19 +66,25 @@ class PlanAndRunCommandsTest {
         int[] exit = {-1};
         Thread t = new Thread(() -> exit[0] = Main.run(env, args), "haven " + String.join(" ", args));
         t.start();
-        t.join(60_000);
-        assertThat(t.isAlive()).as("haven %s still runs", String.join(" ", args)).isFalse();
-        return new Result(exit[0], out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return new Running(t, exit, out, err, String.join(" ", args));
+    }
+
+    Result haven(Map<String, String> vars, String... args) throws InterruptedException {
+        return start(vars, args).await();
     }
 
     ApiClient api;
     Map<String, String> vars;
 
+    ServerConfig config(int port) {
+        return ServerConfig.defaults(dir.resolve("server"), "127.0.0.1", port).withAdminPassword(PW)
+                .withPasswords(new PasswordHasher.Params(1024, 1, 1))
+                .withControl(new ServerConfig.Control(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(30), 8 * 1024));
+    }
+
     /** A server with sites hq and dr, an agent enrolled at each, plan {@code app} between them, and the CLI logged in. */
     void serverWithPlan(String extraPlanLines) throws Exception {
-        server = HavenServer.start(ServerConfig.defaults(dir.resolve("server"), "127.0.0.1", 0).withAdminPassword(PW)
-                .withPasswords(new PasswordHasher.Params(1024, 1, 1))
-                .withControl(new ServerConfig.Control(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(30), 8 * 1024)));
+        server = HavenServer.start(config(0));
         String ca = Files.readString(server.tls().caCertificateFile());
         ApiClient anon = new ApiClient(server.uri(), ca, null);
         api = new ApiClient(server.uri(), ca, anon.post("/api/v1/login", Map.of("username", "admin", "password", PW)).get("token").asText());
@@ -155,5 +170,19 @@ class PlanAndRunCommandsTest {
         Result show = haven(vars, "run", "show", runId);
         assertThat(show.exit()).as(show.err()).isZero();
         assertThat(show.out()).contains("Waiting: " + message);
+
+        // run watch rides out a server restart, as job wait does (FollowAcrossRestartTest), and goes on following
+        Running following = start(vars, "run", "watch", runId, "--timeout", "12s");
+        Thread.sleep(1500);
+        int port = server.port();
+        server.close();
+        server = null;
+        Thread.sleep(3000); // the command finds the server gone
+        server = HavenServer.start(config(port));
+        Result across = following.await();
+        assertThat(across.exit()).as(across.out() + across.err()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(across.err()).contains("server unreachable, retrying");
+        assertThat(across.out()).contains("still preparing after 12s", "waiting: ");
+        assertThat(api.get("/api/v1/runs/" + runId).get("ended").asBoolean()).isFalse();
     }
 }
