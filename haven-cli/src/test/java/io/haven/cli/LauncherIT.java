@@ -85,6 +85,41 @@ class LauncherIT {
         assertThat(out).isEqualTo(jdk + "|" + jdk.getParent().getParent() + "|25");
     }
 
+    @Test
+    void theJavaFoundIsRememberedWhileJavaHomePathAndTheJarsStayTheSame() throws Exception {
+        Path cache = tmp.resolve("cache");
+        HavenCli haven = new HavenCli(tmp.resolve("repo"), "pw").env("HAVEN_CACHE_DIR", cache.toString());
+        assertThat(haven.run("--version").expect(0).out()).startsWith("haven ");
+        Path record;
+        try (var files = Files.list(cache)) {
+            record = files.filter(f -> f.getFileName().toString().startsWith("launch-")).findFirst().orElseThrow();
+        }
+        List<String> lines = Files.readAllLines(record);
+        assertThat(lines.get(0)).isEqualTo("haven-launch-1");
+        assertThat(Path.of(lines.get(4))).isExecutable();
+        assertThat(lines.get(5)).matches("\\d+");
+        // the record names another Java: the next command runs that one, without searching
+        Path fake = fakeJdk("remembered", null, null);
+        Files.writeString(fake, "#!/bin/sh\necho remembered-java\n");
+        lines.set(4, fake.toString());
+        Files.write(record, lines);
+        assertThat(haven.run("--version").expect(0).out()).contains("remembered-java").doesNotContain("haven ");
+        // another PATH (or JAVA_HOME) searches again, and records what it found
+        HavenCli otherPath = new HavenCli(tmp.resolve("repo"), "pw").env("HAVEN_CACHE_DIR", cache.toString())
+                .env("PATH", tmp.resolve("nothing-here") + ":" + System.getenv("PATH"));
+        assertThat(otherPath.run("--version").expect(0).out()).startsWith("haven ");
+        assertThat(Files.readAllLines(record).get(4)).isNotEqualTo(fake.toString());
+        // a jar newer than the record searches again too
+        lines = Files.readAllLines(record);
+        lines.set(4, fake.toString());
+        Files.write(record, lines);
+        Files.setLastModifiedTime(record, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+        assertThat(otherPath.run("--version").expect(0).out()).startsWith("haven ");
+        // HAVEN_CDS=0: no record is read
+        Files.write(record, lines);
+        assertThat(otherPath.env("HAVEN_CDS", "0").run("--version").expect(0).out()).startsWith("haven ");
+    }
+
     /** A JDK folder with a {@code bin/java} script that prints {@code specVersion} like a JVM does. */
     private Path fakeJdk(String name, String release, String specVersion) throws IOException {
         Path home = tmp.resolve("jdk-" + name);
