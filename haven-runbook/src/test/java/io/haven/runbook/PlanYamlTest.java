@@ -110,6 +110,8 @@ class PlanYamlTest {
         String none = Plans.shopYaml().replace("mode: continuous",
                 "mode: continuous\nretention: {last: 0, hourly: 0, daily: 0}");
         assertThat(problems(none)).singleElement().asString().startsWith("plan.yaml:6:").contains("retention: keeps no point but the newest");
+        assertThat(problems(Plans.shopYaml().replace("mode: continuous", "mode: continuous\nretention: 30d")))
+                .singleElement().asString().startsWith("plan.yaml:6:12: retention: must be a mapping");
         String bad = Plans.shopYaml().replace("mode: continuous",
                 "mode: continuous\nretention:\n  last: -1\n  daily: lots\n  yearly: 2\n  weekly: 200000");
         assertThat(problems(bad)).containsExactly(
