@@ -281,13 +281,20 @@ final class DrTasks {
             postgres.rejoinAsStandby(w, p.host(), p.port());
             how = "made the stopped old primary a standby of " + s.primary() + " (no rewind required)";
         } else if (s.primary() != null) {
-            return failed("workload " + s.workload() + ": " + data(w) + " holds a primary (promoted earlier?), not a standby of "
-                    + s.primary() + "; rejoin it as a standby (failback's reprotect) or empty the volume to seed it again");
-        } else {
+            // "promoted" tells the server's DR-copy keeper that this copy must rejoin (pg_rewind) before it is one again
+            log.error("workload " + s.workload() + ": " + data(w) + " holds a primary (promoted earlier), not a standby of " + s.primary());
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("point", point("postgres-primary", clock.instant()));
-            return new TaskRunner.Outcome("succeeded", s.workload() + " is a primary here already (promoted earlier); nothing to "
-                    + "prepare", out);
+            out.put("promoted", true);
+            return new TaskRunner.Outcome("failed", "workload " + s.workload() + ": " + data(w) + " holds a primary (promoted by an "
+                    + "earlier run), not a standby of " + s.primary() + "; the server makes it rejoin as a standby (pg_rewind) when the "
+                    + "plan runs at its protected site, a failback's reprotect does otherwise", out);
+        } else {
+            // a forced failover finds a copy that an earlier run promoted and that has not rejoined since: its data
+            // stopped following the lost site when it was promoted, and holds that run's writes. No honest point in time
+            // can be given for it, so it is not offered as a recovery point.
+            return failed("workload " + s.workload() + ": " + data(w) + " holds a primary promoted by an earlier run that has not "
+                    + "rejoined as a standby since: it stopped following the protected site then, and Haven cannot say how old its "
+                    + "data is; start it by hand if it is the best copy left (the run will not present it as a recovery point)");
         }
         Instant at = dataTime(w);
         Map<String, Object> out = new LinkedHashMap<>();

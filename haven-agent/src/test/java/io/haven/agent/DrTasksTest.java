@@ -519,7 +519,15 @@ class DrTasksTest {
             pg.sql(b, "INSERT INTO orders VALUES (4, 'written at dr')");
             TaskRunner.Outcome notAStandby = drSite.run(copy.op("prepare").build());
             assertThat(notAStandby.status()).isEqualTo("failed");
-            assertThat(notAStandby.message()).contains("holds a primary (promoted earlier?), not a standby of 127.0.0.1:" + portA);
+            assertThat(notAStandby.message()).contains("holds a primary (promoted by an earlier run), not a standby of 127.0.0.1:" + portA);
+            assertThat(notAStandby.result()).containsEntry("promoted", true); // the server's keeper makes it rejoin
+            // a forced failover (no primary named) is not offered this copy as a point "as of now": its age is unknown
+            String primary = copy.primary;
+            copy.primary = null;
+            TaskRunner.Outcome forced = drSite.run(copy.op("prepare").build());
+            copy.primary = primary;
+            assertThat(forced.status()).isEqualTo("failed");
+            assertThat(forced.message()).contains("promoted by an earlier run", "cannot say how old its data is");
 
             // failback's reprotect: the old primary follows the new one
             Spec rejoin = new Spec("rejoin").volumes(base.resolve("hq/data")).option("port", String.valueOf(portA));

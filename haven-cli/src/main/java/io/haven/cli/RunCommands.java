@@ -82,7 +82,7 @@ final class RunCommands {
             if (System.nanoTime() > deadline) {
                 cmd.println("still " + phase.replace('_', ' ') + " after " + io.haven.runbook.DurationText.format(timeout)
                         + "; the run goes on (haven run watch " + runId + ")");
-                return Main.EXIT_FAILURE;
+                return Main.EXIT_UNKNOWN; // not a failure: the outcome is not known yet
             }
             Thread.sleep(1000);
             run = FollowReads.get(cmd, api, "/api/v1/runs/" + runId, "run " + runId, look);
@@ -90,9 +90,15 @@ final class RunCommands {
         JsonNode end = run;
         cmd.print(end, () -> cmd.println("\n" + end.get("text").asText()));
         String phase = end.get("phase").asText();
+        String kind = end.path("kind").asText();
+        String verb = kind.equals("failback") ? "failback" : "failover";
         if (!cmd.json() && phase.equals("failed_over")) {
-            cmd.println("Plan " + end.get("plan").asText() + " is failed over, not committed: haven failover " + end.get("plan").asText()
-                    + " --commit (or --rollback)");
+            cmd.println("Plan " + end.get("plan").asText() + " is " + (kind.equals("failback") ? "failed back" : "failed over")
+                    + ", not committed: haven " + verb + " " + end.get("plan").asText() + " --commit (or --rollback)");
+        } else if (!cmd.json() && (phase.equals("failed") || phase.equals("aborted")) && !kind.equals("test")) {
+            // a failed move may have stopped production, fenced a site or changed DNS before it failed
+            cmd.println("The " + verb + " " + phase + " part way; what it did (see the report) is undone with: haven " + verb + " "
+                    + end.get("plan").asText() + " --rollback");
         }
         return phase.equals("failed") || phase.equals("aborted") ? Main.EXIT_FAILURE : Main.EXIT_OK;
     }
@@ -163,7 +169,8 @@ final class RunCommands {
     static final class Drill extends Following {
         @Parameters(paramLabel = "PLAN")
         String plan;
-        @Option(names = "--point", paramLabel = "TIME", description = "Recover the newest point at or before this time (default: the newest).")
+        @Option(names = "--point", paramLabel = "TIME", description = "Recover the newest point at or before this time (default: the newest; "
+                + "not for plans with a PostgreSQL workload, whose copy holds only its newest point).")
         String point;
 
         @Override
@@ -193,7 +200,8 @@ final class RunCommands {
         String plan;
         @ArgGroup(exclusive = true, multiplicity = "1")
         Mode mode;
-        @Option(names = "--point", paramLabel = "TIME", description = "--forced: recover the newest point at or before this time.")
+        @Option(names = "--point", paramLabel = "TIME", description = "--forced: recover the newest point at or before this time (not for plans with "
+                + "a PostgreSQL workload).")
         String point;
         @Option(names = "--yes", description = "--forced: confirm without the interactive question.")
         boolean yes;
@@ -205,8 +213,10 @@ final class RunCommands {
                 String id = lastMove(api, plan);
                 JsonNode run = api.post("/api/v1/runs/" + id + (mode.commit ? "/commit" : "/rollback"), Map.of());
                 if (mode.commit) {
-                    print(run, () -> println("run " + id + " committed: plan " + plan + " stays at site " + run.get("targetSite").asText()
-                            + "; site " + run.get("sourceSite").asText() + " stays fenced until a failback"));
+                    print(run, () -> println(run.path("kind").asText().equals("failback")
+                            ? "run " + id + " committed: plan " + plan + " is home at site " + run.get("targetSite").asText()
+                            : "run " + id + " committed: plan " + plan + " stays at site " + run.get("targetSite").asText()
+                                    + "; site " + run.get("sourceSite").asText() + " stays fenced until a failback"));
                     return Main.EXIT_OK;
                 }
                 return started(api, run);

@@ -247,7 +247,27 @@ class ShopDrIT {
         assertThat(listening(SITE_B, Shop.WEB_PORT)).isFalse();
         run("failback", "shop", "--commit");
         assertThat(acked).hasSize(31);
+
         mark("6: failback, committed");
+
+        // ---- 6b. a planned failover rolled back: the database copy at B, promoted by it, follows A again by itself,
+        // so the forced failover below finds everything written at A after the rollback (it once found a stale copy)
+        HavenCli.Result tried = cli.run("failover", "shop", "--planned");
+        assertThat(tried.exit()).as(tried.out() + tried.err()).isZero();
+        run("failover", "shop", "--rollback");
+        Instant rolledBack = Instant.now();
+        assertThat(dns.addresses(Shop.NAME)).containsExactly(SITE_A);
+        acked.addAll(client.write(5));
+        await("the database copy at site B following site A again, with a point after the rollback", this::planStatus, st -> {
+            for (JsonNode w : st.get("workloads")) {
+                if (w.get("workload").asText().equals("db")) {
+                    return w.hasNonNull("pointAt") && Instant.parse(w.get("pointAt").asText()).isAfter(rolledBack)
+                            && w.get("meetsRpo").asBoolean();
+                }
+            }
+            return false;
+        }, Duration.ofSeconds(150));
+        mark("6b: planned failover rolled back; the database copy rejoined");
 
         // ---- 7. forced: site A lost while a writer writes
         awaitRecoverable();

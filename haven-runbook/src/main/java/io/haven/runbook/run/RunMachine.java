@@ -271,7 +271,11 @@ public final class RunMachine {
                 } else if (r.ok()) {
                     stepSucceeded(d, u.step().fqdn() + " " + u.step().type() + " " + u.value());
                 } else {
-                    stepFailed(d, "DNS update of " + u.step().fqdn() + " failed: " + brief(r.message()), true);
+                    // the updater's messages name the update themselves ("DNS update of NAME TYPE at HOST:PORT: ..."), and
+                    // their beginning is what matters: keep it, not the tail as for a script's output
+                    String m = r.message() == null ? "" : r.message().strip().replaceAll("\\s*\\R\\s*", " | ");
+                    stepFailed(d, (m.startsWith("DNS update of ") ? "" : "DNS update of " + u.step().fqdn() + " failed: ")
+                            + (m.length() <= 2 * MESSAGE_TAIL ? m : m.substring(0, 2 * MESSAGE_TAIL) + "…"), true);
                 }
             }
             case Event.HttpResult h -> {

@@ -221,6 +221,25 @@ class RunScenarioTest {
     }
 
     @Test
+    void aFailedDnsUpdateIsReportedInTheUpdatersOwnWordsFromTheirBeginning() {
+        RunDriver r = new RunDriver(Plans.shop(), RunKind.PLANNED);
+        String message = "DNS update of shop.example.com. A at 10.0.0.53:53: the server rejected the TSIG signature (BADSIG): "
+                + "x".repeat(700) + " (4 attempts over 17 s)";
+        r.overrides.put(APPROVAL, c -> new Event.ApprovalGiven(c.id(), r.now, "bob"));
+        r.overrides.put("step:6:dns", c -> new Event.DnsResult(c.id(), r.now, false, message));
+        r.start().autopilot();
+        assertThat(r.state.phase()).isEqualTo(Phase.FAILED);
+        String failure = r.state.steps().get(6).message();
+        assertThat(failure).startsWith("DNS update of shop.example.com. A at 10.0.0.53:53: the server rejected").endsWith("…")
+                .doesNotContain("failed: DNS update of");
+        RunDriver other = new RunDriver(Plans.shop(), RunKind.PLANNED);
+        other.overrides.put(APPROVAL, c -> new Event.ApprovalGiven(c.id(), other.now, "bob"));
+        other.overrides.put("step:6:dns", c -> new Event.DnsResult(c.id(), other.now, false, "the TSIG secret's variable K is not set"));
+        other.start().autopilot();
+        assertThat(other.state.steps().get(6).message()).startsWith("DNS update of ").endsWith("failed: the TSIG secret's variable K is not set");
+    }
+
+    @Test
     void aScriptStillRunningAtItsTimeoutIsCancelledAndCountsAsFailed() {
         RunDriver r = new RunDriver(Plans.shop(), RunKind.TEST);
         r.hang.add("step:7:script");

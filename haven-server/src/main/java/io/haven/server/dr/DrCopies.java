@@ -108,6 +108,8 @@ public final class DrCopies {
     static final Duration RETENTION_EVERY = Duration.ofMinutes(10);
 
     private final Map<String, Long> retentionDue = new java.util.concurrent.ConcurrentHashMap<>();
+    /** plan/workload whose recovery-site database copy was found promoted: its next round rejoins it. */
+    private final java.util.Set<String> rejoinNext = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.Set<String> forgetting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** One pass over every plan: finished replications recorded, due ones started, breaches reported, old points forgotten. */
@@ -237,7 +239,13 @@ public final class DrCopies {
         Instances.Instance to = Instances.at(plan, w, copySite, false, inventory);
         String key = "copy:" + plan.name() + "/" + w.name();
         Jobs.Job job;
-        if (Instances.postgres(w)) {
+        if (Instances.postgres(w) && rejoinNext.remove(plan.name() + "/" + w.name())) {
+            Instances.Spec spec = Instances.spec("rejoin", null, key, plan, w, to);
+            spec.primary = Instances.postgresEndpoint(w, from);
+            job = jobs.createDr("dr", "dr copies", null, key, agents.get(to.host()).id(), null, spec.build(),
+                    "make the copy of " + w.name() + " at site " + copySite + ", promoted by an earlier run, a standby of site " + active
+                            + " again (pg_rewind)");
+        } else if (Instances.postgres(w)) {
             Instances.Spec spec = Instances.spec("hydrate", null, key, plan, w, to);
             spec.primary = Instances.postgresEndpoint(w, from);
             job = jobs.createDr("dr", "dr copies", null, key, agents.get(to.host()).id(), null, spec.build(),
@@ -265,6 +273,13 @@ public final class DrCopies {
             time = Instant.parse(String.valueOf(p.get("time"))).toEpochMilli();
         }
         String op = job.spec().dr() == null ? "" : job.spec().dr().op();
+        if (op.equals("hydrate") && job.state() != Jobs.State.SUCCEEDED && Boolean.TRUE.equals(r.get("promoted"))
+                && copySite.equals(plan.recoverySite()) && executor.activeSite(plan).equals(plan.protectedSite())) {
+            // the recovery site's copy was promoted by a run that was rolled back (or failed): the plan runs at its
+            // protected site, so that copy holds nothing production needs (a rollback does not carry writes back,
+            // docs/runbooks.md), and the next round makes it rejoin as a standby
+            rejoinNext.add(plan.name() + "/" + w.name());
+        }
         if (job.state() != Jobs.State.SUCCEEDED || snapshot == null) {
             jdbi.useHandle(h -> h.createUpdate("UPDATE dr_copies SET job_id = NULL, message = :m, updated_at = :now WHERE plan_name = :p "
                             + "AND workload = :w").bind("m", op + " job " + job.id() + " " + job.state().label() + ": " + job.message())

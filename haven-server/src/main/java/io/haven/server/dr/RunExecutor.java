@@ -162,6 +162,16 @@ public final class RunExecutor implements AutoCloseable {
                 Instances.at(plan, w, plan.recoverySite(), true, inventory); // refuses a drill without sandbox addresses
             }
         }
+        if (pointAt != null) {
+            // a database's DR copy is a streaming standby: it holds its newest point only, so an older one asked for
+            // would be a promise the run cannot keep for it (docs/runbooks.md, "Kinds")
+            List<String> databases = plan.workloads().stream().filter(Instances::postgres).map(Workload::name).toList();
+            if (!databases.isEmpty()) {
+                throw new HavenException(ErrorCode.USAGE, "plan " + plan.name() + " has PostgreSQL workload(s) " + String.join(", ", databases)
+                        + ", whose DR copy is a streaming standby that holds only its newest point: a point in time cannot be "
+                        + "honoured for them; leave --point out to recover the newest points");
+            }
+        }
         // the run owns the sites now: replication that has not started yet is dropped (it resumes after the run)
         jobs.cancelQueuedDr("copy:" + plan.name() + "/", "a " + kind.name().toLowerCase(Locale.ROOT) + " run of plan " + plan.name());
         String id = "run-" + UUID.randomUUID().toString().substring(0, 8);
@@ -785,17 +795,35 @@ public final class RunExecutor implements AutoCloseable {
 
     // --- server-side steps
 
-    private Event updateDns(Command.UpdateDns u) {
+    /** Waits before each retry of a DNS update that failed in a way that may pass (docs/dns.md, "Errors"). */
+    static final List<Duration> DNS_RETRIES = List.of(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10));
+
+    private Event updateDns(Command.UpdateDns u) throws InterruptedException {
         Step.DnsUpdate d = u.step();
-        try {
-            TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
-            DnsChange change = new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
-                    RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(u.value()), key, null, null);
-            DnsUpdater.Result r = dns.update(change);
-            return new Event.DnsResult(u.id(), clock.instant(), true, change.name() + " " + change.type() + " set to " + u.value()
-                    + " (was " + (r.previous().isEmpty() ? "absent" : String.join(", ", r.previous())) + ") in " + r.totalTime().toMillis() + " ms");
-        } catch (HavenException e) {
-            return new Event.DnsResult(u.id(), clock.instant(), false, e.getMessage());
+        int attempt = 0;
+        Instant first = clock.instant();
+        while (true) {
+            try {
+                TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
+                DnsChange change = new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
+                        RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(u.value()), key, null, null);
+                DnsUpdater.Result r = dns.update(change);
+                return new Event.DnsResult(u.id(), clock.instant(), true, change.name() + " " + change.type() + " set to " + u.value()
+                        + " (was " + (r.previous().isEmpty() ? "absent" : String.join(", ", r.previous())) + ") in "
+                        + r.totalTime().toMillis() + " ms" + (attempt == 0 ? "" : ", at attempt " + (attempt + 1)));
+            } catch (io.haven.server.dns.DnsUpdateException e) {
+                // the update sets the record set to exactly these values, so trying again is safe
+                if (e.isTransient() && attempt < DNS_RETRIES.size()) {
+                    log.accept("DNS update of " + d.fqdn() + " failed (" + e.failure() + "), trying again in "
+                            + DNS_RETRIES.get(attempt).toSeconds() + " s: " + e.getMessage());
+                    Thread.sleep(DNS_RETRIES.get(attempt++).toMillis());
+                    continue;
+                }
+                return new Event.DnsResult(u.id(), clock.instant(), false, e.getMessage() + (attempt == 0 ? ""
+                        : " (" + (attempt + 1) + " attempts over " + Duration.between(first, clock.instant()).toSeconds() + " s)"));
+            } catch (HavenException e) {
+                return new Event.DnsResult(u.id(), clock.instant(), false, e.getMessage());
+            }
         }
     }
 

@@ -56,8 +56,8 @@ public final class Plans {
         } catch (PlanValidationException e) {
             return yaml;
         }
-        if (given.version() == version) {
-            return yaml;
+        if (given.version() == version && VERSION_LINE.matcher(yaml).find()) {
+            return yaml; // it says its version already (a plan without the line is version 1 too, but does not say so)
         }
         String line = "version: " + version;
         String out = null;
@@ -365,8 +365,27 @@ public final class Plans {
 
     /** Deletes a plan with all its versions. */
     public void delete(String name) {
-        get(name, null);
+        DrPlan plan = get(name, null).plan();
         jdbi.useTransaction(h -> {
+            // a plan in the middle of things keeps its history: its runs, fences and active site refer to it
+            Optional<String> open = h.createQuery("SELECT id FROM dr_runs WHERE plan_name = :p AND ended = FALSE").bind("p", name)
+                    .mapTo(String.class).findFirst();
+            if (open.isPresent()) {
+                throw new HavenException(ErrorCode.CONFLICT, "plan " + name + " has run " + open.get() + " open; commit, roll back, "
+                        + "or abort it (haven run show " + open.get() + ") before deleting the plan");
+            }
+            Optional<String> active = h.createQuery("SELECT active_site FROM dr_plan_state WHERE plan_name = :p").bind("p", name)
+                    .mapTo(String.class).findOne();
+            if (active.isPresent() && !active.get().equals(plan.protectedSite())) {
+                throw new HavenException(ErrorCode.CONFLICT, "plan " + name + " runs at its recovery site " + active.get()
+                        + " since a committed failover; bring it home with a failback before deleting the plan");
+            }
+            List<String> fenced = h.createQuery("SELECT site_name FROM dr_fences WHERE plan_name = :p").bind("p", name)
+                    .mapTo(String.class).list();
+            if (!fenced.isEmpty()) {
+                throw new HavenException(ErrorCode.CONFLICT, "plan " + name + " still fences site(s) " + String.join(", ", fenced)
+                        + "; roll back or fail back first, so that the fence is lifted, before deleting the plan");
+            }
             long id = h.createQuery("SELECT id FROM dr_plans WHERE name = :n").bind("n", name).mapTo(Long.class).one();
             h.createUpdate("DELETE FROM dr_plan_versions WHERE plan_id = :p").bind("p", id).execute();
             h.createUpdate("DELETE FROM dr_plans WHERE id = :p").bind("p", id).execute();

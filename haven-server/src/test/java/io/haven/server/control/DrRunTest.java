@@ -431,6 +431,11 @@ class DrRunTest {
             assertThat(over.get("phase").asText()).as(over.get("text").asText()).isEqualTo("failed_over");
             assertThat(over.get("waitingOn")).isEmpty();
             assertThat(over.get("text").asText()).doesNotContain("Waiting:");
+            // a plan with a run open (here failed over, its source fenced) is not deleted: its history stays
+            var deleted = client.send(java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/v1/plans/stall")).DELETE(), admin);
+            assertThat(deleted.status()).as(deleted.body()).isEqualTo(409);
+            assertThat(deleted.body()).contains("has run " + id + " open");
+            assertThat(client.get("/api/v1/plans/stall/versions", admin).status()).isEqualTo(200);
             ok(client.post("/api/v1/runs/" + id + "/rollback", admin, Map.of()), 200);
             assertThat(awaitRun(id, r -> r.get("ended").asBoolean()).get("phase").asText()).isEqualTo("rolled_back");
         } finally {

@@ -88,7 +88,9 @@ class PlanApiTest {
         String changed = shop.replace("rpo: 15s", "rpo: 30s");
         assertThat(client.post("/api/v1/plans", admin, Map.of("yaml", changed)).json().get("version").asInt()).isEqualTo(2);
         assertThat(client.get("/api/v1/plans/shop", viewer).json().get("rpoSeconds").asInt()).isEqualTo(30);
-        assertThat(client.get("/api/v1/plans/shop?version=1", viewer).json().get("yaml").asText()).isEqualTo(shop);
+        // stored as given, plus the line that says its version (the file had none)
+        assertThat(client.get("/api/v1/plans/shop?version=1", viewer).json().get("yaml").asText())
+                .isEqualTo(shop.replaceFirst("(?m)^name: shop$", "name: shop\nversion: 1"));
         assertThat(client.get("/api/v1/plans/shop/versions", viewer).json().get("versions")).hasSize(2);
         JsonNode listed = null;
         for (JsonNode p : client.get("/api/v1/plans", viewer).json().get("plans")) {
@@ -174,7 +176,8 @@ class PlanApiTest {
         assertThat(exported).contains("\nversion: 3\n");
         assertThat(io.haven.runbook.PlanYaml.parse(exported, "site.yaml").version()).isEqualTo(3);
         assertThat(client.get("/api/v1/plans/site?version=2", viewer).json().get("yaml").asText()).contains("\nversion: 2\n");
-        assertThat(client.get("/api/v1/plans/site?version=1", viewer).json().get("yaml").asText()).isEqualTo(site);
+        assertThat(client.get("/api/v1/plans/site?version=1", viewer).json().get("yaml").asText())
+                .isEqualTo(site.replace("name: site\n", "name: site\nversion: 1\n")); // as applied, saying its version
         assertThat(client.get("/api/v1/plans/site/status", viewer).json().get("version").asInt()).isEqualTo(3);
         var run = client.post("/api/v1/plans/site/runs", admin, Map.of("kind", "planned"));
         assertThat(run.status()).as(run.body()).isEqualTo(201);
@@ -260,6 +263,18 @@ class PlanApiTest {
         assertThat(leftFewer).extracting(e -> e.time()).containsExactlyElementsOf(
                 java.util.stream.IntStream.range(9, 12).mapToObj(i -> t0.plusSeconds(15L * i)).toList());
         assertThat(server.control().repositories().snapshots("drrepo", "plan:other")).hasSize(12);
+
+        // a database's copy is a streaming standby: a run asked for an older point is refused, not run with the newest
+        String pg = kept.replace("name: kept", "name: pg").replace("name: w", "name: db").replace("driver: process", "driver: postgres")
+                .replace("/w]}", "/db], addresses: [127.0.0.5]}").replace("probe: {command: \"true\"}", "probe: {tcp: 127.0.0.5, port: 5432}")
+                .replace("command: /bin/sleep 1000", "port: \"5432\"");
+        applied = client.post("/api/v1/plans", admin, Map.of("yaml", pg));
+        assertThat(applied.status()).as(applied.body()).isEqualTo(201);
+        var pointed = client.post("/api/v1/plans/pg/runs", admin, Map.of("kind", "forced", "confirm", true,
+                "pointAt", "2026-11-30T10:00:00Z"));
+        assertThat(pointed.status()).as(pointed.body()).isEqualTo(400);
+        assertThat(pointed.json().get("error").get("message").asText()).contains("PostgreSQL workload(s) db", "leave --point out");
+        assertThat(client.get("/api/v1/runs?plan=pg", admin).json().get("runs")).isEmpty();
     }
 
     private static Snapshot point(Instant time, String plan, String workload) {
