@@ -80,8 +80,10 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
         boolean pointsKnown = s.startedAt() != null && !s.kind().graceful();
         boolean finalSnapshots = s.kind().graceful();
         for (WorkloadRun w : s.workloads()) {
+            // a database standby that had replayed everything reports the time it was prepared, after the run began
+            // (and an agent's clock may run a little ahead of the server's): such a point is no older than the start
             Duration age = w.point() != null && s.startedAt() != null && w.finalSnapshot() == null
-                    ? Duration.between(w.point().time(), s.startedAt()) : null;
+                    ? max0(Duration.between(w.point().time(), s.startedAt())) : null;
             Duration up = w.greenAt() != null && s.startedAt() != null ? Duration.between(s.startedAt(), w.greenAt()) : null;
             workloads.add(new WorkloadLine(w.name(), s.steps().get(w.bootStep()).name(), w.status(), w.point(), age, w.prepare(), w.sourceStop(),
                     w.finalSnapshot(), w.apply(), w.start(), w.probe(), up, w.postBoot(), w.rollbackStop(), w.rollbackStart(), w.failure()));
@@ -169,6 +171,10 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
             failed.forEach(s -> b.append("  ").append(s).append('\n'));
         }
         return b.toString();
+    }
+
+    private static Duration max0(Duration d) {
+        return d.isNegative() ? Duration.ZERO : d;
     }
 
     private static String result(Result r) {

@@ -195,6 +195,22 @@ class RunScenarioTest {
     }
 
     @Test
+    void aPointReportedAfterTheRunBeganCountsAsNoOlderThanTheStartNotNegative() {
+        RunDriver r = new RunDriver(Plans.shop(), RunKind.FORCED);
+        r.overrides.put(APPROVAL, c -> new Event.ApprovalGiven(c.id(), r.now, "bob"));
+        // a database standby that had replayed everything reports the time it was prepared
+        r.overrides.put("prepare:db", c -> new Event.PreparationDone(c.id(), r.now, true, "streaming",
+                new RecoveryPoint("postgres-standby", RunDriver.T0.plusMillis(400))));
+        r.send(new Event.Started(r.now, "alice", true, null));
+        withClock(r).autopilot();
+        RunReport report = r.report();
+        assertThat(report.workloads()).filteredOn(w -> w.name().equals("db")).singleElement()
+                .satisfies(w -> assertThat(w.pointAge()).isEqualTo(Duration.ZERO));
+        assertThat(report.rpo()).isEqualTo(Duration.ofSeconds(12)); // the other workloads' points
+        assertThat(report.render()).doesNotContain("(-");
+    }
+
+    @Test
     void aGracefulRunRefusesARecoveryPoint() {
         RunDriver r = planned();
         assertThatThrownBy(() -> r.send(new Event.Started(r.now, "alice", false, RunDriver.T0)))
