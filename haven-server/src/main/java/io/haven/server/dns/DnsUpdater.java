@@ -27,6 +27,19 @@ public interface DnsUpdater {
     Result update(DnsChange change);
 
     /**
+     * Checks, without changing anything, what {@link #update} of {@code change} needs beyond the
+     * permission for the name: the server answers, serves the zone, and accepts the TSIG key. It
+     * sends a signed UPDATE whose only content is the prerequisite that the record holds what it
+     * holds now, so nothing can change. Whether the zone's policy grants the key this name is
+     * checked by servers only for records an update changes, so it is not checked here.
+     *
+     * @return the values the record holds now (empty when there is none)
+     * @throws DnsUpdateException as {@link #update} would for the same failure; PREREQUISITE_FAILED
+     *     only when the record changed between the read and the check
+     */
+    List<String> check(DnsChange change);
+
+    /**
      * What an update did.
      *
      * @param change the change applied (canonical names and values)

@@ -114,6 +114,23 @@ public final class Rfc2136Updater implements DnsUpdater {
                 Duration.between(sent, updated), Duration.between(updated, verified), Duration.between(started, verified));
     }
 
+    @Override
+    public List<String> check(DnsChange change) {
+        Exchange x = new Exchange(change, clock.instant().plus(change.timeout()));
+        x.checkZone();
+        Served now = x.read("reading the current records");
+        Update probe = new Update(x.zone);
+        if (now.values.isEmpty()) {
+            probe.absent(x.name, change.type().code());
+        } else {
+            for (String v : now.values) {
+                probe.present(x.record(v, 0));
+            }
+        }
+        x.checkUpdateAnswer(x.send(probe, "the check (a signed update that changes nothing)"));
+        return now.values;
+    }
+
     /** An RRset as served: canonical values in the server's order, and its TTL. */
     private record Served(List<String> values, Duration ttl) {
         boolean matches(DnsChange c) {

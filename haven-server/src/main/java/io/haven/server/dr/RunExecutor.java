@@ -162,6 +162,9 @@ public final class RunExecutor implements AutoCloseable {
                 Instances.at(plan, w, plan.recoverySite(), true, inventory); // refuses a drill without sandbox addresses
             }
         }
+        if (kind == RunKind.PLANNED || kind == RunKind.FAILBACK) {
+            checkDnsSteps(plan);
+        }
         if (pointAt != null) {
             // a database's DR copy is a streaming standby: it holds its newest point only, so an older one asked for
             // would be a promise the run cannot keep for it (docs/runbooks.md, "Kinds")
@@ -794,6 +797,36 @@ public final class RunExecutor implements AutoCloseable {
     }
 
     // --- server-side steps
+
+    /**
+     * Before a graceful run stops production: every DNS step's server answers, serves the zone and
+     * accepts the step's TSIG key (a signed update that changes nothing, {@link DnsUpdater#check}).
+     * A wrong secret found only at the step would leave the protected site stopped and fenced with
+     * the name still pointing at it. Forced failovers are not checked: the DNS server may be at the
+     * lost site, and the run must go on without it.
+     */
+    private void checkDnsSteps(DrPlan plan) {
+        List<Step> steps = plan.runbook().steps();
+        for (int i = 0; i < steps.size(); i++) {
+            if (!(steps.get(i) instanceof Step.DnsUpdate d)) {
+                continue;
+            }
+            String which = "step " + (i + 1) + " '" + d.name() + "' (dns)";
+            try {
+                TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
+                dns.check(new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
+                        RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(d.toRecovery()), key, null, null));
+            } catch (io.haven.server.dns.DnsUpdateException e) {
+                if (e.failure() != io.haven.server.dns.DnsUpdateException.Failure.PREREQUISITE_FAILED) {
+                    throw new HavenException(ErrorCode.CONFLICT, which + " would fail, so the run was not started and nothing was "
+                            + "stopped: " + e.getMessage());
+                }
+            } catch (HavenException e) {
+                throw new HavenException(ErrorCode.CONFLICT, which + " cannot run, so the run was not started and nothing was stopped: "
+                        + e.getMessage());
+            }
+        }
+    }
 
     /** Waits before each retry of a DNS update that failed in a way that may pass (docs/dns.md, "Errors"). */
     static final List<Duration> DNS_RETRIES = List.of(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10));

@@ -192,6 +192,20 @@ class DrRunTest {
     @Test
     @Order(3)
     void aPlannedFailoverLosesNothingMovesDnsAndFencesTheOldSite() throws Exception {
+        // a wrong TSIG secret is found before production is stopped: the run is not started
+        Path keyFile = dir.resolve("tsig.key");
+        String rightKey = Files.readString(keyFile);
+        byte[] other = new byte[32];
+        new java.security.SecureRandom().nextBytes(other);
+        Files.writeString(keyFile, rightKey.replace(KEY.secret(), java.util.Base64.getEncoder().encodeToString(other)));
+        var refused = client.post("/api/v1/plans/web/runs", admin, Map.of("kind", "planned"));
+        Files.writeString(keyFile, rightKey);
+        assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+        assertThat(refused.json().get("error").get("message").asText()).contains("step 3 'point-www' (dns) would fail",
+                "nothing was stopped", "BADSIG");
+        assertThat(get(HQ)).isEqualTo("v1\n");
+        assertThat(client.get("/api/v1/runs?plan=web", admin).json().get("runs").toString()).doesNotContain("planned");
+
         Files.writeString(a.resolve("index.html"), "v2\n");
         Files.writeString(a.resolve("late.txt"), "written just before the failover\n");
         JsonNode run = ok(client.post("/api/v1/plans/web/runs", admin, Map.of("kind", "planned")), 201);

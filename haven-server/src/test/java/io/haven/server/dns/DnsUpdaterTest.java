@@ -174,6 +174,21 @@ class DnsUpdaterTest {
     }
 
     @Test
+    void aCheckChangesNothingAndFindsAWrongSecretBeforeAnyUpdate() throws Exception {
+        long serial = bind.serial("example.test");
+        assertThat(updater.check(change("example.test", "bad", RecordType.A, 60, List.of(SITE_B), HAVEN.tsig()))).containsExactly(SITE_A);
+        assertThat(updater.check(change("example.test", "nothing-here", RecordType.A, 60, List.of(SITE_B), HAVEN.tsig()))).isEmpty();
+        assertThat(bind.query("bad.example.test", RecordType.A).values()).containsExactly(SITE_A);
+        assertThat(bind.serial("example.test")).isEqualTo(serial); // not even the serial moved
+
+        TsigKey wrong = new TsigKey("haven", "hmac-sha256", OTHER.secret());
+        DnsUpdateException e = catchThrowableOfType(DnsUpdateException.class,
+                () -> updater.check(change("example.test", "bad", RecordType.A, 60, List.of(SITE_B), wrong)));
+        assertThat(e.failure()).isEqualTo(Failure.TSIG_REJECTED);
+        assertThat(e.getMessage()).contains("BADSIG");
+    }
+
+    @Test
     void anUnknownKeyNameIsRejectedAsBadKey() throws Exception {
         TsigKey unknown = new TsigKey("nobody", "hmac-sha256", HAVEN.secret());
 

@@ -182,6 +182,17 @@ public final class LocalBind implements AutoCloseable {
         return false;
     }
 
+    /** The zone's SOA serial as the server answers it now. */
+    public long serial(String zone) throws IOException {
+        Message a = send(Name.fromString(zone.endsWith(".") ? zone : zone + "."), org.xbill.DNS.Type.SOA);
+        for (Record r : a.getSection(Section.ANSWER)) {
+            if (r instanceof org.xbill.DNS.SOARecord soa) {
+                return soa.getSerial();
+            }
+        }
+        throw new IOException("no SOA record for " + zone);
+    }
+
     private Message send(Name name, int type) throws IOException {
         SimpleResolver r = new SimpleResolver(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         r.setTCP(true);
