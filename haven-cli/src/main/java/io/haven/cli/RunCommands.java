@@ -398,7 +398,8 @@ final class RunCommands {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = {"How recoverable a plan's workloads are: the newest point, its "
-        + "age against the RPO target, the replication.", "Exit code 0 when every workload is recoverable within its RPO target, 1 otherwise."})
+        + "age against the RPO target, the replication.", "Exit code 0 when every workload is recoverable within its RPO target and nothing "
+        + "needs attention (a failover that failed part way and left the plan's own site fenced), 1 otherwise."})
     static final class Status extends ApiCommand {
         @Parameters(paramLabel = "PLAN")
         String plan;
@@ -413,7 +414,8 @@ final class RunCommands {
                 // "0:15" for an operation's time read as a quarter past midnight here
                 println("plan " + r.get("plan").asText() + " v" + r.get("version").asText() + " (" + r.get("mode").asText() + ", RPO target "
                         + age(r.get("rpoSeconds").asLong()) + "): runs at site " + r.get("activeSite").asText()
-                        + (r.get("fencedAt").isEmpty() ? "" : "; fenced at " + r.get("fencedAt").toString())
+                        + (r.get("fencedAt").isEmpty() ? "" : "; fenced at " + String.join(", ", ApiClient.JSON.convertValue(r.get("fencedAt"),
+                                String[].class)))
                         + (r.hasNonNull("openRun") ? "; run " + r.get("openRun").asText() + " open" : "")
                         + (r.hasNonNull("nextDrillAt") ? "; next drill " + r.get("nextDrillAt").asText() : ""));
                 table(r, r.get("workloads"), List.of("WORKLOAD", "RECOVERABLE", "POINT", "AGE", "RPO", "REPLICATION"), List.of(field("workload"),
@@ -422,7 +424,11 @@ final class RunCommands {
                         n -> n.hasNonNull("ageSeconds") ? age(n.get("ageSeconds").asLong()) : null,
                         n -> n.get("meetsRpo").asBoolean() ? "met" : "MISSED", field("replication")));
             }
-            return r.get("recoverable").asBoolean() && r.get("meetsRpo").asBoolean() ? Main.EXIT_OK : Main.EXIT_FAILURE;
+            if (!json() && r.hasNonNull("attention")) {
+                println("ATTENTION: " + r.get("attention").asText());
+            }
+            return r.get("recoverable").asBoolean() && r.get("meetsRpo").asBoolean() && !r.hasNonNull("attention")
+                    ? Main.EXIT_OK : Main.EXIT_FAILURE;
         }
 
         /** Whole seconds as a plan writes a duration: 15s, 5m, 1h30m, 2d3h (0s for none or less). */

@@ -20,6 +20,7 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -123,9 +124,24 @@ public final class RunEndpoints {
         m.put("version", plan.version());
         m.put("mode", plan.mode().text());
         m.put("rpoSeconds", plan.rpo().toSeconds());
-        m.put("activeSite", executor.activeSite(plan));
-        m.put("fencedAt", executor.fences().sitesOf(plan.name()));
-        m.put("openRun", executor.runs().openRunOf(plan.name()).orElse(null));
+        String active = executor.activeSite(plan);
+        List<String> fenced = executor.fences().sitesOf(plan.name());
+        Optional<String> open = executor.runs().openRunOf(plan.name());
+        m.put("activeSite", active);
+        m.put("fencedAt", fenced);
+        m.put("openRun", open.orElse(null));
+        // the plan runs at a site that is fenced, with no run open: a failover or failback failed or was aborted part
+        // way and was not rolled back; nothing starts there until it is
+        String attention = null;
+        if (open.isEmpty() && fenced.contains(active)) {
+            Runs.Listed last = executor.runs().list(plan.name(), false, 20).stream().filter(l -> !l.kind().equalsIgnoreCase("test"))
+                    .findFirst().orElse(null);
+            String verb = last != null && last.kind().equalsIgnoreCase("failback") ? "failback" : "failover";
+            attention = "site " + active + ", where the plan runs, is fenced" + (last == null ? "" : " by " + verb + " run " + last.id()
+                    + ", which ended " + last.phase().toLowerCase(Locale.ROOT).replace('_', ' ')) + ": its workloads cannot start there; "
+                    + "undo what that run did with 'haven " + verb + " " + plan.name() + " --rollback'";
+        }
+        m.put("attention", attention);
         m.put("nextDrillAt", executor.nextDrill(plan).map(Instant::toString).orElse(null));
         List<DrCopies.Status> all = copies.status(plan);
         m.put("recoverable", all.stream().allMatch(DrCopies.Status::recoverable));

@@ -325,6 +325,20 @@ class DrRunTest {
         JsonNode aborted = awaitRun(id, r -> r.get("ended").asBoolean());
         assertThat(aborted.get("phase").asText()).isEqualTo("aborted");
         assertThat(aborted.get("text").asText()).contains("not today");
+
+        // a planned failover denied part way leaves the protected site stopped and fenced: the plan's status says so
+        // (and what undoes it) until it is rolled back
+        assertThat(client.get("/api/v1/plans/denied/status", admin).json().get("attention").isNull()).isTrue();
+        String moved = ok(client.post("/api/v1/plans/denied/runs", admin, Map.of("kind", "planned")), 201).get("id").asText();
+        awaitApproval(moved);
+        ok(client.post("/api/v1/runs/" + moved + "/deny", admin, Map.of("reason", "not now")), 200);
+        assertThat(awaitRun(moved, r -> r.get("ended").asBoolean()).get("phase").asText()).isEqualTo("aborted");
+        JsonNode status = client.get("/api/v1/plans/denied/status", admin).json();
+        assertThat(status.get("attention").asText()).contains("site hq, where the plan runs, is fenced", "run " + moved,
+                "ended aborted", "haven failover denied --rollback");
+        ok(client.post("/api/v1/runs/" + moved + "/rollback", admin, Map.of()), 200);
+        assertThat(awaitRun(moved, r -> r.get("phase").asText().equals("rolled_back")).get("phase").asText()).isEqualTo("rolled_back");
+        assertThat(client.get("/api/v1/plans/denied/status", admin).json().get("attention").isNull()).isTrue();
     }
 
     @Test
