@@ -374,7 +374,14 @@ final class DrTasks {
     // ---------------------------------------------------------------- probe
 
     private TaskRunner.Outcome probe(Messages.DrSpec s) {
-        Probe p = probeOf(s.probe());
+        Messages.ProbeSpec spec = s.probe();
+        if (spec != null && "command".equals(spec.type()) && spec.command() != null && spec.command().contains("${")) {
+            // the workload's placeholders, as in a process's command (${bind}, ${runDir}, ${volume.NAME}), of the
+            // instance probed (a drill's sandbox copy, or production); an unknown one is refused, not left to the shell
+            spec = new Messages.ProbeSpec(spec.type(), spec.host(), spec.port(), spec.url(), spec.status(),
+                    io.haven.agent.driver.ProcessDriver.substitute(spec.command(), places.instance(s)));
+        }
+        Probe p = probeOf(spec);
         long t0 = System.nanoTime();
         long deadline = s.deadline() != null ? s.deadline() : clock.millis() + DEFAULT_PROBE_WINDOW.toMillis();
         Probe.Result last;

@@ -274,6 +274,16 @@ class DrTasksTest {
         TaskRunner.Outcome green = drSite.run(probe.build());
         assertThat(green.status()).as(green.message()).isEqualTo("succeeded");
         assertThat(green.message()).startsWith("green after ");
+        // a command probe gets the workload's placeholders, as its command does
+        Spec placeholders = new Spec("probe").volumes(data);
+        placeholders.probe = new Messages.ProbeSpec("command", null, null, null, null, "test -e ${volume.data}/up");
+        placeholders.deadline = System.currentTimeMillis() + 10_000;
+        TaskRunner.Outcome expanded = drSite.run(placeholders.build());
+        assertThat(expanded.status()).as(expanded.message()).isEqualTo("succeeded");
+        placeholders.probe = new Messages.ProbeSpec("command", null, null, null, null, "test -e ${volume.nope}/up");
+        TaskRunner.Outcome unknown = drSite.run(placeholders.build());
+        assertThat(unknown.status()).isEqualTo("failed");
+        assertThat(unknown.message()).contains("unknown placeholder", "${volume.data}");
         try (ServerSocket listening = new ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
             probe.probe = new Messages.ProbeSpec("tcp", "127.0.0.1", listening.getLocalPort(), null, null, null);
             TaskRunner.Outcome tcp = drSite.run(probe.build());

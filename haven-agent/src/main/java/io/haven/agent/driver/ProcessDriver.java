@@ -187,7 +187,7 @@ public final class ProcessDriver implements Driver {
         return env;
     }
 
-    static String substitute(String s, WorkloadInstance w) {
+    public static String substitute(String s, WorkloadInstance w) {
         String out = s.replace("${bind}", w.bindAddress() == null ? "" : w.bindAddress()).replace("${runDir}", w.runDir().toString());
         for (var e : w.volumes().entrySet()) {
             out = out.replace("${volume." + e.getKey() + "}", e.getValue().toString());

@@ -367,9 +367,24 @@ public final class RunExecutor implements AutoCloseable {
                 drills();
             }
             for (String id : runs.owned(serverId)) {
-                RunState s = runs.get(id).state();
-                for (Command c : s.outstanding()) {
-                    startWork(id, c);
+                // under the run's lock, on the state read under it: otherwise a command that an event
+                // being applied meanwhile cancels (a drill's other preparations when one fails) could be
+                // started again from the state read before, after its cancel and the sandbox's clean-up
+                // ran, and leave a copy of production behind in the sandbox
+                java.util.concurrent.locks.ReentrantLock lock = locks.computeIfAbsent(id, k -> new java.util.concurrent.locks.ReentrantLock());
+                if (!lock.tryLock()) {
+                    continue; // an event is being applied: it starts what the run needs
+                }
+                try {
+                    RunState s = runs.get(id).state();
+                    for (Command c : s.outstanding()) {
+                        startWork(id, c);
+                    }
+                    if (s.ended()) {
+                        locks.remove(id, lock);
+                    }
+                } finally {
+                    lock.unlock();
                 }
             }
         } catch (RuntimeException e) {
