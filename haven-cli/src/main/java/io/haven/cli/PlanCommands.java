@@ -31,8 +31,12 @@ final class PlanCommands implements Runnable {
     static String read(Env env, String file) {
         try {
             return Files.readString(env.resolve(file), StandardCharsets.UTF_8);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new HavenException(ErrorCode.USAGE, "cannot read " + file + ": no such file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new HavenException(ErrorCode.USAGE, "cannot read " + file + ": permission denied");
         } catch (IOException e) {
-            throw new HavenException(ErrorCode.USAGE, "cannot read the plan " + file + ": " + e.getMessage());
+            throw new HavenException(ErrorCode.USAGE, "cannot read " + file + ": " + e.getMessage());
         }
     }
 

@@ -50,14 +50,24 @@ final class RunCommands {
                     cmd.println(Instant.now().toString().substring(11, 19) + "  " + phase.replace('_', ' '));
                     lastPhase = phase;
                 }
+                boolean firstLook = steps.isEmpty() && phase.startsWith("rolling_back");
                 for (JsonNode st : run.path("report").path("steps")) {
                     String key = st.get("number").asText();
                     String status = st.get("status").asText();
                     if (!status.equalsIgnoreCase("PENDING") && !status.equals(steps.get(key))) {
                         steps.put(key, status);
+                        if (!firstLook) { // a rollback followed from its start: what the run did is in the report, not news
+                            cmd.println(Instant.now().toString().substring(11, 19) + "    step " + key + " " + st.get("name").asText() + " ("
+                                    + st.get("kind").asText() + "): " + status.toLowerCase(Locale.ROOT).replace('_', ' ')
+                                    + (st.hasNonNull("message") ? " - " + st.get("message").asText() : ""));
+                        }
+                    }
+                    JsonNode revert = st.path("revert");
+                    if (revert.isObject() && revert.hasNonNull("endedAt") && !"reverted".equals(steps.get(key + "/revert"))) {
+                        steps.put(key + "/revert", "reverted");
                         cmd.println(Instant.now().toString().substring(11, 19) + "    step " + key + " " + st.get("name").asText() + " ("
-                                + st.get("kind").asText() + "): " + status.toLowerCase(Locale.ROOT).replace('_', ' ')
-                                + (st.hasNonNull("message") ? " - " + st.get("message").asText() : ""));
+                                + st.get("kind").asText() + "): " + (revert.path("ok").asBoolean() ? "rolled back" : "rollback failed")
+                                + (revert.hasNonNull("message") ? " - " + revert.get("message").asText() : ""));
                     }
                 }
                 JsonNode ask = run.get("waitingForApproval");

@@ -138,6 +138,9 @@ class PlanAndRunCommandsTest {
         assertThat(taken.err()).contains("the edit leaves the plan with", "plan: runbook[").doesNotContainPattern("plan:\\d+:");
         // the retention survives the edit
         assertThat(haven(vars, "plan", "show", "app").out()).contains("daily 90, monthly 12");
+        Result missing = haven(vars, "plan", "validate", "-f", dir.resolve("nope.yaml").toString());
+        assertThat(missing.exit()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(missing.err()).contains("cannot read " + dir.resolve("nope.yaml") + ": no such file");
     }
 
     @Test

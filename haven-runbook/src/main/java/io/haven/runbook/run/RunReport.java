@@ -152,6 +152,12 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
         for (StepLine s : steps) {
             b.append(String.format("  %2d %-24s %-9s %-15s %-8s %s", s.number(), s.name(), s.kind(), s.status().name().toLowerCase(Locale.ROOT),
                     s.took() != null ? d(s.took()) : "", s.message() != null ? s.message() : "").stripTrailing()).append('\n');
+            if (s.revert() != null) {
+                // what a rollback did with this step (a DNS record put back), beside what the run did
+                b.append(String.format("  %2s %-24s %-9s %-15s %-8s %s", "", "", "", s.revert().running() ? "rolling back"
+                        : s.revert().ok() ? "rolled back" : "rollback failed", "", s.revert().message() != null ? s.revert().message() : "")
+                        .stripTrailing()).append('\n');
+            }
         }
         b.append("\nWorkloads\n");
         for (WorkloadLine w : workloads) {

@@ -375,6 +375,8 @@ class RunScenarioTest {
         assertThat(r.issued(Command.StartWorkload.class)).last().satisfies(s -> assertThat(s.site()).isEqualTo("hq"));
         assertThat(r.state.sourceFenced()).isFalse();
         assertThat(r.state.workloads()).allMatch(w -> !w.targetStarted() && !w.sourceStopped() && w.status() == WorkloadStatus.STOPPED);
+        // the report shows what the rollback did with the DNS step, under what the failover did
+        assertThat(r.report().render()).containsPattern("(?m)^\\s+rolled back\\s+\\S+ A 10\\.10\\.0\\.12$");
     }
 
     @Test
