@@ -843,35 +843,20 @@ public final class RunExecutor implements AutoCloseable {
         }
     }
 
-    /** Waits before each retry of a DNS update that failed in a way that may pass (docs/dns.md, "Errors"). */
-    static final List<Duration> DNS_RETRIES = List.of(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10));
-
     private Event updateDns(Command.UpdateDns u) throws InterruptedException {
         Step.DnsUpdate d = u.step();
-        int attempt = 0;
-        Instant first = clock.instant();
-        while (true) {
-            try {
-                TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
-                DnsChange change = new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
-                        RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(u.value()), key, null, null);
-                DnsUpdater.Result r = dns.update(change);
-                return new Event.DnsResult(u.id(), clock.instant(), true, change.name() + " " + change.type() + " set to " + u.value()
-                        + " (was " + (r.previous().isEmpty() ? "absent" : String.join(", ", r.previous())) + ") in "
-                        + r.totalTime().toMillis() + " ms" + (attempt == 0 ? "" : ", at attempt " + (attempt + 1)));
-            } catch (io.haven.server.dns.DnsUpdateException e) {
-                // the update sets the record set to exactly these values, so trying again is safe
-                if (e.isTransient() && attempt < DNS_RETRIES.size()) {
-                    log.accept("DNS update of " + d.fqdn() + " failed (" + e.failure() + "), trying again in "
-                            + DNS_RETRIES.get(attempt).toSeconds() + " s: " + e.getMessage());
-                    Thread.sleep(DNS_RETRIES.get(attempt++).toMillis());
-                    continue;
-                }
-                return new Event.DnsResult(u.id(), clock.instant(), false, e.getMessage() + (attempt == 0 ? ""
-                        : " (" + (attempt + 1) + " attempts over " + Duration.between(first, clock.instant()).toSeconds() + " s)"));
-            } catch (HavenException e) {
-                return new Event.DnsResult(u.id(), clock.instant(), false, e.getMessage());
-            }
+        try {
+            TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
+            DnsChange change = new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
+                    RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(u.value()), key, null, null);
+            // a transient failure (the server unreachable, SERVFAIL) is tried again after 2, 5 and 10 s
+            DnsUpdater.Result r = io.haven.server.dns.RetryingUpdate.update(dns, change, io.haven.server.dns.RetryingUpdate.WAITS,
+                    w -> Thread.sleep(w.toMillis()), log);
+            return new Event.DnsResult(u.id(), clock.instant(), true, change.name() + " " + change.type() + " set to " + u.value()
+                    + " (was " + (r.previous().isEmpty() ? "absent" : String.join(", ", r.previous())) + ") in "
+                    + r.totalTime().toMillis() + " ms");
+        } catch (HavenException e) {
+            return new Event.DnsResult(u.id(), clock.instant(), false, e.getMessage());
         }
     }
 
