@@ -282,10 +282,9 @@ final class DrTasks {
             how = "made the stopped old primary a standby of " + s.primary() + " (no rewind required)";
         } else if (s.primary() != null) {
             // "promoted" tells the server's DR-copy keeper that this copy must rejoin (pg_rewind) before it is one again
-            log.error("workload " + s.workload() + ": " + data(w) + " holds a primary (promoted earlier), not a standby of " + s.primary());
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("promoted", true);
-            return new TaskRunner.Outcome("failed", "workload " + s.workload() + ": " + data(w) + " holds a primary (promoted by an "
+            return failed("workload " + s.workload() + ": " + data(w) + " holds a primary (promoted by an "
                     + "earlier run), not a standby of " + s.primary() + "; the server makes it rejoin as a standby (pg_rewind) when the "
                     + "plan runs at its protected site, a failback's reprotect does otherwise", out);
         } else {
@@ -814,8 +813,12 @@ final class DrTasks {
     }
 
     private TaskRunner.Outcome failed(String message) {
+        return failed(message, null);
+    }
+
+    private TaskRunner.Outcome failed(String message, Map<String, Object> result) {
         log.error(message);
-        return new TaskRunner.Outcome("failed", message, null);
+        return new TaskRunner.Outcome("failed", message, result);
     }
 
     /** After a wait ended early: cancelled on request, or failed because the agent is stopping. */

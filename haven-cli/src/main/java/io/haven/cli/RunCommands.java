@@ -57,17 +57,13 @@ final class RunCommands {
                     if (!status.equalsIgnoreCase("PENDING") && !status.equals(steps.get(key))) {
                         steps.put(key, status);
                         if (!firstLook) { // a rollback followed from its start: what the run did is in the report, not news
-                            cmd.println(Instant.now().toString().substring(11, 19) + "    step " + key + " " + st.get("name").asText() + " ("
-                                    + st.get("kind").asText() + "): " + status.toLowerCase(Locale.ROOT).replace('_', ' ')
-                                    + (st.hasNonNull("message") ? " - " + st.get("message").asText() : ""));
+                            stepLine(cmd, st, status.toLowerCase(Locale.ROOT).replace('_', ' '), st.path("message"));
                         }
                     }
                     JsonNode revert = st.path("revert");
                     if (revert.isObject() && revert.hasNonNull("endedAt") && !"reverted".equals(steps.get(key + "/revert"))) {
                         steps.put(key + "/revert", "reverted");
-                        cmd.println(Instant.now().toString().substring(11, 19) + "    step " + key + " " + st.get("name").asText() + " ("
-                                + st.get("kind").asText() + "): " + (revert.path("ok").asBoolean() ? "rolled back" : "rollback failed")
-                                + (revert.hasNonNull("message") ? " - " + revert.get("message").asText() : ""));
+                        stepLine(cmd, st, revert.path("ok").asBoolean() ? "rolled back" : "rollback failed", revert.path("message"));
                     }
                 }
                 JsonNode ask = run.get("waitingForApproval");
@@ -111,6 +107,12 @@ final class RunCommands {
                     + end.get("plan").asText() + " --rollback");
         }
         return phase.equals("failed") || phase.equals("aborted") ? Main.EXIT_FAILURE : Main.EXIT_OK;
+    }
+
+    /** {@code 10:04:05    step 3 point-www (dns): STATE - MESSAGE} */
+    private static void stepLine(ApiCommand cmd, JsonNode step, String state, JsonNode message) {
+        cmd.println(Instant.now().toString().substring(11, 19) + "    step " + step.get("number").asText() + " " + step.get("name").asText()
+                + " (" + step.get("kind").asText() + "): " + state + (message.isTextual() ? " - " + message.asText() : ""));
     }
 
     static Duration duration(String text) {

@@ -37,6 +37,17 @@ public record CopyRetention(int last, int hourly, int daily, int weekly, int mon
         c.done();
     }
 
+    /** The five counts by their plan-file names, in the file's order (for the plan's YAML and the API). */
+    public java.util.Map<String, Object> asMap() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("last", last);
+        m.put("hourly", hourly);
+        m.put("daily", daily);
+        m.put("weekly", weekly);
+        m.put("monthly", monthly);
+        return m;
+    }
+
     /** Whether these are the default rules (a plan file then need not write them). */
     public boolean isDefault() {
         return equals(DEFAULT);

@@ -393,10 +393,6 @@ final class PlanReader {
      * required value it found missing or unreadable) adds nothing; one that cannot run on the
      * values the reader could not read is skipped.
      */
-    private static int orOne(Integer n) {
-        return n == null ? 1 : n;
-    }
-
     private <T> T checked(String path, int before, Supplier<T> make) {
         if (problems.size() == before) {
             return build(path, make);
@@ -427,6 +423,11 @@ final class PlanReader {
             }
         }
         return false;
+    }
+
+    /** A count the reader read, or 1 standing in for one it could not (see the retention above). */
+    private static int orOne(Integer n) {
+        return n == null ? 1 : n;
     }
 
     private <T> T build(String path, Supplier<T> make) {

@@ -102,13 +102,7 @@ public final class PlanYaml {
             m.put("drills", d);
         }
         if (!plan.retention().isDefault()) {
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("last", plan.retention().last());
-            r.put("hourly", plan.retention().hourly());
-            r.put("daily", plan.retention().daily());
-            r.put("weekly", plan.retention().weekly());
-            r.put("monthly", plan.retention().monthly());
-            m.put("retention", r);
+            m.put("retention", plan.retention().asMap());
         }
         m.put("workloads", plan.workloads().stream().map(PlanYaml::workload).toList());
         m.put("runbook", plan.runbook().steps().stream().map(PlanYaml::step).toList());

@@ -468,14 +468,6 @@ public final class Restorer {
             e.initCause(this);
             return e;
         }
-
-        public long needed() {
-            return needed;
-        }
-
-        public long free() {
-            return free;
-        }
     }
 
     /** Checks the target before a byte is written: a writable directory (or creatable) with room. */

@@ -828,9 +828,7 @@ public final class RunExecutor implements AutoCloseable {
             }
             String which = "step " + (i + 1) + " '" + d.name() + "' (dns)";
             try {
-                TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
-                dns.check(new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
-                        RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(d.toRecovery()), key, null, null));
+                dns.check(dnsChange(d, d.toRecovery()));
             } catch (io.haven.server.dns.DnsUpdateException e) {
                 if (e.failure() != io.haven.server.dns.DnsUpdateException.Failure.PREREQUISITE_FAILED) {
                     throw new HavenException(ErrorCode.CONFLICT, which + " would fail, so the run was not started and nothing was "
@@ -843,12 +841,17 @@ public final class RunExecutor implements AutoCloseable {
         }
     }
 
+    /** The change a DNS step makes: its record set to {@code value}, signed with the step's key. */
+    private static DnsChange dnsChange(Step.DnsUpdate d, String value) {
+        TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
+        return new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
+                RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(value), key, null, null);
+    }
+
     private Event updateDns(Command.UpdateDns u) throws InterruptedException {
         Step.DnsUpdate d = u.step();
         try {
-            TsigKey key = new TsigKey(d.tsig().key(), d.tsig().algorithm().text(), secret(d.tsig().secret()));
-            DnsChange change = new DnsChange(new DnsServer(d.server().host(), d.server().port()), d.zone(), d.record(),
-                    RecordType.parse(d.type().name()), Duration.ofSeconds(d.ttl()), List.of(u.value()), key, null, null);
+            DnsChange change = dnsChange(d, u.value());
             // a transient failure (the server unreachable, SERVFAIL) is tried again after 2, 5 and 10 s
             DnsUpdater.Result r = io.haven.server.dns.RetryingUpdate.update(dns, change, io.haven.server.dns.RetryingUpdate.WAITS,
                     w -> Thread.sleep(w.toMillis()), log);

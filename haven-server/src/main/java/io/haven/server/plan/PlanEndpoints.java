@@ -136,13 +136,7 @@ public final class PlanEndpoints {
         m.put("mode", p.mode().text());
         m.put("rpoSeconds", p.rpo().toSeconds());
         m.put("workloads", p.workloads().stream().map(w -> w.name()).toList());
-        Map<String, Object> keep = new LinkedHashMap<>();
-        keep.put("last", p.retention().last());
-        keep.put("hourly", p.retention().hourly());
-        keep.put("daily", p.retention().daily());
-        keep.put("weekly", p.retention().weekly());
-        keep.put("monthly", p.retention().monthly());
-        m.put("retention", keep);
+        m.put("retention", p.retention().asMap());
         m.put("steps", p.runbook().steps().stream().map(PlanEndpoints::step).toList());
         m.put("updatedAt", v.createdAt().toString());
         m.put("updatedBy", v.createdBy());

@@ -252,21 +252,16 @@ public final class Plans {
      * The added step's own problems (a bad duration, an unknown field), found before it is put in
      * the plan: at the lines of the operator's step file when it came as text, else by path only.
      */
-    private static void checkStepAlone(Edit e, com.fasterxml.jackson.databind.ObjectMapper yaml) {
-        String text = e.definitionYaml();
-        boolean fromFile = text != null;
-        if (!fromFile) {
-            try {
-                text = yaml.writeValueAsString(e.definition());
-            } catch (java.io.IOException ex) {
-                throw new HavenException(ErrorCode.INTERNAL, "cannot read the step: " + ex.getMessage(), ex);
-            }
+    private static void checkStepAlone(Edit e, boolean asText, com.fasterxml.jackson.databind.ObjectMapper yaml) throws java.io.IOException {
+        List<Problem> found = PlanYaml.validateStep(asText ? e.definitionYaml() : yaml.writeValueAsString(e.definition()));
+        if (found.isEmpty()) {
+            return;
         }
-        List<Problem> found = PlanYaml.validateStep(text);
-        if (!found.isEmpty()) {
-            throw new StepProblems(fromFile ? (e.source() == null || e.source().isBlank() ? "step" : e.source()) : null,
-                    fromFile ? found : found.stream().map(p -> Problem.at(p.path(), p.message())).toList());
+        if (asText) {
+            throw new StepProblems(e.source() == null || e.source().isBlank() ? "step" : e.source(), found);
         }
+        // lines of the server's own rendering of the JSON would mean nothing: by path only
+        throw new StepProblems(null, found.stream().map(p -> Problem.at(p.path(), p.message())).toList());
     }
 
     /** The step given to add-step is not valid on its own; the source is its file's name (null: it came as JSON). */
@@ -285,8 +280,7 @@ public final class Plans {
         try {
             com.fasterxml.jackson.databind.ObjectMapper yaml = new com.fasterxml.jackson.databind.ObjectMapper(
                     new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
-            checkStepAlone(asText ? e : new Edit(e.edit(), e.step(), e.position(), e.name(), e.workload(), e.to(), e.definition(), null,
-                    null), yaml);
+            checkStepAlone(e, asText, yaml);
             com.fasterxml.jackson.databind.JsonNode step = asText ? yaml.readTree(e.definitionYaml()) : yaml.valueToTree(e.definition());
             com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode) yaml.readTree(PlanYaml.write(plan));
             com.fasterxml.jackson.databind.node.ArrayNode runbook = (com.fasterxml.jackson.databind.node.ArrayNode) tree.get("runbook");
