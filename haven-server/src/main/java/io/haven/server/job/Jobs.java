@@ -278,7 +278,9 @@ public final class Jobs {
             int n = jdbi.withHandle(h -> h.createUpdate("UPDATE jobs SET state = 'running', agent_id = :a, agent_instance = :i, "
                             + "started_at = :now, updated_at = :now WHERE id = :id AND state = 'queued' AND (agent_id IS NULL OR agent_id = :a) "
                             + "AND EXISTS (SELECT 1 FROM agents WHERE id = :a AND instance = :i AND state = 'active')")
-                    .bind("a", agentId).bind("i", instance).bind("now", now).bind("id", j.id()).execute());
+                    // the time it starts, not the poll's: the overlap check above may have seen a restore end
+                    // after the poll began, and a start recorded before that end would say they overlapped
+                    .bind("a", agentId).bind("i", instance).bind("now", clock.millis()).bind("id", j.id()).execute());
             if (n == 1) {
                 started.add(get(j.id()));
                 slots += dr ? 0 : 1;
