@@ -249,7 +249,13 @@ public final class RunMachine {
                     booted(d, (StartWorkload) c, b);
                 }
             }
-            case Event.ProbeResult p -> probed(d, (RunProbe) c, p);
+            case Event.ProbeResult p -> {
+                if (rollingBack) {
+                    rolledBackProbe(d, (RunProbe) c, p);
+                } else {
+                    probed(d, (RunProbe) c, p);
+                }
+            }
             case Event.ScriptResult s -> {
                 if (c instanceof RunPostBootScript pb) {
                     d.cancel(postBootDeadlineId(pb.workload(), pb.index()), "the script ended");
@@ -634,6 +640,10 @@ public final class RunMachine {
 
     private static void timerFired(Draft d, StartTimer t) {
         String id = t.id();
+        if (d.phase == Phase.ROLLING_BACK) {
+            rollbackProbeTimedOut(d, t);
+            return;
+        }
         if (id.equals(AUTO_ROLLBACK)) {
             startRollback(d, "automatically, " + DurationText.format(d.plan().autoRollbackAfter()) + " after the failover");
             return;
@@ -778,7 +788,7 @@ public final class RunMachine {
     }
 
     private static void rollbackNext(Draft d) {
-        String p = "rollback-" + d.rollbackAttempt + ":";
+        String p = rollbackPrefix(d);
         String source = d.base.sourceSite();
         String target = d.base.targetSite();
         int stopGroup = d.workloads.stream().filter(w -> w.targetStarted).mapToInt(w -> w.bootStep).max().orElse(-1);
@@ -865,13 +875,48 @@ public final class RunMachine {
 
     private static void rolledBackStart(Draft d, StartWorkload c, Event.WorkloadBooted e) {
         W w = d.workload(c.workload());
-        w.rollbackStart = w.rollbackStart.finish(d.now, e.ok(), e.message());
         if (!e.ok()) {
+            w.rollbackStart = w.rollbackStart.finish(d.now, false, e.message());
             rollbackFailed(d, "could not start " + w.name + " at site " + c.site() + " again: " + brief(e.message()));
             return;
         }
+        // started is not up: the next boot step's workloads, and the operator told "rolled back", need this one answering,
+        // so it is probed at the source site (its probe rewritten to that site's addresses) as a boot probes at the target
+        Probe probe = d.spec(w.name).probe();
+        w.lastProbeMessage = null;
+        d.issue(new RunProbe(rollbackPrefix(d) + "probe:" + w.name, w.name, c.site(), probe, d.now.plus(probe.timeout()), false));
+        d.issue(new StartTimer(rollbackPrefix(d) + "probe-deadline:" + w.name, d.now.plus(probe.timeout())));
+    }
+
+    private static void rolledBackProbe(Draft d, RunProbe c, Event.ProbeResult e) {
+        W w = d.workload(c.workload());
+        if (!e.ok()) {
+            w.lastProbeMessage = e.message();
+            return;
+        }
+        d.cancel(rollbackPrefix(d) + "probe-deadline:" + w.name, "the probe is green");
+        w.rollbackStart = w.rollbackStart.finish(d.now, true, "up at site " + c.site() + " (probe green)");
+        d.log("rollback: " + w.name + " is up at site " + c.site() + " again (started and green in "
+                + DurationText.format(truncate(w.rollbackStart.took())) + ")");
         w.sourceStopped = false;
         continueRollback(d);
+    }
+
+    private static void rollbackProbeTimedOut(Draft d, StartTimer t) {
+        String prefix = rollbackPrefix(d) + "probe-deadline:";
+        if (!t.id().startsWith(prefix)) {
+            throw new IllegalStateException("timer " + t.id() + " of run " + d.base.runId() + " fits nothing in its rollback");
+        }
+        W w = d.workload(t.id().substring(prefix.length()));
+        d.cancel(rollbackPrefix(d) + "probe:" + w.name, "not green by its deadline");
+        String why = "probe was not green within " + DurationText.format(d.spec(w.name).probe().timeout())
+                + (w.lastProbeMessage != null ? " (last: " + brief(w.lastProbeMessage) + ")" : "");
+        w.rollbackStart = w.rollbackStart.finish(d.now, false, "started, but its " + why);
+        rollbackFailed(d, w.name + " started at site " + d.base.sourceSite() + " again, but its " + why);
+    }
+
+    private static String rollbackPrefix(Draft d) {
+        return "rollback-" + d.rollbackAttempt + ":";
     }
 
     private static void continueRollback(Draft d) {

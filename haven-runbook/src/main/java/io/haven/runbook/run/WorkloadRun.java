@@ -16,7 +16,7 @@ import java.util.List;
  * @param targetStarted the run started it at the target site and no rollback stopped it since
  * @param sourceStopped the run stopped it at the source site and no rollback restarted it since
  * @param rollbackStop stopping it at the target site in a rollback
- * @param rollbackStart starting it at the source site again in a rollback
+ * @param rollbackStart starting it at the source site again in a rollback, until its probe there is green
  */
 public record WorkloadRun(String name, int bootStep, WorkloadStatus status, Result prepare, RecoveryPoint point, Result sourceStop,
         Result finalSnapshot, Result apply, Result start, Result probe, String lastProbeMessage, Instant greenAt, List<Result> postBoot,

@@ -84,6 +84,8 @@ class RunMachineTableTest {
                     "DnsResult", rollback(),
                     "FenceDone", rollback(),
                     "WorkloadBooted", rollback(),
+                    "ProbeResult", rollback(),
+                    "TimerFired", rollback(),
                     "Abort", EnumSet.of(ABORTED))),
             Map.entry(SUCCEEDED, Map.of()),
             Map.entry(COMMITTED, Map.of()),

@@ -366,7 +366,9 @@ class RunScenarioTest {
                 "rollback-1:stop:web", "rollback-1:stop:app", "rollback-1:stop:db",
                 "rollback-1:dns:6",
                 "rollback-1:unfence:hq", "rollback-1:fence:dr",
-                "rollback-1:start:db", "rollback-1:start:app", "rollback-1:start:web",
+                "rollback-1:start:db", "rollback-1:probe:db", "rollback-1:probe-deadline:db", "cancel:rollback-1:probe-deadline:db",
+                "rollback-1:start:app", "rollback-1:probe:app", "rollback-1:probe-deadline:app", "cancel:rollback-1:probe-deadline:app",
+                "rollback-1:start:web", "rollback-1:probe:web", "rollback-1:probe-deadline:web", "cancel:rollback-1:probe-deadline:web",
                 "report:rolled_back:1");
         assertThat(r.issued(Command.UpdateDns.class)).last().satisfies(u -> {
             assertThat(u.direction()).isEqualTo(Direction.TO_PROTECTED);
@@ -377,6 +379,39 @@ class RunScenarioTest {
         assertThat(r.state.workloads()).allMatch(w -> !w.targetStarted() && !w.sourceStopped() && w.status() == WorkloadStatus.STOPPED);
         // the report shows what the rollback did with the DNS step, under what the failover did
         assertThat(r.report().render()).containsPattern("(?m)^\\s+rolled back\\s+\\S+ A 10\\.10\\.0\\.12$");
+    }
+
+    @Test
+    void aRollbackStartsTheNextBootStepOnlyOnceTheRestartedOneIsUpAndFailsWhenItNeverIs() {
+        RunDriver r = withClock(planned()).start().autopilot();
+        r.hang.add("rollback-1:probe:app");
+        r.send(new Event.Rollback(r.now, "alice"));
+        r.autopilot();
+        assertThat(r.state.phase()).isEqualTo(Phase.FAILED);
+        // db up before app starts; web never started while app is not up
+        assertThat(r.work()).endsWith("rollback-1:start:db", "rollback-1:probe:db", "rollback-1:start:app", "rollback-1:probe:app");
+        assertThat(r.issued(Command.RunProbe.class)).last().satisfies(p -> {
+            assertThat(p.site()).isEqualTo("hq");
+            assertThat(p.sandbox()).isFalse();
+        });
+        assertThat(r.state.failure()).isEqualTo("rollback failed: app started at site hq again, but its probe was not green within 1m; "
+                + "fix that and roll back again");
+        assertThat(r.state.workloads()).filteredOn(w -> w.name().equals("app")).singleElement().satisfies(w -> {
+            assertThat(w.sourceStopped()).isTrue();
+            assertThat(w.rollbackStart().ok()).isFalse();
+        });
+
+        // the retry starts app again (a no-op for a running one) and probes it, then goes on with web
+        r.hang.clear();
+        int mark = r.issued.size();
+        r.send(new Event.Rollback(r.now, "alice"));
+        r.autopilot();
+        assertThat(r.state.phase()).isEqualTo(Phase.ROLLED_BACK);
+        assertThat(r.issued.subList(mark, r.issued.size())).extracting(Command::id).containsExactly(
+                "rollback-2:start:app", "rollback-2:probe:app", "rollback-2:probe-deadline:app", "cancel:rollback-2:probe-deadline:app",
+                "rollback-2:start:web", "rollback-2:probe:web", "rollback-2:probe-deadline:web", "cancel:rollback-2:probe-deadline:web",
+                "report:rolled_back:2");
+        assertThat(r.state.log()).anySatisfy(l -> assertThat(l.message()).startsWith("rollback: web is up at site hq again (started and green in"));
     }
 
     @Test
@@ -402,7 +437,9 @@ class RunScenarioTest {
         r.autopilot();
         assertThat(r.issued.subList(mark, r.issued.size())).extracting(Command::id).containsExactly(
                 "rollback-1:stop:app", "rollback-1:stop:db", "rollback-1:unfence:hq", "rollback-1:fence:dr",
-                "rollback-1:start:db", "rollback-1:start:app", "rollback-1:start:web", "report:rolled_back:1");
+                "rollback-1:start:db", "rollback-1:probe:db", "rollback-1:probe-deadline:db", "cancel:rollback-1:probe-deadline:db",
+                "rollback-1:start:app", "rollback-1:probe:app", "rollback-1:probe-deadline:app", "cancel:rollback-1:probe-deadline:app",
+                "rollback-1:start:web", "rollback-1:probe:web", "rollback-1:probe-deadline:web", "cancel:rollback-1:probe-deadline:web", "report:rolled_back:1");
         assertThat(r.state.phase()).isEqualTo(Phase.ROLLED_BACK);
     }
 
@@ -419,7 +456,9 @@ class RunScenarioTest {
         r.send(new Event.Rollback(r.now, "alice"));
         r.autopilot();
         assertThat(r.issued.subList(mark, r.issued.size())).extracting(Command::id).containsExactly(
-                "rollback-2:dns:6", "rollback-2:unfence:hq", "rollback-2:fence:dr", "rollback-2:start:db", "rollback-2:start:app", "rollback-2:start:web",
+                "rollback-2:dns:6", "rollback-2:unfence:hq", "rollback-2:fence:dr", "rollback-2:start:db", "rollback-2:probe:db", "rollback-2:probe-deadline:db", "cancel:rollback-2:probe-deadline:db",
+                "rollback-2:start:app", "rollback-2:probe:app", "rollback-2:probe-deadline:app", "cancel:rollback-2:probe-deadline:app",
+                "rollback-2:start:web", "rollback-2:probe:web", "rollback-2:probe-deadline:web", "cancel:rollback-2:probe-deadline:web",
                 "report:rolled_back:2");
         assertThat(r.state.phase()).isEqualTo(Phase.ROLLED_BACK);
         assertThat(r.state.failure()).isNull();
@@ -459,7 +498,9 @@ class RunScenarioTest {
         assertThat(r.issued.subList(mark, r.issued.size())).extracting(Command::id).containsExactly(
                 "cancel:auto-rollback", "rollback-1:stop:web", "rollback-1:stop:app", "rollback-1:stop:db", "rollback-1:dns:6",
                 "rollback-1:unfence:dr", "rollback-1:fence:hq",
-                "rollback-1:start:db", "rollback-1:start:app", "rollback-1:start:web", "report:rolled_back:1");
+                "rollback-1:start:db", "rollback-1:probe:db", "rollback-1:probe-deadline:db", "cancel:rollback-1:probe-deadline:db",
+                "rollback-1:start:app", "rollback-1:probe:app", "rollback-1:probe-deadline:app", "cancel:rollback-1:probe-deadline:app",
+                "rollback-1:start:web", "rollback-1:probe:web", "rollback-1:probe-deadline:web", "cancel:rollback-1:probe-deadline:web", "report:rolled_back:1");
         assertThat(r.issued(Command.UpdateDns.class)).last().satisfies(u -> assertThat(u.value()).isEqualTo("10.20.0.12"));
     }
 
@@ -474,7 +515,8 @@ class RunScenarioTest {
         r.send(new Event.Rollback(r.now, "alice"));
         r.autopilot();
         assertThat(r.state.phase()).isEqualTo(Phase.ROLLED_BACK);
-        assertThat(r.work()).endsWith("rollback-1:start:db", "rollback-1:start:app", "rollback-1:start:web");
+        assertThat(r.work()).endsWith("rollback-1:start:db", "rollback-1:probe:db", "rollback-1:start:app", "rollback-1:probe:app",
+                "rollback-1:start:web", "rollback-1:probe:web");
     }
 
     @Test
