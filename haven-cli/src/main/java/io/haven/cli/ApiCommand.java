@@ -7,6 +7,11 @@ import java.util.function.Function;
 
 /** A command that speaks only the server's REST API, with the saved login (see {@link LoginStore}). */
 abstract class ApiCommand extends RepoCommand {
+    /** True for the commands that read a repository's password (to send it to the server): they keep {@code --password-file}. */
+    boolean readsRepositoryPassword() {
+        return false;
+    }
+
     ApiClient api() {
         LoginStore.Login l = LoginStore.of(env()).load(env());
         return new ApiClient(l.server(), l.caPem(), l.token());

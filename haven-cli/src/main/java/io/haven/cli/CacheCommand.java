@@ -19,8 +19,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "cache", mixinStandardHelpOptions = true,
-        description = {"A repository at the site in front of the main one: backups land in it at LAN speed,",
-            "'cache sync' uploads them, restores read it first and the main repository for what it evicted."},
+        description = {"A site cache: a repository in front of the main one, where backups land at LAN speed.",
+            "'cache sync' uploads them; restores read the cache first, and the main repository for what it evicted."},
         subcommands = {CacheCommand.Init.class, CacheCommand.Sync.class, CacheCommand.Status.class})
 final class CacheCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -154,10 +154,15 @@ final class InventoryCommands {
             + "created when the directory is empty or missing, else opened with the password.",
         "The password comes from HAVEN_PASSWORD, --password-file or a prompt."})
     static final class RepoCreate extends ApiCommand {
-        @Parameters(paramLabel = "NAME")
+        @Parameters(paramLabel = "NAME", description = "The repository's name on the server.")
         String name;
         @Option(names = "--location", required = true, paramLabel = "DIR", description = "A directory on the server's host.")
         String location;
+
+        @Override
+        boolean readsRepositoryPassword() {
+            return true;
+        }
 
         @Override
         public Integer call() {

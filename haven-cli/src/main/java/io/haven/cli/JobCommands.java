@@ -66,7 +66,7 @@ final class JobCommands implements Runnable {
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a job with its progress and result.")
     static final class Show extends ApiCommand {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The job's id (haven job list).")
         long id;
 
         @Override
@@ -84,7 +84,7 @@ final class JobCommands implements Runnable {
 
     @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a job's log.")
     static final class Logs extends ApiCommand {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The job's id (haven job list).")
         long id;
         @Option(names = {"-f", "--follow"}, description = "Keep printing until the job ends.")
         boolean follow;
@@ -111,7 +111,7 @@ final class JobCommands implements Runnable {
 
     @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a queued or running job (operator).")
     static final class Cancel extends ApiCommand {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The job's id (haven job list).")
         long id;
 
         @Override
@@ -125,7 +125,7 @@ final class JobCommands implements Runnable {
 
     @Command(name = "wait", mixinStandardHelpOptions = true, description = "Wait for a job to end; the exit code is the job's (0, 3 partial, 1).")
     static final class Wait extends ApiCommand {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The job's id (haven job list).")
         long id;
 
         @Override

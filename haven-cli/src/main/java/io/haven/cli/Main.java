@@ -110,6 +110,46 @@ public final class Main implements Runnable {
         System.exit(code);
     }
 
+    /** The inherited options that choose and open a repository. */
+    static final java.util.List<String> REPOSITORY_OPTIONS = java.util.List.of("--repo", "--password-file", "--no-cache");
+
+    /**
+     * Commands that talk to a server ({@link ApiCommand}), and groups of nothing else, never open a
+     * repository: their help and their parser leave out the repository's options, which the root
+     * command's inheritance gave them; {@code --password-file} stays on the few that send a
+     * repository's password to the server ({@link ApiCommand#readsRepositoryPassword()}).
+     */
+    private static void dropRepositoryOptions(CommandLine cl) {
+        for (CommandLine sub : new java.util.LinkedHashSet<>(cl.getSubcommands().values())) {
+            dropRepositoryOptions(sub);
+            for (String name : unused(sub)) {
+                CommandLine.Model.OptionSpec o = sub.getCommandSpec().findOption(name);
+                if (o != null) {
+                    sub.getCommandSpec().remove(o);
+                }
+            }
+        }
+    }
+
+    /** The repository options {@code c} (and, for a group, every one of its commands) does not use. */
+    private static java.util.Set<String> unused(CommandLine c) {
+        if (c.getCommand() instanceof ApiCommand api) {
+            java.util.Set<String> out = new java.util.HashSet<>(REPOSITORY_OPTIONS);
+            if (api.readsRepositoryPassword()) {
+                out.remove("--password-file");
+            }
+            return out;
+        }
+        java.util.List<CommandLine> subs = c.getSubcommands().values().stream().filter(s -> !(s.getCommand() instanceof CommandLine.HelpCommand))
+                .toList();
+        if (subs.isEmpty()) {
+            return java.util.Set.of();
+        }
+        java.util.Set<String> out = new java.util.HashSet<>(REPOSITORY_OPTIONS);
+        subs.forEach(s -> out.retainAll(unused(s)));
+        return out;
+    }
+
     /** Runs a command line with an environment; returns the exit code. */
     public static int run(Env env, String... args) {
         return run(env, named(args), args);
@@ -124,6 +164,7 @@ public final class Main implements Runnable {
                 cl.addSubcommand(c);
             }
         }
+        dropRepositoryOptions(cl);
         cl.setOut(new PrintWriter(env.out(), true));
         cl.setErr(new PrintWriter(env.err(), true));
         cl.setCaseInsensitiveEnumValuesAllowed(true);

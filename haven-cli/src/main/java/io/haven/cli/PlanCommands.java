@@ -104,7 +104,7 @@ final class PlanCommands implements Runnable {
     static final class Export extends ApiCommand {
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
         boolean help;
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String name;
         @Option(names = "--version", paramLabel = "N")
         Integer version;
@@ -136,7 +136,7 @@ final class PlanCommands implements Runnable {
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a plan: sites, mode, RPO, workloads and runbook steps.")
     static final class Show extends ApiCommand {
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String name;
 
         @Override
@@ -171,7 +171,7 @@ final class PlanCommands implements Runnable {
 
     @Command(name = "versions", mixinStandardHelpOptions = true, description = "A plan's versions, newest first.")
     static final class Versions extends ApiCommand {
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String name;
 
         @Override
@@ -186,7 +186,7 @@ final class PlanCommands implements Runnable {
         + "and stored as the next version.", "Give one of --add-step, --remove-step, --move-step, --rename-step, --move-workload, "
         + "--remove-workload, --rename-workload."})
     static final class Edit extends ApiCommand {
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String plan;
         @Option(names = "--add-step", paramLabel = "FILE", description = "A YAML file with one step as in the plan's runbook.")
         String addStep;
@@ -202,7 +202,8 @@ final class PlanCommands implements Runnable {
         String removeWorkload;
         @Option(names = "--rename-workload", paramLabel = "WORKLOAD")
         String renameWorkload;
-        @Option(names = "--position", paramLabel = "N", description = "Where a step goes (0 = first; default: last).")
+        @Option(names = "--position", paramLabel = "N", description = "The step's number once added or moved: 1 = first, as "
+                + "'plan show' and run reports number steps (default for --add-step: last).")
         Integer position;
         @Option(names = "--to", paramLabel = "BOOT_STEP", description = "The boot step a workload moves to.")
         String to;
@@ -254,7 +255,11 @@ final class PlanCommands implements Runnable {
                 throw new HavenException(ErrorCode.USAGE, "give exactly one edit (--add-step, --remove-step, --move-step, --rename-step, "
                         + "--move-workload, --remove-workload or --rename-workload)");
             }
-            b.put("position", position);
+            if (position != null && position < 1) {
+                throw new HavenException(ErrorCode.USAGE, "--position counts from 1 (the first step), as 'plan show' and run reports "
+                        + "number steps; not " + position);
+            }
+            b.put("position", position == null ? null : position - 1); // the API's position is an index
             b.put("to", to);
             b.put("name", name);
             JsonNode r = api().post("/api/v1/plans/" + ApiClient.q(plan) + "/edits", b);
@@ -272,7 +277,7 @@ final class PlanCommands implements Runnable {
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a plan and its versions (admin).")
     static final class Delete extends ApiCommand {
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String name;
 
         @Override

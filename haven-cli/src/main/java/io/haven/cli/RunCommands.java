@@ -179,7 +179,7 @@ final class RunCommands {
         + "at the recovery site, run the runbook, check the probes, report, and clean up.",
         "Production and replication are untouched; DNS steps never run."})
     static final class Drill extends Following {
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String plan;
         @Option(names = "--point", paramLabel = "TIME", description = "Recover the newest point at or before this time (default: the newest; "
                 + "not for plans with a PostgreSQL workload, whose copy holds only its newest point).")
@@ -208,7 +208,7 @@ final class RunCommands {
             boolean rollback;
         }
 
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String plan;
         @ArgGroup(exclusive = true, multiplicity = "1")
         Mode mode;
@@ -269,7 +269,7 @@ final class RunCommands {
         + "to the protected site, then a planned failover home (DNS back).",
         "--commit and --rollback end it like a failover."})
     static final class Failback extends Following {
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String plan;
         @Option(names = "--commit", description = "Make the failback final.")
         boolean commit;
@@ -325,7 +325,7 @@ final class RunCommands {
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Print a run's report (partial while it runs).")
     static final class Show extends ApiCommand {
-        @Parameters(paramLabel = "RUN")
+        @Parameters(paramLabel = "RUN", description = "The run's id (haven run list).")
         String run;
 
         @Override
@@ -338,7 +338,7 @@ final class RunCommands {
 
     @Command(name = "watch", mixinStandardHelpOptions = true, description = "Follow a run until it ends or waits for commit or rollback.")
     static final class Watch extends Following {
-        @Parameters(paramLabel = "RUN")
+        @Parameters(paramLabel = "RUN", description = "The run's id (haven run list).")
         String run;
 
         @Override
@@ -349,7 +349,7 @@ final class RunCommands {
 
     /** An operator's answer to a run: approve, deny, abort. */
     abstract static class RunAction extends ApiCommand {
-        @Parameters(paramLabel = "RUN")
+        @Parameters(paramLabel = "RUN", description = "The run's id (haven run list).")
         String run;
 
         int act(String action, String reason, String done) {
@@ -393,7 +393,7 @@ final class RunCommands {
     @Command(name = "start", mixinStandardHelpOptions = true, description = {"Start a plan's workloads at the site it runs at, boot step by "
         + "boot step, each until its probe is green (operator).", "Haven then runs them, so a planned failover can stop them gracefully."})
     static final class StartPlan extends ApiCommand {
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String plan;
 
         @Override
@@ -413,7 +413,7 @@ final class RunCommands {
         + "age against the RPO target, the replication.", "Exit code 0 when every workload is recoverable within its RPO target and nothing "
         + "needs attention (a failover that failed part way and left the plan's own site fenced), 1 otherwise."})
     static final class Status extends ApiCommand {
-        @Parameters(paramLabel = "PLAN")
+        @Parameters(paramLabel = "PLAN", description = "The DR plan's name (haven plan list).")
         String plan;
 
         @Override
@@ -434,7 +434,8 @@ final class RunCommands {
                         n -> n.get("recoverable").asBoolean() ? "yes" : "no: " + n.path("why").asText(),
                         n -> n.hasNonNull("pointAt") ? n.get("pointAt").asText() : null,
                         n -> n.hasNonNull("ageSeconds") ? age(n.get("ageSeconds").asLong()) : null,
-                        n -> n.get("meetsRpo").asBoolean() ? "met" : "MISSED", field("replication")));
+                        n -> n.get("meetsRpo").asBoolean() ? "met" : n.path("rpo").asText().equals("pending") ? "pending" : "MISSED",
+                        field("replication")));
             }
             if (!json() && r.hasNonNull("attention")) {
                 println("ATTENTION: " + r.get("attention").asText());

@@ -122,13 +122,20 @@ class PlanAndRunCommandsTest {
         Result show = haven(vars, "plan", "show", "app");
         assertThat(show.exit()).as(show.err()).isZero();
         assertThat(show.out()).contains("replication points kept: last 10, hourly 48, daily 90, monthly 12");
+        // a new plan without a point: not recoverable yet, and its RPO pending (not MISSED) until two RPOs have passed
+        Result status = haven(vars, "plan", "status", "app");
+        assertThat(status.exit()).as(status.out() + status.err()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(status.out()).contains(" pending ").doesNotContain("MISSED");
 
         Path step = Files.writeString(dir.resolve("slow.yaml"), "# let the caches warm\ndelay: warm\nduration: 3 weeks\n");
         Result bad = haven(vars, "plan", "edit", "app", "--add-step", step.toString());
         assertThat(bad.exit()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(bad.err()).contains("the step has 1 problem(s)", step + ":3:11: duration: ");
         Files.writeString(step, "# let the caches warm\ndelay: warm\nduration: 30s\n");
-        Result good = haven(vars, "plan", "edit", "app", "--add-step", step.toString(), "--position", "1");
+        Result zero = haven(vars, "plan", "edit", "app", "--add-step", step.toString(), "--position", "0");
+        assertThat(zero.exit()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(zero.err()).contains("--position counts from 1 (the first step)");
+        Result good = haven(vars, "plan", "edit", "app", "--add-step", step.toString(), "--position", "2");
         assertThat(good.exit()).as(good.err()).isZero();
         assertThat(good.out()).contains("is now version 2", "2. delay warm 30s");
         // valid alone, not in this plan: named by its place in the runbook, without lines of a text nobody has seen

@@ -74,8 +74,10 @@ public sealed interface PlanEdit {
                     throw new HavenException(ErrorCode.USAGE, "add-step needs a step");
                 }
                 if (a.position() < 0 || a.position() > steps.size()) {
-                    throw new HavenException(ErrorCode.USAGE, "position " + a.position() + " is outside the runbook of plan " + plan.name()
-                            + ": use 0.." + steps.size() + " (" + steps.size() + " appends)");
+                    // the API counts positions from 0, the CLI and reports number steps from 1: the message gives both
+                    throw new HavenException(ErrorCode.USAGE, "position " + a.position() + " (step " + (a.position() + 1)
+                            + ") is outside the runbook of plan " + plan.name() + ": use 0.." + steps.size() + " (steps 1.." + (steps.size() + 1)
+                            + "; the last appends)");
                 }
                 if (plan.runbook().indexOf(a.step().name()) >= 0) {
                     throw new HavenException(ErrorCode.USAGE, "plan " + plan.name() + " already has a step named '" + a.step().name()
@@ -100,8 +102,8 @@ public sealed interface PlanEdit {
             case MoveStep m -> {
                 int i = stepIndex(plan, m.step());
                 if (m.position() < 0 || m.position() >= steps.size()) {
-                    throw new HavenException(ErrorCode.USAGE, "position " + m.position() + " is outside the runbook of plan " + plan.name()
-                            + ": use 0.." + (steps.size() - 1));
+                    throw new HavenException(ErrorCode.USAGE, "position " + m.position() + " (step " + (m.position() + 1)
+                            + ") is outside the runbook of plan " + plan.name() + ": use 0.." + (steps.size() - 1) + " (steps 1.." + steps.size() + ")");
                 }
                 steps.add(m.position(), steps.remove(i));
             }

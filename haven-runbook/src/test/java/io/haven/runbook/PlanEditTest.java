@@ -79,7 +79,7 @@ class PlanEditTest {
         DrPlan plan = Plans.shop();
         assertThat(stepNames(new PlanEdit.MoveStep("point-www", 0).applyTo(plan))).startsWith("point-www", "database");
         assertThat(stepNames(new PlanEdit.MoveStep("database", 7).applyTo(plan))).endsWith("notify-team", "database");
-        assertRefused(plan, new PlanEdit.MoveStep("database", 8), ErrorCode.USAGE, "position 8 is outside the runbook of plan shop: use 0..7");
+        assertRefused(plan, new PlanEdit.MoveStep("database", 8), ErrorCode.USAGE, "position 8 (step 9) is outside the runbook of plan shop: use 0..7 (steps 1..8)");
     }
 
     @Test
@@ -144,7 +144,7 @@ class PlanEditTest {
         assertRefused(plan, new PlanEdit.MoveWorkload("nope", "front"), ErrorCode.NOT_FOUND, "no workload named 'nope' (workloads: db, app, web)");
         assertRefused(plan, new PlanEdit.MoveWorkload("db", "cut-over"), ErrorCode.USAGE, "step 'cut-over' of plan shop is a approval step");
         assertRefused(plan, new PlanEdit.RenameStep("front", "database"), ErrorCode.USAGE, "already has a step named 'database'");
-        assertRefused(plan, new PlanEdit.AddStep(9, new Step.Delay("d", Duration.ofSeconds(5))), ErrorCode.USAGE, "use 0..8 (8 appends)");
+        assertRefused(plan, new PlanEdit.AddStep(9, new Step.Delay("d", Duration.ofSeconds(5))), ErrorCode.USAGE, "use 0..8 (steps 1..9; the last appends)");
         assertRefused(Plans.small().withWorkloads(List.of(Plans.workload("a", "h", "10.0.0.1")), Runbook.defaultFor(List.of("a"))),
                 new PlanEdit.RemoveWorkload("a"), ErrorCode.CONFLICT, "the last workload of plan small");
     }

@@ -103,6 +103,11 @@ public final class HavenServer implements AutoCloseable {
         try {
             PasswordHasher hasher = new PasswordHasher(config.passwords(), config.random());
             Users users = new Users(db.jdbi(), hasher, config.clock());
+            // checked only when it would be used: a restart with HAVEN_ADMIN_PASSWORD still set (to anything) ignores it
+            if (config.adminPassword() != null && config.adminPassword().length() < PasswordHasher.MIN_LENGTH && users.count() == 0) {
+                throw new HavenException(ErrorCode.USAGE, "the first admin's password (HAVEN_ADMIN_PASSWORD) must have at least "
+                        + PasswordHasher.MIN_LENGTH + " characters");
+            }
             Tokens tokens = new Tokens(db.jdbi(), config.clock(), config.random());
             AuditLog audit = new AuditLog(db.jdbi(), config.clock());
             ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);

@@ -66,10 +66,6 @@ public record ServerConfig(Path dataDir, String host, int port, List<String> cer
         if (sessionTtl.isNegative() || sessionTtl.isZero()) {
             throw new HavenException(ErrorCode.USAGE, "the session lifetime must be positive, not " + sessionTtl);
         }
-        if (adminPassword != null && adminPassword.length() < PasswordHasher.MIN_LENGTH) {
-            throw new HavenException(ErrorCode.USAGE, "the admin password must have at least "
-                    + PasswordHasher.MIN_LENGTH + " characters");
-        }
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(random, "random");
         Objects.requireNonNull(control, "control");

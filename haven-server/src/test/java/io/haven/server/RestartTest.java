@@ -30,7 +30,10 @@ class RestartTest {
             assertThat(c.post("/api/v1/users", admin, Map.of("username", "keeper", "password", "keeper-password", "role", "operator"))
                     .status()).isEqualTo(201);
         }
-        // a new port, and the admin password variable no longer matters
+        // a new port, and the admin password variable no longer matters, not even its length
+        try (HavenServer second = HavenServer.start(HavenServerTest.config(data).withAdminPassword("short"))) {
+            assertThat(second.createdFirstAdmin()).isFalse();
+        }
         try (HavenServer second = HavenServer.start(HavenServerTest.config(data).withAdminPassword("some-other-password"))) {
             assertThat(second.tls().createdCa()).isFalse();
             assertThat(second.tls().issuedServerCertificate()).isFalse();
@@ -42,6 +45,16 @@ class RestartTest {
             assertThat(c.get("/api/v1/me", keeper).json().get("role").asText()).isEqualTo("operator");
             String admin = c.login("admin", HavenServerTest.ADMIN_PW);
             assertThat(c.get("/api/v1/audit", admin).body()).contains("user:keeper");
+        }
+    }
+
+    @Test
+    void aFirstStartWithAShortAdminPasswordIsRefusedAndLeavesNoAdmin() throws Exception {
+        assertThatThrownBy(() -> HavenServer.start(HavenServerTest.config(data).withAdminPassword("short")))
+                .isInstanceOfSatisfying(HavenException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.USAGE))
+                .hasMessage("the first admin's password (HAVEN_ADMIN_PASSWORD) must have at least 8 characters");
+        try (HavenServer s = HavenServer.start(HavenServerTest.config(data))) {
+            assertThat(s.createdFirstAdmin()).isTrue();
         }
     }
 

@@ -11,6 +11,9 @@ public record Result(Instant startedAt, Instant endedAt, boolean ok, String mess
         }
     }
 
+    /** The message of an action that the run's end (a failure, an abort, a rollback) cancelled before it answered. */
+    static final String CANCELLED = "cancelled";
+
     static Result running(Instant at) {
         return new Result(at, null, false, null);
     }
@@ -21,6 +24,11 @@ public record Result(Instant startedAt, Instant endedAt, boolean ok, String mess
 
     public boolean running() {
         return endedAt == null;
+    }
+
+    /** True when the run cancelled it before it answered: it neither succeeded nor failed. */
+    public boolean cancelled() {
+        return endedAt != null && !ok && CANCELLED.equals(message);
     }
 
     /** How long it took, or null while running. */

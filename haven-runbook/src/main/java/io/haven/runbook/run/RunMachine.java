@@ -738,7 +738,7 @@ public final class RunMachine {
                 s.endedAt = d.now;
             }
             if (s.revert != null && s.revert.running()) {
-                s.revert = s.revert.finish(d.now, false, "cancelled");
+                s.revert = s.revert.finish(d.now, false, Result.CANCELLED);
             }
         }
         for (W w : d.workloads) {
@@ -759,7 +759,7 @@ public final class RunMachine {
     }
 
     private static Result settle(Draft d, Result r) {
-        return r != null && r.running() ? r.finish(d.now, false, "cancelled") : r;
+        return r != null && r.running() ? r.finish(d.now, false, Result.CANCELLED) : r;
     }
 
     private static void enterCleanup(Draft d, Phase outcome) {

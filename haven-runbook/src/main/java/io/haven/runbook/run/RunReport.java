@@ -18,10 +18,11 @@ import java.util.Locale;
  *     point used; null when not known
  * @param skipped steps left out (drills) or never reached, and workloads never started
  * @param failed everything that failed, with the reason
+ * @param autoRollbackAt when a failed-over run is rolled back by itself unless committed first; null when never
  */
 public record RunReport(String runId, String plan, int planVersion, RunKind kind, Phase phase, String sourceSite, String targetSite,
         String startedBy, Instant startedAt, Instant failedOverAt, Instant endedAt, String failure, Duration rto, Duration rpo,
-        List<StepLine> steps, List<WorkloadLine> workloads, List<String> skipped, List<String> failed) {
+        List<StepLine> steps, List<WorkloadLine> workloads, List<String> skipped, List<String> failed, Instant autoRollbackAt) {
     public RunReport {
         steps = List.copyOf(steps);
         workloads = List.copyOf(workloads);
@@ -116,7 +117,9 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
         Duration rto = allGreen && s.startedAt() != null ? Duration.between(s.startedAt(), lastGreen) : null;
         Duration rpo = finalSnapshots ? Duration.ZERO : pointsKnown ? oldestPoint : null;
         return new RunReport(s.runId(), s.plan().name(), s.plan().version(), s.kind(), s.phase(), s.sourceSite(), s.targetSite(),
-                s.startedBy(), s.startedAt(), s.failedOverAt(), s.endedAt(), s.failure(), rto, rpo, steps, workloads, skipped, failed);
+                s.startedBy(), s.startedAt(), s.failedOverAt(), s.endedAt(), s.failure(), rto, rpo, steps, workloads, skipped, failed,
+                s.outstanding().stream().filter(c -> c instanceof Command.StartTimer t && t.id().equals(RunMachine.AUTO_ROLLBACK))
+                        .map(c -> ((Command.StartTimer) c).at()).findFirst().orElse(null));
     }
 
     /** The report as text, one screen for a typical plan. */
@@ -144,6 +147,11 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
         b.append("RTO:       ").append(rto != null ? d(rto) + " (start to all probes green)" : "not reached").append('\n');
         b.append("RPO:       ").append(rpo == null ? "unknown" : rpo.isZero() && kind.graceful() ? "0s (final snapshots after a graceful stop)"
                 : d(rpo) + " (age of the oldest recovery point at the start)").append('\n');
+        if (phase == Phase.FAILED_OVER) {
+            b.append("Next:      commit or roll back; ").append(autoRollbackAt != null ? "rolled back automatically at " + autoRollbackAt
+                    + " unless committed before" : kind.graceful() ? "no automatic rollback (the plan sets no autoRollbackAfter)"
+                    : "a forced failover is never rolled back automatically").append('\n');
+        }
         b.append("\nEarly preparations (in parallel)\n");
         for (WorkloadLine w : workloads) {
             b.append(String.format("  %-16s %-10s %s", w.name(), result(w.preparation()), took(w.preparation())).stripTrailing()).append('\n');
@@ -184,7 +192,8 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
     }
 
     private static String result(Result r) {
-        return r == null ? "-" : r.running() ? "running" : r.ok() ? "ok" : "failed";
+        // an action the run's end cancelled did not fail: say so, as the workloads list does
+        return r == null ? "-" : r.running() ? "running" : r.ok() ? "ok" : r.cancelled() ? "cancelled" : "failed";
     }
 
     private static String took(Result r) {

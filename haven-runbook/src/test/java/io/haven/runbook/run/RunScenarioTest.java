@@ -92,6 +92,9 @@ class RunScenarioTest {
         assertThat(r.state.failure()).isEqualTo("preparing workload app at site dr failed: snapshot 3f2a is not readable");
         assertThat(r.state.workload("web").orElseThrow().status()).isEqualTo(WorkloadStatus.CANCELLED);
         assertThat(r.report().failed()).containsExactly("workload app: preparation failed: snapshot 3f2a is not readable");
+        // web's preparation was cancelled by app's failure: the early preparations say so, as the workloads list does
+        assertThat(r.report().render()).containsPattern("(?m)^  app +failed\\b").containsPattern("(?m)^  web +cancelled\\b")
+                .containsPattern("(?m)^  web +cancelled +step 'front'");
     }
 
     @Test
@@ -418,6 +421,10 @@ class RunScenarioTest {
     void aPlannedFailoverLeftAloneRollsBackAutomaticallyAfterTheSetTime() {
         RunDriver r = withClock(planned()).start().autopilot();
         Instant failedOver = r.state.failedOverAt();
+        // the report says when, so that an operator who wants to keep the failover knows how long is left to commit
+        assertThat(r.report().autoRollbackAt()).isEqualTo(failedOver.plus(Duration.ofHours(4)));
+        assertThat(r.report().render()).contains("Next:      commit or roll back; rolled back automatically at "
+                + failedOver.plus(Duration.ofHours(4)) + " unless committed before\n");
         r.fire(RunMachine.AUTO_ROLLBACK);
         assertThat(r.now).isEqualTo(failedOver.plus(Duration.ofHours(4)));
         assertThat(r.state.phase()).isEqualTo(Phase.ROLLING_BACK);
@@ -469,6 +476,8 @@ class RunScenarioTest {
         RunDriver r = new RunDriver(Plans.shop(), RunKind.FORCED);
         r.overrides.put(APPROVAL, c -> new Event.ApprovalGiven(c.id(), r.now, "bob"));
         r.start().autopilot();
+        assertThat(r.report().autoRollbackAt()).isNull();
+        assertThat(r.report().render()).contains("Next:      commit or roll back; a forced failover is never rolled back automatically\n");
         int mark = r.issued.size();
         r.send(new Event.Rollback(r.now, "alice"));
         r.autopilot();

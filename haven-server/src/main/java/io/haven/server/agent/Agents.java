@@ -41,8 +41,9 @@ public final class Agents {
     public record Agent(long id, String name, Long siteId, String site, Map<String, String> labels, State state,
             String certSerial, Instant certExpiresAt, Instant enrolledAt, Instant lastSeenAt, String instance, String version,
             Messages.HostFacts facts, int maxTasks, boolean offlineNotified) {
+        /** Heard from within {@code offlineAfter}, and its process did not say goodbye since (a clean stop clears the instance). */
         public boolean online(Instant now, Duration offlineAfter) {
-            return lastSeenAt != null && lastSeenAt.isAfter(now.minus(offlineAfter));
+            return lastSeenAt != null && instance != null && lastSeenAt.isAfter(now.minus(offlineAfter));
         }
     }
 

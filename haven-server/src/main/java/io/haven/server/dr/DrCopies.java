@@ -50,10 +50,13 @@ import org.jdbi.v3.core.Jdbi;
  * update of its due time).
  */
 public final class DrCopies {
-    /** How a workload's copy is doing. */
+    /**
+     * How a workload's copy is doing. {@code rpoState}: {@code met}; {@code pending} while a new
+     * plan (or one that just moved) has no point yet and two RPOs have not passed; else {@code missed}.
+     */
     public record Status(String plan, String workload, String driver, String mode, String activeSite, String copySite, String snapshot,
             Instant pointAt, Long ageSeconds, long rpoSeconds, boolean meetsRpo, boolean recoverable, String why, String copySnapshot,
-            Instant copyPointAt, Long jobId, String replication, Instant nextDueAt) {}
+            Instant copyPointAt, Long jobId, String replication, Instant nextDueAt, String rpoState) {}
 
     /** What the keeper reports: a workload that no longer meets its RPO target (breach) or meets it again. */
     public interface Listener {
@@ -318,16 +321,16 @@ public final class DrCopies {
                 .bind("now", clock.millis()).bind("p", plan.name()).bind("w", w.name()).execute());
     }
 
-    /** How recoverable each workload of {@code plan} is now. */
-    public List<Status> status(DrPlan plan) {
+    /** How recoverable each workload of {@code plan}, whose version in force was applied at {@code applied}, is now. */
+    public List<Status> status(DrPlan plan, Instant applied) {
         List<Status> out = new ArrayList<>();
         for (Workload w : plan.workloads()) {
-            out.add(status(plan, w, row(plan.name(), w.name()).orElse(null)));
+            out.add(status(plan, w, row(plan.name(), w.name()).orElse(null), applied));
         }
         return out;
     }
 
-    private Status status(DrPlan plan, Workload w, Row row) {
+    private Status status(DrPlan plan, Workload w, Row row, Instant applied) {
         Instant now = clock.instant();
         String active = executor.activeSite(plan);
         String copySite = active.equals(plan.protectedSite()) ? plan.recoverySite() : plan.protectedSite();
@@ -363,17 +366,18 @@ public final class DrCopies {
         }
         String replication = row == null ? "not started" : row.jobId() != null ? "running (job " + row.jobId() + ")"
                 : row.message() == null ? "waiting" : row.message();
+        // a new plan's workload (or one whose plan just moved) misses its RPO once two RPOs passed without a point
+        long since = Math.max(applied.toEpochMilli(), row == null || row.movedAt() == null ? 0 : row.movedAt());
+        String rpoState = meets ? "met" : pointAt == null && now.toEpochMilli() - since <= 2 * plan.rpo().toMillis() ? "pending" : "missed";
         return new Status(plan.name(), w.name(), w.driver().text(), plan.mode().text(), active, copySite, snapshot, pointAt, age, rpo, meets,
                 recoverable, why, row == null ? null : row.copySnapshot(), row == null || row.copyPointAt() == null ? null
                         : Instant.ofEpochMilli(row.copyPointAt()), row == null ? null : row.jobId(), replication,
-                row == null ? null : Instant.ofEpochMilli(row.nextDueAt()));
+                row == null ? null : Instant.ofEpochMilli(row.nextDueAt()), rpoState);
     }
 
     private void report(DrPlan plan, Workload w, Row row, Instant applied) {
-        Status s = status(plan, w, row);
-        // a new plan's workload (or one whose plan just moved) breaches once two RPOs passed without a point
-        long since = Math.max(applied.toEpochMilli(), row.movedAt() == null ? 0 : row.movedAt());
-        boolean breach = !s.meetsRpo() && (s.pointAt() != null || clock.millis() - since > 2 * plan.rpo().toMillis());
+        Status s = status(plan, w, row, applied);
+        boolean breach = s.rpoState().equals("missed");
         if (breach != row.breach()) {
             jdbi.useHandle(h -> h.createUpdate("UPDATE dr_copies SET breach = :b WHERE plan_name = :p AND workload = :w")
                     .bind("b", breach).bind("p", plan.name()).bind("w", w.name()).execute());
@@ -462,6 +466,7 @@ public final class DrCopies {
         m.put("ageSeconds", s.ageSeconds());
         m.put("rpoSeconds", s.rpoSeconds());
         m.put("meetsRpo", s.meetsRpo());
+        m.put("rpo", s.rpoState());
         m.put("replication", s.replication());
         m.put("nextReplicationAt", s.nextDueAt() == null ? null : s.nextDueAt().toString());
         return m;

@@ -118,7 +118,8 @@ public final class RunEndpoints {
     }
 
     private Reply status(Call c) throws IOException {
-        DrPlan plan = plans.get(c.param("plan"), null).plan();
+        Plans.Version version = plans.get(c.param("plan"), null);
+        DrPlan plan = version.plan();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("plan", plan.name());
         m.put("version", plan.version());
@@ -143,7 +144,7 @@ public final class RunEndpoints {
         }
         m.put("attention", attention);
         m.put("nextDrillAt", executor.nextDrill(plan).map(Instant::toString).orElse(null));
-        List<DrCopies.Status> all = copies.status(plan);
+        List<DrCopies.Status> all = copies.status(plan, version.createdAt());
         m.put("recoverable", all.stream().allMatch(DrCopies.Status::recoverable));
         m.put("meetsRpo", all.stream().allMatch(DrCopies.Status::meetsRpo));
         m.put("workloads", all.stream().map(DrCopies::view).toList());

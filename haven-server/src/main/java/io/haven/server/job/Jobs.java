@@ -319,7 +319,7 @@ public final class Jobs {
         }
         List<Load> loads = jdbi.withHandle(h -> h.createQuery("SELECT a.id, a.max_tasks, (SELECT COUNT(*) FROM jobs j WHERE j.agent_id = a.id "
                         + "AND j.state = 'running' AND j.type <> 'dr') AS running FROM agents a JOIN group_members m ON m.agent_id = a.id "
-                        + "WHERE m.group_id = :g AND a.state = 'active' AND a.last_seen_at >= :since")
+                        + "WHERE m.group_id = :g AND a.state = 'active' AND a.instance IS NOT NULL AND a.last_seen_at >= :since")
                 .bind("g", group).bind("since", onlineSince)
                 .map((rs, c) -> new Load(rs.getLong("id"), rs.getLong("running"), rs.getInt("max_tasks"))).list());
         Load me = loads.stream().filter(l -> l.agent() == agentId).findFirst().orElse(null);

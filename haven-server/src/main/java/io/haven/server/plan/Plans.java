@@ -309,7 +309,6 @@ public final class Plans {
         return v;
     }
 
-    /** The newest version of every plan, by name. */
     /**
      * Every plan's newest version, parsed (each version once). A stored version this server can no
      * longer read (written by another Haven version) is left out, so that it does not stop the

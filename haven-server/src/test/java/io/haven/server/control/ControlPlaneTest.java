@@ -594,12 +594,16 @@ class ControlPlaneTest {
         a.instance = "first";
         var stale = java.util.concurrent.CompletableFuture.supplyAsync(() -> a.poll(1, 3));
         await(() -> JSON.valueToTree(instanceOf("orphan")), n -> n.asText().equals("first"), Duration.ofSeconds(10));
+        assertThat(get("/api/v1/agents/orphan").get("online").asBoolean()).isTrue();
         a.bye();
+        // and the agent shows offline at once, not three heartbeats later
+        assertThat(get("/api/v1/agents/orphan").get("online").asBoolean()).isFalse();
         long queued = backupNow("orphan-files");
         assertThat(stale.get()).isEmpty();
         assertThat(job(queued).get("state").asText()).isEqualTo("queued");
         a.instance = "second";
         assertThat(a.poll(1, 5)).extracting(Messages.Task::jobId).containsExactly(queued);
+        assertThat(get("/api/v1/agents/orphan").get("online").asBoolean()).isTrue();
         a.finish(queued, "succeeded");
         // a process is killed while its poll waits: once its successor has spoken, that poll starts nothing
         RawAgent killed = new RawAgent(a.id, server.uri());

@@ -164,6 +164,10 @@ class DrRunTest {
     @Order(1)
     void theDrCopyIsKeptHydratedAndThePlanStartsAtItsProtectedSite() throws Exception {
         ok(client.post("/api/v1/plans", admin, Map.of("yaml", plan(), "source", "web.yaml")), 201);
+        // no point yet, moments after the plan came: pending, not missed (and no breach is reported)
+        JsonNode first = client.get("/api/v1/plans/web/status", admin).json().get("workloads").get(0);
+        assertThat(first.get("pointAt").isNull()).as(first.toString()).isTrue();
+        assertThat(first.get("rpo").asText()).isEqualTo("pending");
         JsonNode st = await("the DR copy hydrated", () -> client.get("/api/v1/plans/web/status", admin).json(),
                 s -> s.get("recoverable").asBoolean() && s.get("meetsRpo").asBoolean(), 90);
         assertThat(st.get("workloads").get(0).get("point").asText()).isNotBlank();
@@ -273,6 +277,7 @@ class DrRunTest {
         await("an RPO breach", () -> breaches, l -> l.stream().anyMatch(x -> x.startsWith("web/site breach")), 60);
         JsonNode late = client.get("/api/v1/plans/web/status", admin).json();
         assertThat(late.get("meetsRpo").asBoolean()).isFalse();
+        assertThat(late.get("workloads").get(0).get("rpo").asText()).isEqualTo("missed");
         assertThat(late.get("workloads").get(0).get("ageSeconds").asLong()).isGreaterThan(20);
         var refused = client.post("/api/v1/plans/web/runs", admin, Map.of("kind", "forced"));
         assertThat(refused.status()).isEqualTo(400);
