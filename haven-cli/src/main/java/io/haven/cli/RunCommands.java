@@ -32,8 +32,14 @@ final class RunCommands {
 
     /** Follows a run: its phase and step changes as they happen, then its report. */
     static int follow(ApiCommand cmd, ApiClient api, String runId, boolean wait, Duration timeout) throws InterruptedException {
-        String look = "haven run show " + runId;
-        JsonNode run = FollowReads.get(cmd, api, "/api/v1/runs/" + runId, "run " + runId, look);
+        return follow(cmd, () -> FollowReads.get(cmd, api, "/api/v1/runs/" + runId, "run " + runId, "haven run show " + runId), runId, wait,
+                timeout, Duration.ofSeconds(1));
+    }
+
+    /** {@link #follow(ApiCommand, ApiClient, String, boolean, Duration)} reading the run through {@code read}, every {@code every}. */
+    static int follow(ApiCommand cmd, java.util.function.Supplier<JsonNode> read, String runId, boolean wait, Duration timeout, Duration every)
+            throws InterruptedException {
+        JsonNode run = read.get();
         if (!cmd.json() && wait) {
             cmd.println(run.get("kind").asText() + " run " + runId + " of plan " + run.get("plan").asText() + " v" + run.get("planVersion").asText()
                     + ": site " + run.get("sourceSite").asText() + " -> site " + run.get("targetSite").asText());
@@ -90,8 +96,8 @@ final class RunCommands {
                         + "; the run goes on (haven run watch " + runId + ")");
                 return Main.EXIT_UNKNOWN; // not a failure: the outcome is not known yet
             }
-            Thread.sleep(1000);
-            run = FollowReads.get(cmd, api, "/api/v1/runs/" + runId, "run " + runId, look);
+            Thread.sleep(every.toMillis());
+            run = read.get();
         }
         JsonNode end = run;
         cmd.print(end, () -> cmd.println("\n" + end.get("text").asText()));

@@ -259,6 +259,24 @@ public final class LocalBind implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the {@linkplain #stop() stopped} server again on the same port, from the same files
+     * (its journal keeps what updates changed), and waits until it answers for {@code zones}. The
+     * returned server replaces this one: close that one.
+     */
+    public LocalBind restart(List<Zone> zones) throws Exception {
+        Path log = dir.resolve("named.log");
+        Process p = new ProcessBuilder(named().toString(), "-g", "-4", "-n", "1", "-c", dir.resolve("named.conf").toString(), "-p",
+                String.valueOf(port)).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        LocalBind again = new LocalBind(dir, p, port);
+        if (!again.awaitAnswers(zones, Duration.ofSeconds(20))) {
+            p.destroyForcibly();
+            throw new AssertionError("named did not start again on port " + port + ":\n" + Files.readString(log));
+        }
+        return again;
+    }
+
     @Override
     public void close() throws Exception {
         stop();
