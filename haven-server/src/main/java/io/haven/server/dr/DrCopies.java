@@ -111,8 +111,6 @@ public final class DrCopies {
     static final Duration RETENTION_EVERY = Duration.ofMinutes(10);
 
     private final Map<String, Long> retentionDue = new java.util.concurrent.ConcurrentHashMap<>();
-    /** plan/workload whose recovery-site database copy was found promoted: its next round rejoins it. */
-    private final java.util.Set<String> rejoinNext = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.Set<String> forgetting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** One pass over every plan: finished replications recorded, due ones started, breaches reported, old points forgotten. */
@@ -242,7 +240,7 @@ public final class DrCopies {
         Instances.Instance to = Instances.at(plan, w, copySite, false, inventory);
         String key = "copy:" + plan.name() + "/" + w.name();
         Jobs.Job job;
-        if (Instances.postgres(w) && rejoinNext.remove(plan.name() + "/" + w.name())) {
+        if (Instances.postgres(w) && takeRejoin(plan.name(), w.name())) {
             Instances.Spec spec = Instances.spec("rejoin", null, key, plan, w, to);
             spec.primary = Instances.postgresEndpoint(w, from);
             job = jobs.createDr("dr", "dr copies", null, key, agents.get(to.host()).id(), null, spec.build(),
@@ -281,7 +279,8 @@ public final class DrCopies {
             // the recovery site's copy was promoted by a run that was rolled back (or failed): the plan runs at its
             // protected site, so that copy holds nothing production needs (a rollback does not carry writes back,
             // docs/runbooks.md), and the next round makes it rejoin as a standby
-            rejoinNext.add(plan.name() + "/" + w.name());
+            jdbi.useHandle(h -> h.createUpdate("UPDATE dr_copies SET rejoin = TRUE WHERE plan_name = :p AND workload = :w")
+                    .bind("p", plan.name()).bind("w", w.name()).execute());
         }
         if (job.state() != Jobs.State.SUCCEEDED || snapshot == null) {
             jdbi.useHandle(h -> h.createUpdate("UPDATE dr_copies SET job_id = NULL, message = :m, updated_at = :now WHERE plan_name = :p "
@@ -428,6 +427,12 @@ public final class DrCopies {
                 throw e; // not another server inserting it first
             }
         }
+    }
+
+    /** True once for a copy marked to rejoin (the mark is cleared by the same statement, so one server sends it). */
+    private boolean takeRejoin(String plan, String workload) {
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE dr_copies SET rejoin = FALSE WHERE plan_name = :p AND workload = :w AND rejoin = TRUE")
+                .bind("p", plan).bind("w", workload).execute()) == 1;
     }
 
     private boolean claim(Row row, long next) {
