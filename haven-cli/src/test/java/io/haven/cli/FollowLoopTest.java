@@ -55,15 +55,14 @@ class FollowLoopTest {
 
     @Test
     void aRollbackFollowedFromItsStartShowsTheDnsRecordPutBackAndNotTheFailoversSteps() throws Exception {
+        String reverting = """
+                {"startedAt": "2026-12-01T10:00:00Z", "endedAt": null, "ok": false, "message": null}""";
+        String reverted = """
+                {"startedAt": "2026-12-01T10:00:00Z", "endedAt": "2026-12-01T10:00:01Z", "ok": true, "message": "www.shop.test. A 10.0.0.1"}""";
         int exit = follow(
-                run("rolling_back", false, BOOT + "," + dns("SUCCEEDED", """
-                        {"startedAt": "2026-12-01T10:00:00Z", "endedAt": null, "ok": false, "message": null}""")),
-                run("rolling_back", false, BOOT + "," + dns("SUCCEEDED", """
-                        {"startedAt": "2026-12-01T10:00:00Z", "endedAt": "2026-12-01T10:00:01Z", "ok": true,
-                         "message": "www.shop.test. A 10.0.0.1"}""")),
-                run("rolled_back", true, BOOT + "," + dns("SUCCEEDED", """
-                        {"startedAt": "2026-12-01T10:00:00Z", "endedAt": "2026-12-01T10:00:01Z", "ok": true,
-                         "message": "www.shop.test. A 10.0.0.1"}""")));
+                run("rolling_back", false, BOOT + "," + dns("SUCCEEDED", reverting)),
+                run("rolling_back", false, BOOT + "," + dns("SUCCEEDED", reverted)),
+                run("rolled_back", true, BOOT + "," + dns("SUCCEEDED", reverted)));
         String printed = out.toString(StandardCharsets.UTF_8);
         assertThat(exit).isEqualTo(Main.EXIT_OK);
         assertThat(printed).containsPattern("(?m)^\\d\\d:\\d\\d:\\d\\d  rolling back$")

@@ -884,8 +884,8 @@ public final class RunMachine {
         // so it is probed at the source site (its probe rewritten to that site's addresses) as a boot probes at the target
         Probe probe = d.spec(w.name).probe();
         w.lastProbeMessage = null;
-        d.issue(new RunProbe(rollbackPrefix(d) + "probe:" + w.name, w.name, c.site(), probe, d.now.plus(probe.timeout()), false));
-        d.issue(new StartTimer(rollbackPrefix(d) + "probe-deadline:" + w.name, d.now.plus(probe.timeout())));
+        d.issue(new RunProbe(rollbackPrefix(d) + probeId(w.name), w.name, c.site(), probe, d.now.plus(probe.timeout()), false));
+        d.issue(new StartTimer(rollbackPrefix(d) + probeDeadlineId(w.name), d.now.plus(probe.timeout())));
     }
 
     private static void rolledBackProbe(Draft d, RunProbe c, Event.ProbeResult e) {
@@ -894,7 +894,7 @@ public final class RunMachine {
             w.lastProbeMessage = e.message();
             return;
         }
-        d.cancel(rollbackPrefix(d) + "probe-deadline:" + w.name, "the probe is green");
+        d.cancel(rollbackPrefix(d) + probeDeadlineId(w.name), "the probe is green");
         w.rollbackStart = w.rollbackStart.finish(d.now, true, "up at site " + c.site() + " (probe green)");
         d.log("rollback: " + w.name + " is up at site " + c.site() + " again (started and green in "
                 + DurationText.format(truncate(w.rollbackStart.took())) + ")");
@@ -903,12 +903,9 @@ public final class RunMachine {
     }
 
     private static void rollbackProbeTimedOut(Draft d, StartTimer t) {
-        String prefix = rollbackPrefix(d) + "probe-deadline:";
-        if (!t.id().startsWith(prefix)) {
-            throw new IllegalStateException("timer " + t.id() + " of run " + d.base.runId() + " fits nothing in its rollback");
-        }
-        W w = d.workload(t.id().substring(prefix.length()));
-        d.cancel(rollbackPrefix(d) + "probe:" + w.name, "not green by its deadline");
+        W w = d.workloads.stream().filter(x -> t.id().equals(rollbackPrefix(d) + probeDeadlineId(x.name))).findFirst()
+                .orElseThrow(() -> new IllegalStateException("timer " + t.id() + " of run " + d.base.runId() + " fits nothing in its rollback"));
+        d.cancel(rollbackPrefix(d) + probeId(w.name), "not green by its deadline");
         String why = "probe was not green within " + DurationText.format(d.spec(w.name).probe().timeout())
                 + (w.lastProbeMessage != null ? " (last: " + brief(w.lastProbeMessage) + ")" : "");
         w.rollbackStart = w.rollbackStart.finish(d.now, false, "started, but its " + why);

@@ -118,8 +118,8 @@ public record RunReport(String runId, String plan, int planVersion, RunKind kind
         Duration rpo = finalSnapshots ? Duration.ZERO : pointsKnown ? oldestPoint : null;
         return new RunReport(s.runId(), s.plan().name(), s.plan().version(), s.kind(), s.phase(), s.sourceSite(), s.targetSite(),
                 s.startedBy(), s.startedAt(), s.failedOverAt(), s.endedAt(), s.failure(), rto, rpo, steps, workloads, skipped, failed,
-                s.outstanding().stream().filter(c -> c instanceof Command.StartTimer t && t.id().equals(RunMachine.AUTO_ROLLBACK))
-                        .map(c -> ((Command.StartTimer) c).at()).findFirst().orElse(null));
+                s.outstanding().stream().filter(Command.StartTimer.class::isInstance).map(Command.StartTimer.class::cast)
+                        .filter(t -> t.id().equals(RunMachine.AUTO_ROLLBACK)).map(Command.StartTimer::at).findFirst().orElse(null));
     }
 
     /** The report as text, one screen for a typical plan. */

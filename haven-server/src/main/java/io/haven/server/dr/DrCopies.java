@@ -51,12 +51,26 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class DrCopies {
     /**
-     * How a workload's copy is doing. {@code rpoState}: {@code met}; {@code pending} while a new
-     * plan (or one that just moved) has no point yet and two RPOs have not passed; else {@code missed}.
+     * Where a workload's copy stands against its RPO target: {@code MET} (a point at most 2 × RPO old);
+     * {@code PENDING} while a new plan (or one that just moved) has no point yet and two RPOs have not
+     * passed; else {@code MISSED}, which is what the breach notification reports.
      */
+    public enum Rpo {
+        MET, PENDING, MISSED;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** How a workload's copy is doing. */
     public record Status(String plan, String workload, String driver, String mode, String activeSite, String copySite, String snapshot,
-            Instant pointAt, Long ageSeconds, long rpoSeconds, boolean meetsRpo, boolean recoverable, String why, String copySnapshot,
-            Instant copyPointAt, Long jobId, String replication, Instant nextDueAt, String rpoState) {}
+            Instant pointAt, Long ageSeconds, long rpoSeconds, Rpo rpo, boolean recoverable, String why, String copySnapshot,
+            Instant copyPointAt, Long jobId, String replication, Instant nextDueAt) {
+        public boolean meetsRpo() {
+            return rpo == Rpo.MET;
+        }
+    }
 
     /** What the keeper reports: a workload that no longer meets its RPO target (breach) or meets it again. */
     public interface Listener {
@@ -367,16 +381,16 @@ public final class DrCopies {
                 : row.message() == null ? "waiting" : row.message();
         // a new plan's workload (or one whose plan just moved) misses its RPO once two RPOs passed without a point
         long since = Math.max(applied.toEpochMilli(), row == null || row.movedAt() == null ? 0 : row.movedAt());
-        String rpoState = meets ? "met" : pointAt == null && now.toEpochMilli() - since <= 2 * plan.rpo().toMillis() ? "pending" : "missed";
-        return new Status(plan.name(), w.name(), w.driver().text(), plan.mode().text(), active, copySite, snapshot, pointAt, age, rpo, meets,
+        Rpo state = meets ? Rpo.MET : pointAt == null && now.toEpochMilli() - since <= 2 * plan.rpo().toMillis() ? Rpo.PENDING : Rpo.MISSED;
+        return new Status(plan.name(), w.name(), w.driver().text(), plan.mode().text(), active, copySite, snapshot, pointAt, age, rpo, state,
                 recoverable, why, row == null ? null : row.copySnapshot(), row == null || row.copyPointAt() == null ? null
                         : Instant.ofEpochMilli(row.copyPointAt()), row == null ? null : row.jobId(), replication,
-                row == null ? null : Instant.ofEpochMilli(row.nextDueAt()), rpoState);
+                row == null ? null : Instant.ofEpochMilli(row.nextDueAt()));
     }
 
     private void report(DrPlan plan, Workload w, Row row, Instant applied) {
         Status s = status(plan, w, row, applied);
-        boolean breach = s.rpoState().equals("missed");
+        boolean breach = s.rpo() == Rpo.MISSED;
         if (breach != row.breach()) {
             jdbi.useHandle(h -> h.createUpdate("UPDATE dr_copies SET breach = :b WHERE plan_name = :p AND workload = :w")
                     .bind("b", breach).bind("p", plan.name()).bind("w", w.name()).execute());
@@ -471,7 +485,7 @@ public final class DrCopies {
         m.put("ageSeconds", s.ageSeconds());
         m.put("rpoSeconds", s.rpoSeconds());
         m.put("meetsRpo", s.meetsRpo());
-        m.put("rpo", s.rpoState());
+        m.put("rpo", s.rpo().label());
         m.put("replication", s.replication());
         m.put("nextReplicationAt", s.nextDueAt() == null ? null : s.nextDueAt().toString());
         return m;

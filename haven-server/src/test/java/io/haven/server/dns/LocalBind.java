@@ -140,8 +140,7 @@ public final class LocalBind implements AutoCloseable {
         String last = "";
         for (int attempt = 0; attempt < 5; attempt++) {
             int port = freePort();
-            Process p = new ProcessBuilder(named.toString(), "-g", "-4", "-n", "1", "-c", confFile.toString(), "-p", String.valueOf(port))
-                    .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = launch(dir, port, ProcessBuilder.Redirect.to(log.toFile()));
             LocalBind bind = new LocalBind(dir, p, port);
             if (bind.awaitAnswers(zones, Duration.ofSeconds(20))) {
                 return bind;
@@ -157,6 +156,12 @@ public final class LocalBind implements AutoCloseable {
         String hint = last.toLowerCase(Locale.ROOT).contains("permission denied")
                 ? "\n(an AppArmor or SELinux profile for named may forbid files outside /etc/bind and /var/cache/bind)" : "";
         throw new AssertionError("named did not start:\n" + last + hint);
+    }
+
+    /** {@code named} in the foreground on {@code port}, with the configuration in {@code dir}, its output to {@code log}. */
+    private static Process launch(Path dir, int port, ProcessBuilder.Redirect log) throws IOException {
+        return new ProcessBuilder(named().toString(), "-g", "-4", "-n", "1", "-c", dir.resolve("named.conf").toString(), "-p",
+                String.valueOf(port)).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log).start();
     }
 
     private boolean awaitAnswers(List<Zone> zones, Duration within) throws InterruptedException {
@@ -266,9 +271,7 @@ public final class LocalBind implements AutoCloseable {
      */
     public LocalBind restart(List<Zone> zones) throws Exception {
         Path log = dir.resolve("named.log");
-        Process p = new ProcessBuilder(named().toString(), "-g", "-4", "-n", "1", "-c", dir.resolve("named.conf").toString(), "-p",
-                String.valueOf(port)).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process p = launch(dir, port, ProcessBuilder.Redirect.appendTo(log.toFile()));
         LocalBind again = new LocalBind(dir, p, port);
         if (!again.awaitAnswers(zones, Duration.ofSeconds(20))) {
             p.destroyForcibly();
