@@ -26,8 +26,17 @@ final class InitCommand extends RepoCommand {
             description = "zstd level that backups into this repository use (default: ${DEFAULT-VALUE}; 1 is faster, 19 smallest).")
     int compressionLevel = Repository.DEFAULT_COMPRESSION_LEVEL;
 
+    @Option(names = "--format-version", paramLabel = "N",
+            description = "Repository format (default: ${DEFAULT-VALUE}). 1 stays readable by Haven versions from before"
+                    + " small files were compressed together (docs/repository-format.md).")
+    int formatVersion = io.haven.repository.Config.VERSION;
+
     @Override
     public Integer call() {
+        if (formatVersion < 1 || formatVersion > io.haven.repository.Config.VERSION) {
+            throw new HavenException(ErrorCode.USAGE, "--format-version must be 1.." + io.haven.repository.Config.VERSION
+                    + ", not " + formatVersion);
+        }
         Backend b = backend();
         try (b) {
             if (b instanceof LocalBackend local) {
@@ -36,7 +45,7 @@ final class InitCommand extends RepoCommand {
                 refuseNonEmpty(b);
             }
             char[] pw = password(true);
-            try (Repository repo = Repository.init(b, pw, kdfMemoryMib * 1024, compressionLevel, actor(), InstantSource.system(), new SecureRandom())) {
+            try (Repository repo = Repository.init(b, pw, kdfMemoryMib * 1024, compressionLevel, formatVersion, actor(), InstantSource.system(), new SecureRandom())) {
                 if (json()) {
                     Map<String, Object> out = new LinkedHashMap<>();
                     out.put("id", repo.config().id());

@@ -7,7 +7,13 @@ import io.haven.core.HavenException;
 public record Config(String format, int version, String id, String created, ChunkerParams chunker, int packSize,
         Compression compression) {
     public static final String FORMAT = "haven-repository";
-    public static final int VERSION = 1;
+    /** The newest format version this Haven reads and writes; 2 added groups of small data blobs. */
+    public static final int VERSION = 2;
+
+    /** Whether writers may store small data blobs in groups (docs/repository-format.md §5): version 2 on. */
+    public boolean groupsSmallBlobs() {
+        return version >= 2;
+    }
 
     public record ChunkerParams(int minSize, int avgSize, int maxSize) {
         public ChunkerParams {

@@ -41,6 +41,8 @@ public final class Repository implements AutoCloseable {
     private final Backend backend;
     private final Config config;
     private final MasterKey key;
+    /** Opens blobs for every reader of this process; keeps the last groups of small files opened. */
+    private final io.haven.repository.pack.BlobOpener opener;
     private final String keyName;
     private final InstantSource clock;
     private final SecureRandom random;
@@ -60,6 +62,7 @@ public final class Repository implements AutoCloseable {
         this.backend = backend;
         this.config = config;
         this.key = key;
+        this.opener = new io.haven.repository.pack.BlobOpener(key, 16);
         this.keyName = keyName;
         this.clock = clock;
         this.random = random;
@@ -88,12 +91,25 @@ public final class Repository implements AutoCloseable {
     /** Creates a repository whose writers compress at {@code compressionLevel}. */
     public static Repository init(Backend backend, char[] password, int kdfMemoryKib, int compressionLevel, Actor actor,
             InstantSource clock, SecureRandom random) {
+        return init(backend, password, kdfMemoryKib, compressionLevel, Config.VERSION, actor, clock, random);
+    }
+
+    /**
+     * Creates a repository of format {@code formatVersion}: 1 stays readable by Haven versions
+     * that know no groups of small blobs (docs/repository-format.md §2).
+     */
+    public static Repository init(Backend backend, char[] password, int kdfMemoryKib, int compressionLevel, int formatVersion,
+            Actor actor, InstantSource clock, SecureRandom random) {
+        if (formatVersion < 1 || formatVersion > Config.VERSION) {
+            throw new HavenException(ErrorCode.USAGE, "format version " + formatVersion + " is not one this Haven writes (1.."
+                    + Config.VERSION + ")");
+        }
         if (backend.stat("config").isPresent() || !backend.list("keys").isEmpty()) {
             throw new HavenException(ErrorCode.REPOSITORY_EXISTS, "a repository already exists at " + backend.location());
         }
         byte[] idBytes = new byte[16];
         random.nextBytes(idBytes);
-        Config config = new Config(Config.FORMAT, Config.VERSION, HexFormat.of().formatHex(idBytes),
+        Config config = new Config(Config.FORMAT, formatVersion, HexFormat.of().formatHex(idBytes),
                 clock.instant().toString(), Config.ChunkerParams.defaults(), 16 << 20, new Config.Compression("zstd", compressionLevel));
         MasterKey key = MasterKey.generate(random);
         KeyFile kf = KeyFile.create(key, password, kdfMemoryKib, clock.instant().toString(), actor.host(),
@@ -867,11 +883,7 @@ public final class Repository implements AutoCloseable {
      */
     public byte[] openBlob(BlobId id, Index.Location loc, byte[] buffer, int offset) {
         String what = loc.type().directory() + " blob " + id.shortHex() + " in pack " + loc.pack().shortHex();
-        byte[] payload = key.open(buffer, offset, loc.length(), loc.rawLength(), what);
-        if (!key.blobId(payload, 0, payload.length).equals(id)) {
-            throw new HavenException(ErrorCode.CORRUPT, what + " does not match its id: the pack was modified or damaged");
-        }
-        return payload;
+        return opener.open(id, loc.pack(), loc.offset(), loc.length(), loc.rawLength(), loc.member(), buffer, offset, what);
     }
 
     /**

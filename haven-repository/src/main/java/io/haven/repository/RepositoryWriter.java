@@ -30,6 +30,13 @@ import io.haven.core.HavenException;
  */
 public final class RepositoryWriter implements AutoCloseable {
     private static final int INDEX_FLUSH_BLOBS = 30_000;
+    /**
+     * Data blobs smaller than this are compressed together in groups, when the repository's
+     * format allows it (docs/repository-format.md §5; docs/performance.md measures why).
+     */
+    public static final int GROUP_MEMBER_LIMIT = 64 << 10;
+    /** A group is sealed once its payload reaches this size. */
+    public static final int GROUP_TARGET = 64 << 10;
 
     private final Repository repo;
     private final Index index;
@@ -48,6 +55,16 @@ public final class RepositoryWriter implements AutoCloseable {
     private final Semaphore uploadSlots = new Semaphore(2);
     private final List<Future<?>> uploads = new ArrayList<>();
     private volatile Throwable failure;
+    private final boolean grouping;
+    /** Every thread's open group; {@link #flush()} seals them all. */
+    private final List<Group> groups = new ArrayList<>();
+    private final ThreadLocal<Group> group = ThreadLocal.withInitial(() -> {
+        Group g = new Group();
+        synchronized (groups) {
+            groups.add(g);
+        }
+        return g;
+    });
 
     RepositoryWriter(Repository repo) {
         this.repo = repo;
@@ -56,6 +73,7 @@ public final class RepositoryWriter implements AutoCloseable {
         int packSize = repo.config().packSize();
         this.dataPacker = new Packer(BlobType.DATA, key, packSize, this::storePack);
         this.treePacker = new Packer(BlobType.TREE, key, Math.min(packSize, 4 << 20), this::storePack);
+        this.grouping = repo.config().groupsSmallBlobs();
         repo.writerOpened();
     }
 
@@ -87,21 +105,80 @@ public final class RepositoryWriter implements AutoCloseable {
      * Stores {@code payload[offset, offset+length)} as a blob with the given id unless the
      * repository already has it.
      *
-     * @return bytes added to the repository (0 for a duplicate)
+     * A data blob smaller than {@link #GROUP_MEMBER_LIMIT} joins this thread's group instead,
+     * which is sealed when it is full or at {@link #flush()}.
+     *
+     * @return bytes added to the repository (0 for a duplicate; for a small blob, the sealed
+     *     group's bytes when this blob filled it, else 0)
      */
     public long save(BlobType type, BlobId id, byte[] payload, int offset, int length) {
         checkUsable();
         if (reusable(id) || !claimed.add(id)) {
             return 0;
         }
+        if (grouping && type == BlobType.DATA && length < GROUP_MEMBER_LIMIT) {
+            return group.get().add(id, payload, offset, length);
+        }
+        byte[] out = sealBuffer(length);
+        int n = key.sealInto(payload, offset, length, true, out, 0);
+        (type == BlobType.DATA ? dataPacker : treePacker).add(id, out, 0, n, length);
+        return n;
+    }
+
+    /** This thread's buffer for sealing, large enough for a payload of {@code length} bytes. */
+    private byte[] sealBuffer(int length) {
         byte[] out = sealBuffer.get();
         if (out.length < length + MasterKey.OVERHEAD) {
             out = new byte[Math.max(length + MasterKey.OVERHEAD, out.length * 2)];
             sealBuffer.set(out);
         }
-        int n = key.sealInto(payload, offset, length, true, out, 0);
-        (type == BlobType.DATA ? dataPacker : treePacker).add(id, out, 0, n, length);
-        return n;
+        return out;
+    }
+
+    /**
+     * Small data blobs of one thread, waiting to be compressed and encrypted together as one
+     * group. Used by its thread, and sealed by {@link #flush()} from another: hence the lock.
+     */
+    private final class Group {
+        private final byte[] payload = new byte[GROUP_TARGET + GROUP_MEMBER_LIMIT];
+        private int size;
+        private BlobId[] ids = new BlobId[32];
+        private int[] starts = new int[32];
+        private int[] lengths = new int[32];
+        private int count;
+
+        synchronized long add(BlobId id, byte[] src, int offset, int length) {
+            if (count == ids.length) {
+                ids = java.util.Arrays.copyOf(ids, count * 2);
+                starts = java.util.Arrays.copyOf(starts, count * 2);
+                lengths = java.util.Arrays.copyOf(lengths, count * 2);
+            }
+            System.arraycopy(src, offset, payload, size, length);
+            ids[count] = id;
+            starts[count] = size;
+            lengths[count] = length;
+            count++;
+            size += length;
+            return size >= GROUP_TARGET ? seal() : 0;
+        }
+
+        /** Seals the group into the data pack; a group of one blob is stored as a plain blob. */
+        synchronized long seal() {
+            if (count == 0) {
+                return 0;
+            }
+            byte[] out = sealBuffer(size);
+            int n = key.sealInto(payload, 0, size, true, out, 0);
+            if (count == 1) {
+                dataPacker.add(ids[0], out, 0, n, size);
+            } else {
+                dataPacker.addGroup(out, 0, n, size, ids, starts, lengths, count);
+            }
+            java.util.Arrays.fill(ids, 0, count, null);
+            count = 0;
+            size = 0;
+            return n;
+        }
     }
 
     /**
@@ -191,6 +268,14 @@ public final class RepositoryWriter implements AutoCloseable {
 
     /** Stores partly filled packs and writes the index for everything stored so far. */
     public void flush() {
+        List<Group> open;
+        synchronized (groups) {
+            open = new ArrayList<>(groups);
+        }
+        for (Group g : open) {
+            checkUsable();
+            g.seal();
+        }
         dataPacker.flush();
         treePacker.flush();
         awaitUploads();

@@ -138,7 +138,7 @@ class RepositoryTest {
         init();
         var json = Json.MAPPER.readTree(Files.readAllBytes(dir.resolve("config")));
         assertThat(json.path("format").asText()).isEqualTo("haven-repository");
-        assertThat(json.path("version").asInt()).isEqualTo(1);
+        assertThat(json.path("version").asInt()).isEqualTo(2);
         assertThat(json.path("id").asText()).matches("[0-9a-f]{32}");
         assertThat(json.path("chunker").path("min_size").asInt()).isEqualTo(262144);
         assertThat(json.path("chunker").path("avg_size").asInt()).isEqualTo(1048576);
@@ -151,7 +151,7 @@ class RepositoryTest {
     void aNewerFormatVersionIsRefused() throws IOException {
         init();
         Path config = dir.resolve("config");
-        String json = Files.readString(config).replaceFirst("\"version\"\\s*:\\s*1", "\"version\" : 2");
+        String json = Files.readString(config).replaceFirst("\"version\"\\s*:\\s*2", "\"version\" : 3");
         Files.writeString(config, json);
         assertCode(ErrorCode.CORRUPT, () -> open(PASSWORD));
     }
@@ -224,7 +224,8 @@ class RepositoryTest {
     @Test
     void savingTheSameBlobTwiceStoresItOnce() {
         Repository repo = init();
-        byte[] data = random(50_000, 3);
+        // large enough to be stored alone, not in a group of small blobs
+        byte[] data = random(100_000, 3);
         BlobId id = repo.key().blobId(data, 0, data.length);
         RepositoryWriter writer = repo.newWriter();
         assertThat(writer.save(BlobType.DATA, id, data, 0, data.length)).isPositive();
@@ -280,8 +281,9 @@ class RepositoryTest {
     void aPackThatHoldsAnotherBlobUnderTheIndexedIdIsDetected() throws IOException {
         // swap two sealed blobs of equal size inside a pack: each authenticates, but the ids do not match
         Repository repo = init();
-        byte[] a = random(4000, 5);
-        byte[] b = random(4000, 6);
+        // blobs stored alone (a member of a group is covered by GroupedBlobsTest)
+        byte[] a = random(70_000, 5);
+        byte[] b = random(70_000, 6);
         BlobId idA = repo.key().blobId(a, 0, a.length);
         BlobId idB = repo.key().blobId(b, 0, b.length);
         RepositoryWriter writer = repo.newWriter();

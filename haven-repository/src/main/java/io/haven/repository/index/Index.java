@@ -2,6 +2,7 @@ package io.haven.repository.index;
 
 import io.haven.repository.BlobId;
 import io.haven.repository.BlobType;
+import io.haven.repository.pack.PackHeader;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -16,7 +17,8 @@ import java.util.concurrent.locks.StampedLock;
  * <p>Design: memory per blob is what limits the size of a repository a host can back up into,
  * so entries are not objects. Every index entry (one blob in one pack) is six {@code long}s in
  * fixed-size pages that never move: the 32-byte id, then pack number and offset, then sealed
- * and raw length — 48 bytes. An open-addressing table of {@code int} entry numbers (load factor
+ * and raw length (for a member of a group, also where it starts in the group: see
+ * {@link #MEMBER}) — 48 bytes. An open-addressing table of {@code int} entry numbers (load factor
  * at most 3/4) finds the entry of a blob; it adds 5.3 to 10.7 bytes per blob. Packs are
  * numbered in a small side table. docs/performance.md records the measured bytes per blob.
  *
@@ -29,7 +31,12 @@ import java.util.concurrent.locks.StampedLock;
  */
 public final class Index {
     /** Where a blob is stored. */
-    public record Location(BlobId pack, BlobType type, int offset, int length, int rawLength) {
+    public record Location(BlobId pack, BlobType type, int offset, int length, int rawLength, int member) {
+        /** A blob stored alone. */
+        public Location(BlobId pack, BlobType type, int offset, int length, int rawLength) {
+            this(pack, type, offset, length, rawLength, -1);
+        }
+
         public String packName() {
             return PackRecord.objectName(type, pack);
         }
@@ -39,6 +46,14 @@ public final class Index {
     private static final int PAGE_ENTRIES = 1 << PAGE_SHIFT;
     private static final int PAGE_MASK = PAGE_ENTRIES - 1;
     private static final int WORDS = 6;
+    /**
+     * Word 5 of an entry: a blob stored alone has its sealed length in bits 32–62 and its payload
+     * length in bits 0–31; a group member has bit 63 set, then the group's sealed length (bits
+     * 42–62), its offset in the group's payload (21–41) and its payload length (0–20). Groups are
+     * at most {@link PackHeader#MAX_GROUP_PAYLOAD} (1 MiB), so 21 bits hold each.
+     */
+    private static final long MEMBER = 1L << 63;
+    private static final long BITS21 = (1L << 21) - 1;
 
     private final StampedLock lock = new StampedLock();
     private long[][] pages = new long[0][];
@@ -90,12 +105,18 @@ public final class Index {
             if (findPackLocked(pack.packId()) >= 0) {
                 return;
             }
+            // checked before anything changes: a pack the index cannot hold is not half added
+            long[] lengths = new long[pack.blobs().size()];
+            for (int i = 0; i < lengths.length; i++) {
+                lengths[i] = lengths(pack.blobs().get(i));
+            }
             int packNo = addPack(pack.packId(), pack.type());
             if (condemnedPack) {
                 condemned.set(packNo);
             }
-            for (PackRecord.Entry e : pack.blobs()) {
-                int entry = append(e, packNo);
+            for (int i = 0; i < lengths.length; i++) {
+                PackRecord.Entry e = pack.blobs().get(i);
+                int entry = append(e, packNo, lengths[i]);
                 insert(e.id(), entry);
             }
         } finally {
@@ -169,7 +190,7 @@ public final class Index {
         return BlobType.ofCode(packTypes[packNo]);
     }
 
-    private int append(PackRecord.Entry e, int packNo) {
+    private int append(PackRecord.Entry e, int packNo, long lengths) {
         int n = entries;
         int page = n >>> PAGE_SHIFT;
         if (page == pages.length) {
@@ -184,9 +205,33 @@ public final class Index {
         p[base + 2] = id.word(2);
         p[base + 3] = id.word(3);
         p[base + 4] = (long) packNo << 32 | (e.offset() & 0xffffffffL);
-        p[base + 5] = (long) e.length() << 32 | (e.rawLength() & 0xffffffffL);
+        p[base + 5] = lengths;
         entries = n + 1;
         return n;
+    }
+
+    /** Word 5 of an entry (see {@link #MEMBER}). */
+    private static long lengths(PackRecord.Entry e) {
+        if (!e.grouped()) {
+            return ((long) e.length() & 0x7fffffffL) << 32 | (e.rawLength() & 0xffffffffL);
+        }
+        if (e.length() < 0 || e.length() > BITS21 || e.member() > BITS21 || e.rawLength() < 0 || e.rawLength() > BITS21) {
+            throw new io.haven.core.HavenException(io.haven.core.ErrorCode.CORRUPT, "blob " + e.id().shortHex()
+                    + " lies in a group larger than 1 MiB");
+        }
+        return MEMBER | (long) e.length() << 42 | (long) e.member() << 21 | e.rawLength();
+    }
+
+    private static int lengthOf(long w5) {
+        return w5 < 0 ? (int) (w5 >>> 42 & BITS21) : (int) (w5 >>> 32);
+    }
+
+    private static int rawLengthOf(long w5) {
+        return w5 < 0 ? (int) (w5 & BITS21) : (int) w5;
+    }
+
+    private static int memberOf(long w5) {
+        return w5 < 0 ? (int) (w5 >>> 21 & BITS21) : -1;
     }
 
     private void insert(BlobId id, int entry) {
@@ -412,7 +457,12 @@ public final class Index {
     }
 
     /** One entry, by number. */
-    public record Entry(int number, BlobId id, int pack, int offset, int length, int rawLength) {}
+    public record Entry(int number, BlobId id, int pack, int offset, int length, int rawLength, int member) {
+        /** Whether the blob is a member of a group (docs/repository-format.md §5). */
+        public boolean grouped() {
+            return member >= 0;
+        }
+    }
 
     public Entry entry(int e) {
         long stamp = lock.readLock();
@@ -422,8 +472,9 @@ public final class Index {
             }
             long[] p = pages[e >>> PAGE_SHIFT];
             int base = (e & PAGE_MASK) * WORDS;
+            long w5 = p[base + 5];
             return new Entry(e, BlobId.ofWords(p[base], p[base + 1], p[base + 2], p[base + 3]), (int) (p[base + 4] >>> 32),
-                    (int) p[base + 4], (int) (p[base + 5] >>> 32), (int) p[base + 5]);
+                    (int) p[base + 4], lengthOf(w5), rawLengthOf(w5), memberOf(w5));
         } finally {
             lock.unlockRead(stamp);
         }
@@ -436,7 +487,7 @@ public final class Index {
 
     /** The sealed length of an entry, without building the entry. */
     public int entryLength(int e) {
-        return readInt(() -> (int) (word(e, 5) >>> 32));
+        return readInt(() -> lengthOf(word(e, 5)));
     }
 
     public Location location(int e) {
@@ -447,7 +498,7 @@ public final class Index {
         long w4 = word(e, 4);
         long w5 = word(e, 5);
         int packNo = (int) (w4 >>> 32);
-        return new Location(packIdLocked(packNo), packTypeLocked(packNo), (int) w4, (int) (w5 >>> 32), (int) w5);
+        return new Location(packIdLocked(packNo), packTypeLocked(packNo), (int) w4, lengthOf(w5), rawLengthOf(w5), memberOf(w5));
     }
 
     /** For each pack number, the numbers of its entries in order of addition. */
@@ -478,7 +529,7 @@ public final class Index {
         List<PackRecord.Entry> list = new ArrayList<>(packEntries.length);
         for (int e : packEntries) {
             Entry x = entry(e);
-            list.add(new PackRecord.Entry(x.id(), x.offset(), x.length(), x.rawLength()));
+            list.add(new PackRecord.Entry(x.id(), x.offset(), x.length(), x.rawLength(), x.member()));
         }
         return new PackRecord(packId(packNo), packType(packNo), list);
     }

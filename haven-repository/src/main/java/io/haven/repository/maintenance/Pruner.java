@@ -9,6 +9,7 @@ import io.haven.repository.RepositoryWriter;
 import io.haven.repository.WriterRegistration;
 import io.haven.repository.index.Index;
 import io.haven.repository.index.PackRecord;
+import io.haven.repository.pack.BlobOpener;
 import io.haven.repository.pack.PackHeader;
 import io.haven.repository.tier.TieredBackend;
 import java.time.Duration;
@@ -254,11 +255,11 @@ public final class Pruner {
             }
             long total = 0;
             long usedBytes = 0;
-            for (int e : byPack[p]) {
-                int len = index.entryLength(e);
-                total += len;
-                if (used.get(e)) {
-                    usedBytes += len;
+            long[] stored = storedBytes(index, byPack[p]);
+            for (int i = 0; i < byPack[p].length; i++) {
+                total += stored[i];
+                if (used.get(byPack[p][i])) {
+                    usedBytes += stored[i];
                 }
             }
             packsTotal++;
@@ -293,9 +294,10 @@ public final class Pruner {
         }
         if (options.dryRun()) {
             for (int p : repack) {
-                for (int e : byPack[p]) {
-                    if (used.get(e)) {
-                        bytesRepackWritten += index.entryLength(e);
+                long[] stored = storedBytes(index, byPack[p]);
+                for (int i = 0; i < byPack[p].length; i++) {
+                    if (used.get(byPack[p][i])) {
+                        bytesRepackWritten += stored[i];
                     }
                 }
             }
@@ -327,6 +329,28 @@ public final class Pruner {
         progress.accept("condemned " + packs.size() + " pack(s) and " + orphans.size() + " unindexed pack(s) as set " + id.substring(0, 8));
     }
 
+    /**
+     * The bytes each of a pack's entries takes in it: a blob stored alone its sealed length; the
+     * members of a group share the group's sealed length in proportion to their payloads.
+     */
+    static long[] storedBytes(Index index, int[] entries) {
+        long[] out = new long[entries.length];
+        java.util.Map<Integer, Long> groupPayload = new java.util.HashMap<>();
+        Index.Entry[] xs = new Index.Entry[entries.length];
+        for (int i = 0; i < entries.length; i++) {
+            xs[i] = index.entry(entries[i]);
+            if (xs[i].grouped()) {
+                groupPayload.merge(xs[i].offset(), (long) xs[i].rawLength(), Long::sum);
+            }
+        }
+        for (int i = 0; i < entries.length; i++) {
+            Index.Entry x = xs[i];
+            long payload = x.grouped() ? groupPayload.get(x.offset()) : 0;
+            out[i] = !x.grouped() ? x.length() : payload == 0 ? 0 : x.length() * (long) x.rawLength() / payload;
+        }
+        return out;
+    }
+
     /** Copies the used blobs of pack {@code p} into the writer, authenticating each. */
     private void copyOut(Index index, RepositoryWriter writer, int p, int[] entries, BitSet used) {
         String name = index.packName(p);
@@ -334,6 +358,7 @@ public final class Pruner {
         // a pack that does not match its hash (damaged) is still repacked: every blob copied out
         // is authenticated on its own, and damage in a blob that is not needed does not matter
         BlobType type = index.packType(p);
+        BlobOpener opener = new BlobOpener(repo.key(), 1);
         for (int e : entries) {
             if (!used.get(e)) {
                 continue;
@@ -342,33 +367,43 @@ public final class Pruner {
             if ((long) x.offset() + x.length() > pack.length) {
                 throw new HavenException(ErrorCode.CORRUPT, "cannot repack " + name + ": the index points outside it");
             }
-            byte[] sealed = java.util.Arrays.copyOfRange(pack, x.offset(), x.offset() + x.length());
-            authenticate(x, sealed, name);
-            writer.saveSealed(type, x.id(), sealed, x.rawLength());
+            copy(writer, type, index.packId(p), x, pack, x.offset(), name, opener);
         }
     }
 
     /**
-     * Decrypts a sealed blob about to be copied and checks its id, so that prune never copies
-     * damage into a new pack.
+     * Authenticates a blob about to be copied, whose sealed bytes (or its group's) start at
+     * {@code at} in {@code buf}, and adds it to the writer: a blob stored alone as it is sealed,
+     * a member of a group by its payload (the writer groups it again with the other small blobs
+     * it copies; the rest of the old group is not needed).
+     */
+    private void copy(RepositoryWriter writer, BlobType type, BlobId packId, Index.Entry x, byte[] buf, int at, String name,
+            BlobOpener opener) {
+        byte[] payload = authenticate(x, packId, buf, at, name, opener);
+        if (x.grouped()) {
+            writer.save(type, x.id(), payload, 0, payload.length);
+        } else {
+            writer.saveSealed(type, x.id(), java.util.Arrays.copyOfRange(buf, at, at + x.length()), x.rawLength());
+        }
+    }
+
+    /**
+     * Decrypts a blob about to be copied and checks its id, so that prune never copies damage
+     * into a new pack; returns its payload.
      *
      * @throws HavenException CORRUPT; prune stops before deleting anything
      */
-    private void authenticate(Index.Entry x, byte[] sealed, String pack) {
+    private byte[] authenticate(Index.Entry x, BlobId packId, byte[] buf, int at, String pack, BlobOpener opener) {
         String what = "blob " + x.id().shortHex() + " in " + pack;
         String advice = "; prune stops without deleting anything. Run 'haven repair index --read-data' (it leaves damaged blobs"
                 + " out of the index), then 'haven repair snapshots'.";
-        byte[] payload;
         try {
-            payload = repo.key().open(sealed, 0, sealed.length, x.rawLength(), what);
+            return opener.open(x.id(), packId, x.offset(), x.length(), x.rawLength(), x.member(), buf, at, what);
         } catch (HavenException e) {
             if (e.code() != ErrorCode.CORRUPT) {
                 throw e;
             }
             throw new HavenException(ErrorCode.CORRUPT, e.getMessage() + advice, e);
-        }
-        if (!repo.key().blobId(payload, 0, payload.length).equals(x.id())) {
-            throw new HavenException(ErrorCode.CORRUPT, what + " does not match its id" + advice);
         }
     }
 
@@ -457,12 +492,12 @@ public final class Pruner {
         if (!rescue.isEmpty()) {
             progress.accept("keeping " + rescue.size() + " blob(s) that snapshots saved meanwhile still need");
             try (RepositoryWriter writer = repo.newWriter()) {
+                BlobOpener opener = new BlobOpener(repo.key(), 1);
                 for (int e : rescue) {
                     Index.Entry x = index.entry(e);
                     Index.Location loc = index.location(e);
                     byte[] sealed = repo.backend().read(loc.packName(), loc.offset(), loc.length());
-                    authenticate(x, sealed, loc.packName());
-                    writer.saveSealed(loc.type(), x.id(), sealed, x.rawLength());
+                    copy(writer, loc.type(), loc.pack(), x, sealed, 0, loc.packName(), opener);
                     blobsRescued++;
                 }
                 writer.flush();

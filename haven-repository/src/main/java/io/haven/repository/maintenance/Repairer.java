@@ -232,16 +232,15 @@ public final class Repairer {
             throw new HavenException(ErrorCode.CORRUPT, "pack " + name + " holds blobs of another type");
         }
         List<PackRecord.Entry> good = new ArrayList<>();
+        List<byte[]> goodPayloads = new ArrayList<>();
         List<String> bad = new ArrayList<>();
+        io.haven.repository.pack.BlobOpener opener = new io.haven.repository.pack.BlobOpener(repo.key(), 1);
         for (PackRecord.Entry e : header.blobs()) {
             String what = "blob " + e.id().shortHex();
             try {
-                byte[] payload = repo.key().open(data, e.offset(), e.length(), e.rawLength(), what);
-                if (!repo.key().blobId(payload, 0, payload.length).equals(e.id())) {
-                    bad.add(what + " does not match its id");
-                    continue;
-                }
+                byte[] payload = opener.open(e.id(), id, e.offset(), e.length(), e.rawLength(), e.member(), data, e.offset(), what);
                 good.add(e);
+                goodPayloads.add(e.grouped() ? payload : null);
             } catch (HavenException ex) {
                 if (ex.code() != ErrorCode.CORRUPT) {
                     throw ex;
@@ -253,8 +252,11 @@ public final class Repairer {
             return new Scanned(header, null);
         }
         int copied = 0;
-        for (PackRecord.Entry e : good) {
-            if (salvage.add(header.type(), e.id(), data, e.offset(), e.length(), e.rawLength())) {
+        for (int i = 0; i < good.size(); i++) {
+            PackRecord.Entry e = good.get(i);
+            // a member's group may be damaged elsewhere: the member is sealed again on its own
+            if (e.grouped() ? salvage.addPayload(e.id(), goodPayloads.get(i))
+                    : salvage.add(header.type(), e.id(), data, e.offset(), e.length(), e.rawLength())) {
                 copied++;
             }
         }
@@ -282,6 +284,15 @@ public final class Repairer {
                 return false;
             }
             (type == io.haven.repository.BlobType.DATA ? data : trees).add(id, buf, offset, length, rawLength);
+            return true;
+        }
+
+        /** Seals an authenticated data blob's payload on its own and adds it unless it was added already. */
+        boolean addPayload(BlobId id, byte[] payload) {
+            if (!added.add(id)) {
+                return false;
+            }
+            data.add(id, repo.key().seal(payload, 0, payload.length, true), payload.length);
             return true;
         }
 

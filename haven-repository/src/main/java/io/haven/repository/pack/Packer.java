@@ -80,6 +80,29 @@ public final class Packer {
      * pack before returning.
      */
     public void add(BlobId id, byte[] sealed, int offset, int length, int rawLength) {
+        append(sealed, offset, length, List.of(PackHeader.Entry.blob(type, length, rawLength, id)));
+    }
+
+    /**
+     * Adds a sealed group of data blobs, {@code sealed[offset, offset+length)}, whose payload of
+     * {@code rawLength} bytes is the members' payloads one after another: member {@code i} is
+     * {@code ids[i]}, {@code lengths[i]} bytes at {@code starts[i]}. Copies it; may store a full
+     * pack before returning.
+     */
+    public void addGroup(byte[] sealed, int offset, int length, int rawLength, BlobId[] ids, int[] starts, int[] lengths,
+            int count) {
+        if (type != BlobType.DATA || count < 1) {
+            throw new IllegalArgumentException("a group holds one or more data blobs");
+        }
+        List<PackHeader.Entry> group = new ArrayList<>(count + 1);
+        group.add(PackHeader.Entry.group(length, rawLength));
+        for (int i = 0; i < count; i++) {
+            group.add(PackHeader.Entry.member(starts[i], lengths[i], ids[i]));
+        }
+        append(sealed, offset, length, group);
+    }
+
+    private void append(byte[] sealed, int offset, int length, List<PackHeader.Entry> added) {
         checkUsable();
         byte[] full = null;
         List<PackHeader.Entry> fullEntries = null;
@@ -93,7 +116,7 @@ public final class Packer {
             }
             System.arraycopy(sealed, offset, buf, size, length);
             size += length;
-            entries.add(new PackHeader.Entry(type, length, rawLength, id));
+            entries.addAll(added);
             if (size >= targetSize) {
                 full = buf;
                 fullSize = size;
@@ -136,13 +159,7 @@ public final class Packer {
             System.arraycopy(header, 0, pack, blobBytes, header.length);
             ByteBuffer.wrap(pack, blobBytes + header.length, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(header.length);
             BlobId packId = ObjectHash.of(pack, 0, length);
-            List<PackRecord.Entry> recs = new ArrayList<>(list.size());
-            int offset = 0;
-            for (PackHeader.Entry e : list) {
-                recs.add(new PackRecord.Entry(e.id(), offset, e.length(), e.rawLength()));
-                offset += e.length();
-            }
-            sink.store(new PackRecord(packId, type, recs), pack, length);
+            sink.store(new PackRecord(packId, type, PackHeader.place(list)), pack, length);
         } catch (RuntimeException | Error e) {
             failure = e;
             throw e;

@@ -79,6 +79,36 @@ class IndexCodecTest {
     }
 
     @Test
+    void groupMembersAreWrittenAsVersionTwoWithTheirOffsetInTheGroup() {
+        PackRecord p = new PackRecord(id(1), BlobType.DATA, List.of(new PackRecord.Entry(id(2), 0, 500, 3000),
+                new PackRecord.Entry(id(3), 500, 40_000, 9000, 0), new PackRecord.Entry(id(4), 500, 40_000, 70_000, 9000)));
+        byte[] enc = IndexCodec.encode(List.of(p));
+        assertThat(enc[4]).isEqualTo((byte) 2);
+        assertThat(enc.length).isEqualTo(4 + 1 + 4 + 32 + 1 + 4 + 3 * 48);
+        ByteBuffer b = ByteBuffer.wrap(enc).order(ByteOrder.LITTLE_ENDIAN);
+        b.position(4 + 1 + 4 + 32 + 1 + 4 + 32);
+        assertThat(new int[] {b.getInt(), b.getInt(), b.getInt(), b.getInt()}).containsExactly(0, 500, 3000, -1);
+        b.position(b.position() + 32);
+        assertThat(new int[] {b.getInt(), b.getInt(), b.getInt(), b.getInt()}).containsExactly(500, 40_000, 9000, 0);
+        assertThat(IndexCodec.decode(enc, "index")).containsExactly(p);
+        // every truncation of a version 2 file is refused too
+        for (int len = 0; len < enc.length; len++) {
+            byte[] cut = Arrays.copyOf(enc, len);
+            assertCorrupt(() -> IndexCodec.decode(cut, "truncated index"));
+        }
+    }
+
+    @Test
+    void aMemberPlacedOutsideAnyPossibleGroupIsCorrupt() {
+        for (PackRecord.Entry bad : List.of(new PackRecord.Entry(id(3), 0, 40_000, 100, (1 << 20) - 50),
+                new PackRecord.Entry(id(3), 0, (1 << 20) + 100, 100, 0), new PackRecord.Entry(id(3), 0, 40_000, 100, -7))) {
+            byte[] enc = IndexCodec.encode(List.of(new PackRecord(id(1), BlobType.DATA,
+                    List.of(bad, new PackRecord.Entry(id(4), 0, 40_000, 10, 0)))));
+            assertCorrupt(() -> IndexCodec.decode(enc, "index"));
+        }
+    }
+
+    @Test
     void everyTruncationIsCorrupt() {
         byte[] enc = IndexCodec.encode(samplePacks().subList(1, 4));
         for (int len = 0; len < enc.length; len++) {

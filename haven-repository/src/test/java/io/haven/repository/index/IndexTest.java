@@ -22,6 +22,26 @@ class IndexTest {
     }
 
     @Test
+    void groupMembersKeepTheirPlaceInTheGroupBesideBlobsStoredAlone() {
+        Index index = new Index();
+        PackRecord.Entry alone = new PackRecord.Entry(id(1), 0, Integer.MAX_VALUE, -5);
+        PackRecord.Entry first = new PackRecord.Entry(id(2), 100, (1 << 20) + 29, 1, 0);
+        PackRecord.Entry last = new PackRecord.Entry(id(3), 100, (1 << 20) + 29, (1 << 20) - 7, 7);
+        index.add(new PackRecord(id(9), BlobType.DATA, List.of(alone, first, last)));
+        assertThat(index.lookup(id(1))).isEqualTo(new Index.Location(id(9), BlobType.DATA, 0, Integer.MAX_VALUE, -5, -1));
+        assertThat(index.lookup(id(2))).isEqualTo(new Index.Location(id(9), BlobType.DATA, 100, (1 << 20) + 29, 1, 0));
+        assertThat(index.lookup(id(3))).isEqualTo(new Index.Location(id(9), BlobType.DATA, 100, (1 << 20) + 29, (1 << 20) - 7, 7));
+        assertThat(index.entry(2).grouped()).isTrue();
+        assertThat(index.entry(0).grouped()).isFalse();
+        assertThat(index.entryLength(1)).isEqualTo((1 << 20) + 29);
+        assertThat(index.packRecord(0, new int[] {0, 1, 2}).blobs()).containsExactly(alone, first, last);
+        // a member of a group larger than the format allows cannot be held, and says why
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> index.add(new PackRecord(id(10), BlobType.DATA,
+                List.of(new PackRecord.Entry(id(4), 0, 3 << 20, 10, 0))))).isInstanceOf(io.haven.core.HavenException.class)
+                .hasMessageContaining("larger than 1 MiB");
+    }
+
+    @Test
     void everyAddedBlobIsFoundWithItsLocationAcrossTableGrowth() {
         Random r = new Random(7);
         Index index = new Index();

@@ -48,7 +48,7 @@ class IndexCopyTest {
         for (int e = 0; e < idx.entryCount(); e++) {
             Index.Entry x = idx.entry(e);
             // entry numbers and pack numbers depend on the order files were read in
-            out.add(new Index.Entry(0, x.id(), 0, x.offset(), x.length(), x.rawLength()));
+            out.add(new Index.Entry(0, x.id(), 0, x.offset(), x.length(), x.rawLength(), x.member()));
         }
         return out;
     }

@@ -215,11 +215,122 @@ class PackerTest {
         Blob a = blob(new byte[] {1});
         Blob b = blob(new byte[] {2});
         byte[] header = key.seal(PackHeader.encode(List.of(
-                new PackHeader.Entry(BlobType.DATA, a.sealed().length, 1, a.id()),
-                new PackHeader.Entry(BlobType.TREE, b.sealed().length, 1, b.id()))));
+                PackHeader.Entry.blob(BlobType.DATA, a.sealed().length, 1, a.id()),
+                PackHeader.Entry.blob(BlobType.TREE, b.sealed().length, 1, b.id()))));
         ByteBuffer pack = ByteBuffer.allocate(a.sealed().length + b.sealed().length + header.length + 4)
                 .order(ByteOrder.LITTLE_ENDIAN);
         pack.put(a.sealed()).put(b.sealed()).put(header).putInt(header.length);
         assertCode(ErrorCode.CORRUPT, () -> PackHeader.read(key, ObjectHash.of(pack.array()), pack.array(), "mixed"));
+    }
+
+    /** A group of members sealed together, as RepositoryWriter makes it. */
+    private record Group(byte[] sealed, int raw, BlobId[] ids, int[] starts, int[] lengths, List<byte[]> payloads) {}
+
+    private Group group(List<byte[]> payloads) {
+        int raw = payloads.stream().mapToInt(p -> p.length).sum();
+        byte[] all = new byte[raw];
+        BlobId[] ids = new BlobId[payloads.size()];
+        int[] starts = new int[payloads.size()];
+        int[] lengths = new int[payloads.size()];
+        int at = 0;
+        for (int i = 0; i < payloads.size(); i++) {
+            byte[] p = payloads.get(i);
+            System.arraycopy(p, 0, all, at, p.length);
+            ids[i] = key.blobId(p, 0, p.length);
+            starts[i] = at;
+            lengths[i] = p.length;
+            at += p.length;
+        }
+        return new Group(key.seal(all, 0, raw, true), raw, ids, starts, lengths, payloads);
+    }
+
+    @Test
+    void aGroupIsStoredOnceAndEachMemberIsDescribedInsideIt() {
+        Packer packer = new Packer(BlobType.DATA, key, TARGET, sink);
+        Blob before = blob(random(3000, 1));
+        Group g = group(List.of("one".getBytes(StandardCharsets.UTF_8), random(5000, 2), new byte[7000]));
+        Blob after = blob(random(2000, 3));
+        add(packer, before);
+        packer.addGroup(g.sealed(), 0, g.sealed().length, g.raw(), g.ids(), g.starts(), g.lengths(), 3);
+        add(packer, after);
+        packer.flush();
+
+        byte[] pack = sink.packs.get(0);
+        PackRecord record = sink.records.get(0);
+        assertThat(PackHeader.read(key, record.packId(), pack, "pack")).isEqualTo(record);
+        int groupAt = before.sealed().length;
+        assertThat(record.blobs()).containsExactly(
+                new PackRecord.Entry(before.id(), 0, before.sealed().length, 3000),
+                new PackRecord.Entry(g.ids()[0], groupAt, g.sealed().length, 3, 0),
+                new PackRecord.Entry(g.ids()[1], groupAt, g.sealed().length, 5000, 3),
+                new PackRecord.Entry(g.ids()[2], groupAt, g.sealed().length, 7000, 5003),
+                new PackRecord.Entry(after.id(), groupAt + g.sealed().length, after.sealed().length, 2000));
+        // the pack holds the group's bytes once: header entries are 41 bytes each, five of them
+        int header = pack.length - 4 - before.sealed().length - g.sealed().length - after.sealed().length;
+        assertThat(header).isEqualTo(MasterKey.OVERHEAD + 6 * PackHeader.ENTRY);
+
+        BlobOpener opener = new BlobOpener(key, 1);
+        for (int i = 0; i < 3; i++) {
+            PackRecord.Entry e = record.blobs().get(1 + i);
+            assertThat(opener.open(e.id(), record.packId(), e.offset(), e.length(), e.rawLength(), e.member(), pack, e.offset(),
+                    "member")).isEqualTo(g.payloads().get(i));
+        }
+        // a member read under another member's id, or cut at the wrong place, does not match
+        PackRecord.Entry second = record.blobs().get(2);
+        assertCode(ErrorCode.CORRUPT, () -> new BlobOpener(key, 1).open(g.ids()[0], record.packId(), second.offset(),
+                second.length(), second.rawLength(), second.member(), pack, second.offset(), "member"));
+        assertCode(ErrorCode.CORRUPT, () -> new BlobOpener(key, 1).open(second.id(), record.packId(), second.offset(),
+                second.length(), second.rawLength(), 4, pack, second.offset(), "member"));
+        assertCode(ErrorCode.CORRUPT, () -> new BlobOpener(key, 1).open(second.id(), record.packId(), second.offset(),
+                second.length(), 20_000, second.member(), pack, second.offset(), "member"));
+        // damage inside the group fails every member
+        byte[] damaged = pack.clone();
+        damaged[groupAt + 20] ^= 1;
+        for (int i = 0; i < 3; i++) {
+            PackRecord.Entry e = record.blobs().get(1 + i);
+            assertCode(ErrorCode.CORRUPT, () -> new BlobOpener(key, 1).open(e.id(), record.packId(), e.offset(), e.length(),
+                    e.rawLength(), e.member(), damaged, e.offset(), "member"));
+        }
+    }
+
+    /** A pack of the given sealed bytes and header entries. */
+    private byte[] packOf(byte[] blobs, List<PackHeader.Entry> entries) {
+        byte[] header = key.seal(PackHeader.encode(entries), 0, entries.size() * PackHeader.ENTRY, false);
+        ByteBuffer pack = ByteBuffer.allocate(blobs.length + header.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+        pack.put(blobs).put(header).putInt(header.length);
+        return pack.array();
+    }
+
+    @Test
+    void malformedGroupsInAHeaderAreCorrupt() {
+        Group g = group(List.of(random(100, 1), random(200, 2)));
+        int len = g.sealed().length;
+        List<List<PackHeader.Entry>> bad = List.of(
+                // a member with no group before it
+                List.of(PackHeader.Entry.blob(BlobType.DATA, len, 300, g.ids()[0]), PackHeader.Entry.member(0, 100, g.ids()[0])),
+                // a member beyond its group's payload
+                List.of(PackHeader.Entry.group(len, 300), PackHeader.Entry.member(250, 100, g.ids()[1])),
+                // a group with no member, at the end and before another entry
+                List.of(PackHeader.Entry.group(len, 300)),
+                // a group larger than readers accept
+                List.of(PackHeader.Entry.group(len, (1 << 20) + 1), PackHeader.Entry.member(0, 100, g.ids()[0])),
+                // an entry of a kind this Haven does not know
+                List.of(new PackHeader.Entry(9, len, 300, g.ids()[0])));
+        for (List<PackHeader.Entry> entries : bad) {
+            byte[] pack = packOf(g.sealed(), entries);
+            assertCode(ErrorCode.CORRUPT, () -> PackHeader.read(key, ObjectHash.of(pack), pack, "pack"));
+        }
+        // a group in a tree pack
+        Blob tree = blob(random(50, 3));
+        byte[] both = new byte[tree.sealed().length + len];
+        System.arraycopy(tree.sealed(), 0, both, 0, tree.sealed().length);
+        System.arraycopy(g.sealed(), 0, both, tree.sealed().length, len);
+        List<PackHeader.Entry> treeThenGroup = List.of(PackHeader.Entry.blob(BlobType.TREE, tree.sealed().length, 50, tree.id()),
+                PackHeader.Entry.group(len, 300), PackHeader.Entry.member(0, 100, g.ids()[0]));
+        byte[] mixed = packOf(both, treeThenGroup);
+        assertThatThrownBy(() -> PackHeader.read(key, ObjectHash.of(mixed), mixed, "pack")).hasMessageContaining("mixes blob types");
+        byte[] good = packOf(g.sealed(), List.of(PackHeader.Entry.group(len, 300), PackHeader.Entry.member(0, 100, g.ids()[0]),
+                PackHeader.Entry.member(100, 200, g.ids()[1])));
+        assertThat(PackHeader.read(key, ObjectHash.of(good), good, "pack").blobs()).hasSize(2);
     }
 }

@@ -1,0 +1,266 @@
+package io.haven.repository.maintenance;
+
+import static io.haven.repository.maintenance.RepoFixture.backup;
+import static io.haven.repository.maintenance.RepoFixture.check;
+import static io.haven.repository.maintenance.RepoFixture.contents;
+import static io.haven.repository.maintenance.RepoFixture.restore;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.haven.core.ErrorCode;
+import io.haven.core.HavenException;
+import io.haven.repository.BlobId;
+import io.haven.repository.Repository;
+import io.haven.repository.RepositoryWriter;
+import io.haven.repository.archiver.Archiver;
+import io.haven.repository.backend.LocalBackend;
+import io.haven.repository.check.Checker;
+import io.haven.repository.index.Index;
+import io.haven.repository.index.IndexCodec;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Small files compressed together in groups (docs/repository-format.md §5): written by backups,
+ * read by restore, verified by check, repacked by prune, and rebuilt by repair.
+ */
+class GroupedBlobsTest {
+    @TempDir
+    Path tmp;
+    Path src;
+    RepoFixture fx;
+
+    @BeforeEach
+    void setUp() {
+        src = tmp.resolve("src");
+        fx = new RepoFixture(tmp.resolve("repo"));
+    }
+
+    /** {@code n} files of 1 to 20 KB in {@code dir}, half of them compressible text. */
+    private static void smallFiles(Path dir, String prefix, int n, long seed) throws IOException {
+        Random r = new Random(seed);
+        Files.createDirectories(dir);
+        for (int i = 0; i < n; i++) {
+            byte[] b = new byte[1000 + r.nextInt(19_000)];
+            if (i % 2 == 0) {
+                r.nextBytes(b);
+            } else {
+                for (int k = 0; k < b.length; k++) {
+                    b[k] = (byte) ('a' + (k * 7 + i) % 26);
+                }
+            }
+            Files.write(dir.resolve(prefix + i), b);
+        }
+    }
+
+    private static List<Index.Entry> entries(Repository repo) {
+        Index idx = repo.index();
+        List<Index.Entry> out = new java.util.ArrayList<>();
+        for (int e = 0; e < idx.entryCount(); e++) {
+            out.add(idx.entry(e));
+        }
+        return out;
+    }
+
+    private static long grouped(Repository repo) {
+        return entries(repo).stream().filter(Index.Entry::grouped).count();
+    }
+
+    /** Flips one byte of a stored object, as damage on disk would. */
+    private void flipAt(String name, long offset) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(fx.repoDir.resolve(name).toFile(), "rw")) {
+            f.seek(offset);
+            int b = f.read();
+            f.seek(offset);
+            f.write(b ^ 0x40);
+        }
+    }
+
+    @Test
+    void smallFilesAreStoredInGroupsAndRestoreByteForByte() throws Exception {
+        smallFiles(src, "f", 120, 1);
+        RepoFixture.write(src.resolve("large"), 900_000, 2);
+        Map<String, String> expected = contents(src);
+        backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        try (Repository repo = fx.open()) {
+            List<Index.Entry> all = entries(repo);
+            List<Index.Entry> members = all.stream().filter(Index.Entry::grouped).toList();
+            assertThat(members).hasSize(120);
+            // groups of about 64 KiB: several members each
+            Set<String> groups = new HashSet<>();
+            for (Index.Entry m : members) {
+                groups.add(m.pack() + "@" + m.offset());
+                assertThat(m.member() + (long) m.rawLength()).isLessThanOrEqualTo(2 * RepositoryWriter.GROUP_TARGET);
+            }
+            assertThat(groups.size()).isBetween(10, 40);
+            // the large file's chunks are stored alone
+            assertThat(all.stream().filter(e -> !e.grouped() && repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA))
+                    .isNotEmpty();
+            // every member reads back through the index, and matches its id
+            for (Index.Entry m : members) {
+                byte[] payload = repo.loadBlob(m.id());
+                assertThat(payload).hasSize(m.rawLength());
+            }
+            assertThat(check(repo).errors()).isEmpty();
+            assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(expected);
+        }
+        // index files that name members are version 2
+        try (Repository repo = fx.open()) {
+            for (String name : repo.backend().list("index")) {
+                byte[] plain = repo.key().open(repo.backend().read(name), name);
+                assertThat(plain[4]).isEqualTo((byte) 2);
+                assertThat(IndexCodec.decode(plain, name).stream().flatMap(p -> p.blobs().stream())
+                        .anyMatch(io.haven.repository.index.PackRecord.Entry::grouped)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aRepositoryOfFormatOneStoresEveryBlobAloneAndWritesVersionOneIndexFiles() throws Exception {
+        Path dir = tmp.resolve("v1");
+        Repository.init(new LocalBackend(dir), RepoFixture.PASSWORD, 8192, Repository.DEFAULT_COMPRESSION_LEVEL, 1,
+                new Repository.Actor("h", "u"), InstantSource.system(), new SecureRandom()).close();
+        smallFiles(src, "f", 40, 3);
+        Map<String, String> expected = contents(src);
+        backup(dir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        try (Repository repo = RepoFixture.open(new LocalBackend(dir))) {
+            assertThat(repo.config().version()).isEqualTo(1);
+            assertThat(entries(repo)).isNotEmpty().noneMatch(Index.Entry::grouped);
+            for (String name : repo.backend().list("index")) {
+                assertThat(repo.key().open(repo.backend().read(name), name)[4]).isEqualTo((byte) 1);
+            }
+            assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(expected);
+        }
+        assertThatThrownBy(() -> Repository.init(new LocalBackend(tmp.resolve("v3")), RepoFixture.PASSWORD, 8192,
+                Repository.DEFAULT_COMPRESSION_LEVEL, 3, new Repository.Actor("h", "u"), InstantSource.system(), new SecureRandom()))
+                .isInstanceOfSatisfying(HavenException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.USAGE));
+    }
+
+    @Test
+    void aDamagedGroupIsReportedByCheckAndRefusedByRestoreForEachOfItsFiles() throws Exception {
+        smallFiles(src, "f", 30, 4);
+        backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        Index.Entry victim;
+        int sharing;
+        try (Repository repo = fx.open()) {
+            List<Index.Entry> members = entries(repo).stream().filter(Index.Entry::grouped).toList();
+            victim = members.get(0);
+            sharing = (int) members.stream().filter(m -> m.pack() == victim.pack() && m.offset() == victim.offset()).count();
+            assertThat(sharing).isGreaterThan(1);
+            flipAt(repo.index().packName(victim.pack()), victim.offset() + victim.length() / 2);
+        }
+        try (Repository repo = fx.open()) {
+            Checker.Result c = check(repo);
+            assertThat(c.errors().stream().filter(e -> e.contains("in the group at offset " + victim.offset()))).hasSize(sharing);
+            assertThatThrownBy(() -> repo.loadBlob(victim.id())).isInstanceOfSatisfying(HavenException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.CORRUPT));
+            Path target = Files.createDirectories(tmp.resolve("restore"));
+            assertThatThrownBy(() -> new io.haven.repository.restorer.Restorer(repo,
+                    new io.haven.repository.restorer.RestoreOptions(target, null, List.of(), List.of(), false, false, 2))
+                    .run(repo.resolve("latest"))).isInstanceOf(HavenException.class);
+        }
+    }
+
+    @Test
+    void pruneRepacksAPartlyUsedGroupKeepingOnlyTheMembersStillNeeded() throws Exception {
+        smallFiles(src, "f", 60, 5);
+        Archiver.Result first = backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        Set<BlobId> gone = new HashSet<>();
+        try (Repository repo = fx.open()) {
+            for (int i = 0; i < 60; i += 3) {
+                Path f = src.resolve("f" + i);
+                gone.add(repo.key().blobId(Files.readAllBytes(f), 0, (int) Files.size(f)));
+                Files.delete(f);
+            }
+        }
+        Map<String, String> expected = contents(src);
+        backup(fx.repoDir, src, Instant.parse("2026-01-02T00:00:00Z"));
+        try (Repository repo = fx.open()) {
+            repo.backend().delete("snapshots/" + first.snapshotId().hex());
+            Pruner.Result r = new Pruner(repo, new Pruner.Options(0.2, false, Duration.ZERO, 2, "pruner"), m -> {}).run();
+            assertThat(r.packsRepacked()).isEqualTo(1);
+        }
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isEmpty();
+            List<Index.Entry> all = entries(repo);
+            assertThat(all).noneMatch(e -> gone.contains(e.id()));
+            // the 40 files left are grouped again in the new pack
+            assertThat(all.stream().filter(Index.Entry::grouped).count()).isEqualTo(40);
+            assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void repairIndexRebuildsMembersFromPackHeaders() throws Exception {
+        smallFiles(src, "f", 50, 6);
+        Map<String, String> expected = contents(src);
+        backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        Set<Index.Entry> before = new HashSet<>();
+        try (Repository repo = fx.open()) {
+            for (Index.Entry e : entries(repo)) {
+                before.add(new Index.Entry(0, e.id(), 0, e.offset(), e.length(), e.rawLength(), e.member()));
+            }
+            for (String name : repo.backend().list("index")) {
+                repo.backend().delete(name);
+            }
+        }
+        try (Repository repo = fx.open()) {
+            new Repairer(repo, "h", 2, m -> {}).rebuildIndex();
+        }
+        try (Repository repo = fx.open()) {
+            Set<Index.Entry> after = new HashSet<>();
+            for (Index.Entry e : entries(repo)) {
+                after.add(new Index.Entry(0, e.id(), 0, e.offset(), e.length(), e.rawLength(), e.member()));
+            }
+            assertThat(after).isEqualTo(before);
+            assertThat(grouped(repo)).isEqualTo(50);
+            assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void repairIndexWithReadDataSealsTheGoodMembersOfADamagedPackAlone() throws Exception {
+        smallFiles(src, "f", 50, 7);
+        backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        Index.Entry victim;
+        long intact;
+        try (Repository repo = fx.open()) {
+            List<Index.Entry> members = entries(repo).stream().filter(Index.Entry::grouped).toList();
+            victim = members.get(members.size() / 2);
+            intact = members.stream().filter(m -> m.pack() == victim.pack() && m.offset() != victim.offset()).count();
+            assertThat(intact).isPositive();
+            flipAt(repo.index().packName(victim.pack()), victim.offset() + victim.length() / 2);
+        }
+        try (Repository repo = fx.open()) {
+            new Repairer(repo, "h", 2, m -> {}).rebuildIndex(true);
+        }
+        try (Repository repo = fx.open()) {
+            repo.reloadIndex();
+            List<Index.Entry> all = entries(repo);
+            // the damaged group's members are gone; the pack's other members were copied, each alone
+            assertThat(all).noneMatch(e -> e.id().equals(victim.id()));
+            long copiedAlone = all.stream().filter(e -> !e.grouped() && repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA)
+                    .count();
+            assertThat(copiedAlone).isEqualTo(intact);
+            for (Index.Entry e : all) {
+                if (repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA) {
+                    assertThat(repo.loadBlob(e.id())).hasSize(e.rawLength());
+                }
+            }
+        }
+    }
+}
