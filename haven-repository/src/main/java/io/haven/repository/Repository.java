@@ -864,6 +864,12 @@ public final class Repository implements AutoCloseable {
     }
 
     private byte[] loadBlobAt(BlobId id, Index.Location loc) {
+        // a member of a group opened a moment ago (the file before it in a restore): no read
+        byte[] kept = loc.member() < 0 ? null
+                : opener.openKept(id, loc.pack(), loc.offset(), loc.rawLength(), loc.member(), describe(id, loc));
+        if (kept != null) {
+            return kept;
+        }
         try {
             return openBlob(id, loc, backend.read(loc.packName(), loc.offset(), loc.length()), 0);
         } catch (HavenException e) {
@@ -877,12 +883,16 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    private static String describe(BlobId id, Index.Location loc) {
+        return loc.type().directory() + " blob " + id.shortHex() + " in pack " + loc.pack().shortHex();
+    }
+
     /**
      * Authenticates and decodes blob {@code id}, whose sealed bytes ({@code loc.length()} of them)
      * start at {@code offset} in {@code buffer} (read from its pack by the caller).
      */
     public byte[] openBlob(BlobId id, Index.Location loc, byte[] buffer, int offset) {
-        String what = loc.type().directory() + " blob " + id.shortHex() + " in pack " + loc.pack().shortHex();
+        String what = describe(id, loc);
         return opener.open(id, loc.pack(), loc.offset(), loc.length(), loc.rawLength(), loc.member(), buffer, offset, what);
     }
 

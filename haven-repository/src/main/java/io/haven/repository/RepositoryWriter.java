@@ -56,15 +56,13 @@ public final class RepositoryWriter implements AutoCloseable {
     private final List<Future<?>> uploads = new ArrayList<>();
     private volatile Throwable failure;
     private final boolean grouping;
-    /** Every thread's open group; {@link #flush()} seals them all. */
-    private final List<Group> groups = new ArrayList<>();
-    private final ThreadLocal<Group> group = ThreadLocal.withInitial(() -> {
-        Group g = new Group();
-        synchronized (groups) {
-            groups.add(g);
-        }
-        return g;
-    });
+    /**
+     * Each thread's open group; {@link #flush()} seals them all. A map held by this writer, not
+     * a thread-local: a group refers to its writer, and a long-lived thread (the server's
+     * maintenance thread runs prune) would keep every writer it used alive through its
+     * thread-local values.
+     */
+    private final ConcurrentHashMap<Thread, Group> groups = new ConcurrentHashMap<>();
 
     RepositoryWriter(Repository repo) {
         this.repo = repo;
@@ -117,7 +115,12 @@ public final class RepositoryWriter implements AutoCloseable {
             return 0;
         }
         if (grouping && type == BlobType.DATA && length < GROUP_MEMBER_LIMIT) {
-            return group.get().add(id, payload, offset, length);
+            Thread me = Thread.currentThread();
+            Group g = groups.get(me);
+            if (g == null) {
+                g = groups.computeIfAbsent(me, t -> new Group());
+            }
+            return g.add(id, payload, offset, length);
         }
         byte[] out = sealBuffer(length);
         int n = key.sealInto(payload, offset, length, true, out, 0);
@@ -268,11 +271,7 @@ public final class RepositoryWriter implements AutoCloseable {
 
     /** Stores partly filled packs and writes the index for everything stored so far. */
     public void flush() {
-        List<Group> open;
-        synchronized (groups) {
-            open = new ArrayList<>(groups);
-        }
-        for (Group g : open) {
+        for (Group g : groups.values()) {
             checkUsable();
             g.seal();
         }

@@ -217,7 +217,7 @@ public final class Index {
         }
         if (e.length() < 0 || e.length() > BITS21 || e.member() > BITS21 || e.rawLength() < 0 || e.rawLength() > BITS21) {
             throw new io.haven.core.HavenException(io.haven.core.ErrorCode.CORRUPT, "blob " + e.id().shortHex()
-                    + " lies in a group larger than 1 MiB");
+                    + " lies in a group larger than the format allows (1 MiB)");
         }
         return MEMBER | (long) e.length() << 42 | (long) e.member() << 21 | e.rawLength();
     }
@@ -475,6 +475,28 @@ public final class Index {
             long w5 = p[base + 5];
             return new Entry(e, BlobId.ofWords(p[base], p[base + 1], p[base + 2], p[base + 3]), (int) (p[base + 4] >>> 32),
                     (int) p[base + 4], lengthOf(w5), rawLengthOf(w5), memberOf(w5));
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * For each pack number, the bytes its listed blobs take in it: a group's sealed bytes count
+     * once, however many of its members are listed.
+     */
+    public long[] bytesByPack() {
+        long stamp = lock.readLock();
+        try {
+            long[] bytes = new long[packs];
+            java.util.Set<Long> groupsSeen = new java.util.HashSet<>();
+            for (int e = 0; e < entries; e++) {
+                long w4 = word(e, 4);
+                long w5 = word(e, 5);
+                if (w5 >= 0 || groupsSeen.add(w4)) { // w4: pack number and the group's offset
+                    bytes[packOf(e)] += lengthOf(w5);
+                }
+            }
+            return bytes;
         } finally {
             lock.unlockRead(stamp);
         }

@@ -73,6 +73,31 @@ public final class BlobOpener {
         return Arrays.copyOfRange(group, member, member + rawLength);
     }
 
+    /**
+     * The payload of group member {@code id} when its group is among those kept, so the caller
+     * need not read the group again; else null.
+     *
+     * @throws HavenException CORRUPT as {@link #open}
+     */
+    public byte[] openKept(BlobId id, BlobId pack, int offset, int rawLength, int member, String what) {
+        if (member < 0) {
+            return null;
+        }
+        byte[] group;
+        synchronized (groups) {
+            group = groups.get(new GroupKey(pack, offset));
+        }
+        if (group == null) {
+            return null;
+        }
+        if (rawLength < 0 || (long) member + rawLength > group.length) {
+            throw new HavenException(ErrorCode.CORRUPT, what + " lies outside its group (" + member + "+" + rawLength + " of "
+                    + group.length + " bytes)");
+        }
+        verify(id, group, member, rawLength, what);
+        return Arrays.copyOfRange(group, member, member + rawLength);
+    }
+
     private void verify(BlobId id, byte[] payload, int from, int length, String what) {
         if (!key.blobId(payload, from, length).equals(id)) {
             throw new HavenException(ErrorCode.CORRUPT, what + " does not match its id: the pack was modified or damaged");

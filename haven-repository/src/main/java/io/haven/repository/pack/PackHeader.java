@@ -171,8 +171,11 @@ public final class PackHeader {
                 throw new HavenException(ErrorCode.CORRUPT, what + " header points outside the pack");
             }
             if (kind == KIND_GROUP) {
-                if (raw < 0 || raw > MAX_GROUP_PAYLOAD || a > MAX_GROUP_PAYLOAD + MasterKey.OVERHEAD) {
+                if (raw < 0 || raw > MAX_GROUP_PAYLOAD || a > raw + MasterKey.OVERHEAD) {
                     throw new HavenException(ErrorCode.CORRUPT, what + " header has a group of impossible size " + raw);
+                }
+                if (!java.util.Arrays.equals(id, new byte[32])) {
+                    throw new HavenException(ErrorCode.CORRUPT, what + " header has a group entry with an id");
                 }
                 groupOffset = offset;
                 groupLength = a;

@@ -153,11 +153,7 @@ public final class Tiering {
     }
 
     private static long[] packBytes(Index index) {
-        long[] bytes = new long[index.packCount()];
-        for (int e = 0; e < index.entryCount(); e++) {
-            bytes[index.entryPack(e)] += index.entryLength(e);
-        }
-        return bytes;
+        return index.bytesByPack();
     }
 
     /** The cold packs a snapshot needs and where their thaw stands. */

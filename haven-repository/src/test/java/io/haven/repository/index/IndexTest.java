@@ -35,10 +35,12 @@ class IndexTest {
         assertThat(index.entry(0).grouped()).isFalse();
         assertThat(index.entryLength(1)).isEqualTo((1 << 20) + 29);
         assertThat(index.packRecord(0, new int[] {0, 1, 2}).blobs()).containsExactly(alone, first, last);
+        // the group's bytes count once for the pack, not once per member
+        assertThat(index.bytesByPack()).containsExactly((long) Integer.MAX_VALUE + (1 << 20) + 29);
         // a member of a group larger than the format allows cannot be held, and says why
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> index.add(new PackRecord(id(10), BlobType.DATA,
                 List.of(new PackRecord.Entry(id(4), 0, 3 << 20, 10, 0))))).isInstanceOf(io.haven.core.HavenException.class)
-                .hasMessageContaining("larger than 1 MiB");
+                .hasMessageContaining("larger than the format allows");
     }
 
     @Test

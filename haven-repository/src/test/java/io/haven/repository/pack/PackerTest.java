@@ -265,7 +265,8 @@ class PackerTest {
                 new PackRecord.Entry(g.ids()[1], groupAt, g.sealed().length, 5000, 3),
                 new PackRecord.Entry(g.ids()[2], groupAt, g.sealed().length, 7000, 5003),
                 new PackRecord.Entry(after.id(), groupAt + g.sealed().length, after.sealed().length, 2000));
-        // the pack holds the group's bytes once: header entries are 41 bytes each, five of them
+        // the pack holds the group's bytes once; the header has six entries of 41 bytes: the two
+        // blobs, the group and its three members
         int header = pack.length - 4 - before.sealed().length - g.sealed().length - after.sealed().length;
         assertThat(header).isEqualTo(MasterKey.OVERHEAD + 6 * PackHeader.ENTRY);
 
@@ -310,8 +311,12 @@ class PackerTest {
                 List.of(PackHeader.Entry.blob(BlobType.DATA, len, 300, g.ids()[0]), PackHeader.Entry.member(0, 100, g.ids()[0])),
                 // a member beyond its group's payload
                 List.of(PackHeader.Entry.group(len, 300), PackHeader.Entry.member(250, 100, g.ids()[1])),
-                // a group with no member, at the end and before another entry
+                // a group with no member, at the end
                 List.of(PackHeader.Entry.group(len, 300)),
+                // a group whose id is not zero
+                List.of(new PackHeader.Entry(PackHeader.KIND_GROUP, len, 300, g.ids()[0]), PackHeader.Entry.member(0, 100, g.ids()[0])),
+                // a group whose sealed bytes are more than its payload and the overhead
+                List.of(PackHeader.Entry.group(len, len - MasterKey.OVERHEAD - 1), PackHeader.Entry.member(0, 100, g.ids()[0])),
                 // a group larger than readers accept
                 List.of(PackHeader.Entry.group(len, (1 << 20) + 1), PackHeader.Entry.member(0, 100, g.ids()[0])),
                 // an entry of a kind this Haven does not know
@@ -328,6 +333,11 @@ class PackerTest {
         List<PackHeader.Entry> treeThenGroup = List.of(PackHeader.Entry.blob(BlobType.TREE, tree.sealed().length, 50, tree.id()),
                 PackHeader.Entry.group(len, 300), PackHeader.Entry.member(0, 100, g.ids()[0]));
         byte[] mixed = packOf(both, treeThenGroup);
+        // a group with no member, before another entry
+        byte[] groupThenBlob = packOf(both, List.of(PackHeader.Entry.group(tree.sealed().length, 50),
+                PackHeader.Entry.blob(BlobType.DATA, len, 300, g.ids()[0])));
+        assertThatThrownBy(() -> PackHeader.read(key, ObjectHash.of(groupThenBlob), groupThenBlob, "pack"))
+                .hasMessageContaining("group without members");
         assertThatThrownBy(() -> PackHeader.read(key, ObjectHash.of(mixed), mixed, "pack")).hasMessageContaining("mixes blob types");
         byte[] good = packOf(g.sealed(), List.of(PackHeader.Entry.group(len, 300), PackHeader.Entry.member(0, 100, g.ids()[0]),
                 PackHeader.Entry.member(100, 200, g.ids()[1])));
