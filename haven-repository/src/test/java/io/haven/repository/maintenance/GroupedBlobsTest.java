@@ -221,6 +221,33 @@ class GroupedBlobsTest {
     }
 
     @Test
+    void pruneRescuesMembersThatAWriterWhichStartedBeforeItStillNeeded() throws Exception {
+        smallFiles(src, "f", 30, 8);
+        Archiver.Result old = backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
+        Pruner.Options options = new Pruner.Options(0.2, false, Duration.ZERO, 2, "pruner");
+        try (Repository writer = fx.open(); Repository pruner = fx.open()) {
+            writer.register("backup", "laptop");
+            writer.index(); // knows the members before any condemned set exists
+            pruner.backend().delete("snapshots/" + old.snapshotId().hex());
+            Pruner.Result r = new Pruner(pruner, options, m -> {}).run();
+            assertThat(r.pendingSets()).hasSize(1);
+            // the old writer deduplicates against the condemned members and saves a snapshot
+            Archiver.Result again = backup(writer, src, null);
+            assertThat(again.snapshot().summary().bytesAdded()).isLessThan(20_000);
+            writer.close();
+            Pruner.Result done = new Pruner(pruner, options, m -> {}).run();
+            assertThat(done.pendingSets()).isEmpty();
+            assertThat(done.blobsRescued()).isGreaterThanOrEqualTo(30); // the 30 files and the unchanged trees
+        }
+        try (Repository repo = fx.open()) {
+            assertThat(check(repo).errors()).isEmpty();
+            // rescued by payload, and grouped again
+            assertThat(grouped(repo)).isGreaterThanOrEqualTo(29);
+            assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(contents(src));
+        }
+    }
+
+    @Test
     void repairIndexRebuildsMembersFromPackHeaders() throws Exception {
         smallFiles(src, "f", 50, 6);
         Map<String, String> expected = contents(src);
