@@ -33,10 +33,7 @@ final class InitCommand extends RepoCommand {
 
     @Override
     public Integer call() {
-        if (formatVersion < 1 || formatVersion > io.haven.repository.Config.VERSION) {
-            throw new HavenException(ErrorCode.USAGE, "--format-version must be 1.." + io.haven.repository.Config.VERSION
-                    + ", not " + formatVersion);
-        }
+        io.haven.repository.Config.requireWritable(formatVersion); // before a directory is created
         Backend b = backend();
         try (b) {
             if (b instanceof LocalBackend local) {

@@ -10,6 +10,18 @@ public record Config(String format, int version, String id, String created, Chun
     /** The newest format version this Haven reads and writes; 2 added groups of small data blobs. */
     public static final int VERSION = 2;
 
+    /**
+     * Refuses a format version this Haven cannot create.
+     *
+     * @throws HavenException USAGE
+     */
+    public static void requireWritable(int version) {
+        if (version < 1 || version > VERSION) {
+            throw new HavenException(ErrorCode.USAGE, "format version " + version + " is not one this Haven writes (1.."
+                    + VERSION + ")");
+        }
+    }
+
     /** Whether writers may store small data blobs in groups (docs/repository-format.md §5): version 2 on. */
     public boolean groupsSmallBlobs() {
         return version >= 2;

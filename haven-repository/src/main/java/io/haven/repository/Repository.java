@@ -100,10 +100,7 @@ public final class Repository implements AutoCloseable {
      */
     public static Repository init(Backend backend, char[] password, int kdfMemoryKib, int compressionLevel, int formatVersion,
             Actor actor, InstantSource clock, SecureRandom random) {
-        if (formatVersion < 1 || formatVersion > Config.VERSION) {
-            throw new HavenException(ErrorCode.USAGE, "format version " + formatVersion + " is not one this Haven writes (1.."
-                    + Config.VERSION + ")");
-        }
+        Config.requireWritable(formatVersion);
         if (backend.stat("config").isPresent() || !backend.list("keys").isEmpty()) {
             throw new HavenException(ErrorCode.REPOSITORY_EXISTS, "a repository already exists at " + backend.location());
         }

@@ -248,6 +248,7 @@ public final class Pruner {
         int[][] byPack = index.entriesByPack();
         List<Integer> unused = new ArrayList<>();
         List<Integer> repack = new ArrayList<>();
+        long[] usedByPack = new long[byPack.length];
         TieredBackend tiered = repo.backend() instanceof TieredBackend t ? t : null;
         for (int p = 0; p < byPack.length; p++) {
             if (index.isCondemned(p)) {
@@ -262,6 +263,7 @@ public final class Pruner {
                     usedBytes += stored[i];
                 }
             }
+            usedByPack[p] = usedBytes;
             packsTotal++;
             bytesTotal += total;
             if (usedBytes < total && tiered != null && tiered.isCold(index.packName(p))
@@ -294,12 +296,7 @@ public final class Pruner {
         }
         if (options.dryRun()) {
             for (int p : repack) {
-                long[] stored = storedBytes(index, byPack[p]);
-                for (int i = 0; i < byPack[p].length; i++) {
-                    if (used.get(byPack[p][i])) {
-                        bytesRepackWritten += stored[i];
-                    }
-                }
+                bytesRepackWritten += usedByPack[p];
             }
             return;
         }
@@ -333,7 +330,7 @@ public final class Pruner {
      * The bytes each of a pack's entries takes in it: a blob stored alone its sealed length; the
      * members of a group share the group's sealed length in proportion to their payloads.
      */
-    static long[] storedBytes(Index index, int[] entries) {
+    private static long[] storedBytes(Index index, int[] entries) {
         long[] out = new long[entries.length];
         java.util.Map<Integer, Long> groupPayload = new java.util.HashMap<>();
         Index.Entry[] xs = new Index.Entry[entries.length];

@@ -52,25 +52,18 @@ public final class BlobOpener {
             return payload;
         }
         GroupKey place = new GroupKey(pack, offset);
-        byte[] group;
-        synchronized (groups) {
-            group = groups.get(place);
-        }
+        byte[] group = kept(place);
         if (group == null) {
             group = key.open(buffer, bufferOffset, length, -1, what + " (in the group at offset " + offset + ")");
             if (group.length > PackHeader.MAX_GROUP_PAYLOAD) {
                 throw new HavenException(ErrorCode.CORRUPT, what + " lies in a group of impossible size " + group.length);
             }
         }
-        if (rawLength < 0 || (long) member + rawLength > group.length) {
-            throw new HavenException(ErrorCode.CORRUPT, what + " lies outside its group (" + member + "+" + rawLength + " of "
-                    + group.length + " bytes)");
-        }
-        verify(id, group, member, rawLength, what);
+        byte[] payload = cut(id, group, member, rawLength, what);
         synchronized (groups) {
             groups.put(place, group);
         }
-        return Arrays.copyOfRange(group, member, member + rawLength);
+        return payload;
     }
 
     /**
@@ -80,16 +73,18 @@ public final class BlobOpener {
      * @throws HavenException CORRUPT as {@link #open}
      */
     public byte[] openKept(BlobId id, BlobId pack, int offset, int rawLength, int member, String what) {
-        if (member < 0) {
-            return null;
-        }
-        byte[] group;
+        byte[] group = member < 0 ? null : kept(new GroupKey(pack, offset));
+        return group == null ? null : cut(id, group, member, rawLength, what);
+    }
+
+    private byte[] kept(GroupKey place) {
         synchronized (groups) {
-            group = groups.get(new GroupKey(pack, offset));
+            return groups.get(place);
         }
-        if (group == null) {
-            return null;
-        }
+    }
+
+    /** Member {@code id}'s payload, {@code rawLength} bytes at {@code member} in its group's, checked against its id. */
+    private byte[] cut(BlobId id, byte[] group, int member, int rawLength, String what) {
         if (rawLength < 0 || (long) member + rawLength > group.length) {
             throw new HavenException(ErrorCode.CORRUPT, what + " lies outside its group (" + member + "+" + rawLength + " of "
                     + group.length + " bytes)");

@@ -89,7 +89,20 @@ class GroupedBlobsTest {
     }
 
     private static long grouped(Repository repo) {
-        return entries(repo).stream().filter(Index.Entry::grouped).count();
+        return members(repo).size();
+    }
+
+    private static List<Index.Entry> members(Repository repo) {
+        return entries(repo).stream().filter(Index.Entry::grouped).toList();
+    }
+
+    private static boolean isData(Repository repo, Index.Entry e) {
+        return repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA;
+    }
+
+    /** Data blobs stored alone, not in a group. */
+    private static long dataAlone(Repository repo) {
+        return entries(repo).stream().filter(e -> !e.grouped() && isData(repo, e)).count();
     }
 
     /** Flips one byte of a stored object, as damage on disk would. */
@@ -122,8 +135,7 @@ class GroupedBlobsTest {
             }
             assertThat(groups.size()).isBetween(10, 40);
             // the large file's chunks are stored alone
-            assertThat(all.stream().filter(e -> !e.grouped() && repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA))
-                    .isNotEmpty();
+            assertThat(dataAlone(repo)).isPositive();
             // every member reads back through the index, and matches its id
             for (Index.Entry m : members) {
                 byte[] payload = repo.loadBlob(m.id());
@@ -171,7 +183,7 @@ class GroupedBlobsTest {
         Index.Entry victim;
         int sharing;
         try (Repository repo = fx.open()) {
-            List<Index.Entry> members = entries(repo).stream().filter(Index.Entry::grouped).toList();
+            List<Index.Entry> members = members(repo);
             victim = members.get(0);
             sharing = (int) members.stream().filter(m -> m.pack() == victim.pack() && m.offset() == victim.offset()).count();
             assertThat(sharing).isGreaterThan(1);
@@ -213,7 +225,7 @@ class GroupedBlobsTest {
             List<Index.Entry> all = entries(repo);
             assertThat(all).noneMatch(e -> gone.contains(e.id()));
             // the 40 files left are all there, grouped again (a last group of one is stored alone)
-            assertThat(all.stream().filter(e -> repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA)
+            assertThat(all.stream().filter(e -> isData(repo, e))
                     .map(Index.Entry::id)).containsExactlyInAnyOrderElementsOf(ids(src, "f"));
             assertThat(all.stream().filter(Index.Entry::grouped).count()).isBetween(39L, 40L);
             assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(expected);
@@ -252,11 +264,9 @@ class GroupedBlobsTest {
         smallFiles(src, "f", 50, 6);
         Map<String, String> expected = contents(src);
         backup(fx.repoDir, src, Instant.parse("2026-01-01T00:00:00Z"));
-        Set<Index.Entry> before = new HashSet<>();
+        Set<Index.Entry> before;
         try (Repository repo = fx.open()) {
-            for (Index.Entry e : entries(repo)) {
-                before.add(new Index.Entry(0, e.id(), 0, e.offset(), e.length(), e.rawLength(), e.member()));
-            }
+            before = IndexCopyTest.entries(repo.index());
             for (String name : repo.backend().list("index")) {
                 repo.backend().delete(name);
             }
@@ -265,11 +275,7 @@ class GroupedBlobsTest {
             new Repairer(repo, "h", 2, m -> {}).rebuildIndex();
         }
         try (Repository repo = fx.open()) {
-            Set<Index.Entry> after = new HashSet<>();
-            for (Index.Entry e : entries(repo)) {
-                after.add(new Index.Entry(0, e.id(), 0, e.offset(), e.length(), e.rawLength(), e.member()));
-            }
-            assertThat(after).isEqualTo(before);
+            assertThat(IndexCopyTest.entries(repo.index())).isEqualTo(before);
             assertThat(grouped(repo)).isGreaterThanOrEqualTo(48);
             assertThat(restore(repo, repo.resolve("latest"), tmp, src)).isEqualTo(expected);
         }
@@ -283,9 +289,8 @@ class GroupedBlobsTest {
         long intact;
         long aloneBefore;
         try (Repository repo = fx.open()) {
-            aloneBefore = entries(repo).stream().filter(e -> !e.grouped()
-                    && repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA).count();
-            List<Index.Entry> members = entries(repo).stream().filter(Index.Entry::grouped).toList();
+            aloneBefore = dataAlone(repo);
+            List<Index.Entry> members = members(repo);
             victim = members.get(members.size() / 2);
             intact = members.stream().filter(m -> m.pack() == victim.pack() && m.offset() != victim.offset()).count();
             assertThat(intact).isPositive();
@@ -299,12 +304,10 @@ class GroupedBlobsTest {
             List<Index.Entry> all = entries(repo);
             // the damaged group's members are gone; the pack's other members were copied, each alone
             assertThat(all).noneMatch(e -> e.id().equals(victim.id()));
-            long copiedAlone = all.stream().filter(e -> !e.grouped() && repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA)
-                    .count();
             // blobs stored alone before were copied alone; the other groups' members join them
-            assertThat(copiedAlone).isEqualTo(aloneBefore + intact);
+            assertThat(dataAlone(repo)).isEqualTo(aloneBefore + intact);
             for (Index.Entry e : all) {
-                if (repo.index().packType(e.pack()) == io.haven.repository.BlobType.DATA) {
+                if (isData(repo, e)) {
                     assertThat(repo.loadBlob(e.id())).hasSize(e.rawLength());
                 }
             }

@@ -43,7 +43,7 @@ class IndexCopyTest {
     }
 
     /** Every entry of the index loaded from the repository's own files, for comparison. */
-    private static Set<Index.Entry> entries(Index idx) {
+    static Set<Index.Entry> entries(Index idx) {
         Set<Index.Entry> out = new HashSet<>();
         for (int e = 0; e < idx.entryCount(); e++) {
             Index.Entry x = idx.entry(e);
